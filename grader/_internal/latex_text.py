@@ -1,0 +1,120 @@
+"""Text-level LaTeX helpers for reading answers before (or without) parsing them.
+
+Used where a full parse is not needed: matching a named term inside a relation, splitting a
+paragraph of prose. Everything here is linear in the input and never raises.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.submission.formulas import find_formulas
+
+_FONT_WRAPPERS = re.compile(r"\\(?:boldsymbol|mathbf|bm|mathrm|text|mathit|operatorname\*?|mathsf|textbf)\s*\{([^{}]*)\}")
+_SPACING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|,|;|:|!|quad|qquad)|\s+")
+_SINGLE_BRACED = re.compile(r"\{(\\?[A-Za-z0-9*]+)\}")
+_DAMAGE = (("{ ext{", "{\\text{"), (" ext{", "\\text{"), ("{ op}", "{\\top}"), (" rac{", "\\frac{"))
+
+# Longest first so "\leq" is not read as "\le" followed by "q".
+_RELATION_TOKENS: tuple[tuple[str, str], ...] = (
+    ("\\leqslant", "<="),
+    ("\\geqslant", ">="),
+    ("\\leq", "<="),
+    ("\\geq", ">="),
+    ("\\le", "<="),
+    ("\\ge", ">="),
+    ("\\lt", "<"),
+    ("\\gt", ">"),
+    ("≤", "<="),
+    ("≥", ">="),
+    ("<", "<"),
+    (">", ">"),
+)
+_EATEN_ESCAPE = re.compile(r"([\t\f])(ext|imes|heta|op|au|ilde|rac|orall)")
+_OPENERS = "{(["
+_CLOSERS = "})]"
+
+
+def repair_damage(latex: str) -> str:
+    """Undo escapes eaten by PDF conversion (``\\t`` of ``\\text``, ``\\f`` of ``\\frac``)."""
+    for broken, fixed in _DAMAGE:
+        latex = latex.replace(broken, fixed)
+    return _EATEN_ESCAPE.sub(lambda m: "\\" + {"\t": "t", "\f": "f"}[m.group(1)] + m.group(2), latex)
+
+
+def normalize_latex(latex: str) -> str:
+    """A comparison key: fonts, sizing and spacing removed, ``^T``/``^\\top`` unified."""
+    text = repair_damage(latex)
+    for _ in range(3):  # nested wrappers such as \boldsymbol{\mathrm{x}}
+        text = _FONT_WRAPPERS.sub(r"\1", text)
+    text = _SPACING.sub("", text)
+    text = text.replace("\\top", "T").replace("\\intercal", "T").replace("\\ast", "*").replace("\\star", "*")
+    text = _SINGLE_BRACED.sub(r"\1", text)
+    return text
+
+
+def split_top_level(latex: str, tokens: tuple[tuple[str, str], ...]) -> list[tuple[str, str | None]]:
+    """Split at tokens outside braces/brackets; returns (piece, op-after-piece) pairs."""
+    pieces: list[tuple[str, str | None]] = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(latex)
+    while i < n:
+        ch = latex[i]
+        if ch == "\\" and latex.startswith(("\\{", "\\}"), i):
+            i += 2
+            continue
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            for token, op in tokens:
+                if latex.startswith(token, i) and not _continues_command(latex, i, token):
+                    pieces.append((latex[start:i], op))
+                    i += len(token)
+                    start = i
+                    break
+            else:
+                i += 1
+                continue
+            continue
+        i += 1
+    pieces.append((latex[start:], None))
+    return pieces
+
+
+def _continues_command(latex: str, i: int, token: str) -> bool:
+    """``\\left`` must not be read as ``\\le`` + ``ft``."""
+    end = i + len(token)
+    return token.startswith("\\") and end < len(latex) and latex[end].isalpha()
+
+
+def relations_in(text: str) -> list[tuple[str, str, str]]:
+    """Every inequality ``(left, op, right)`` between adjacent items of the text's formulas, in order."""
+    found: list[tuple[str, str, str]] = []
+    for formula in find_formulas(text):
+        pieces = split_top_level(formula.latex, _RELATION_TOKENS)
+        for (left, op), (right, _) in zip(pieces, pieces[1:], strict=False):
+            if op is not None:
+                found.append((left.strip(), op, right.strip()))
+    return found
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs and list items, so a scope can select one scenario of a multi-part answer."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        starts_item = bool(re.match(r"^([-*+]|\d+[.)]|\([a-z0-9]\))\s", stripped))
+        if not stripped or starts_item:
+            if current:
+                paragraphs.append("\n".join(current))
+            current = [line] if stripped else []
+        else:
+            current.append(line)
+    if current:
+        paragraphs.append("\n".join(current))
+    return paragraphs

@@ -1,0 +1,1121 @@
+"""Is a student's expression the reference? Three answers: equivalent, not equivalent, undecided.
+
+Order of evidence, cheapest first:
+1. the same tree (``structural``);
+2. evaluation at seeded random points of the declared domains (``numeric``), or with random
+   matrices of the declared shapes (``matrix_numeric``): one disagreement at a valid point is a
+   definitive ``not_equivalent`` with the point as counterexample; agreement at every point
+   (at least 12 for scalars, 6 matrix draws) is ``equivalent``;
+3. SymPy (``symbolic``) when the numbers cannot decide (unknown functions, no valid points).
+
+Sets and ``±`` lists are matched as multisets (``set``), relations up to flipping, rearranging
+and scaling (``relation``), concrete matrices entry by entry (``entrywise``). All numeric and
+symbolic work for one check runs inside one bounded, killable worker: a timeout or a refused
+size is ``undecided``, never ``not_equivalent``.
+
+Points outside the real domain of one answer (``log x`` at ``x < 0``: a real input gave a
+non-real value) are skipped, not counted as counterexamples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader.math.evaluate import (
+    EvalError,
+    Evaluator,
+    Mat,
+    NotEvaluable,
+    Scaling,
+    ShapeError,
+    TooLarge,
+    Undefined,
+    Value,
+    check_size,
+    describe,
+    dims_text,
+    expand_plus_minus,
+    format_value,
+    matrix_context,
+    names_to_sample,
+    pretty_name,
+    sample_assignment,
+)
+from grader.math.symbols import MatrixSymbol, ScalarSymbol, SymbolTable
+from grader.math.tree import Add, MatrixLit, Neg, Node, PlusMinus, Relation, RelOp, Seq, Sym, symbols_in, walk
+
+__all__ = ["Equivalence", "Method", "Verdict", "check_equivalence"]
+
+Verdict = Literal["equivalent", "not_equivalent", "undecided"]
+Method = Literal["structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "none"]
+
+SCALAR_POINTS = 12
+MATRIX_DRAWS = 6
+MAX_ATTEMPTS = 60
+MAX_SET_ITEMS = 100
+_SYMBOLIC_MARGIN_S = 0.3
+
+
+class Equivalence(BaseModel):
+    """The outcome of one comparison; ``detail`` is a sentence a student or instructor can read.
+
+    ``counterexample`` (JSON-safe) is e.g. ``{"point": {"p": 0.3}, "student": 2.1, "reference": 2.33}``;
+    ``wrong_entries`` lists 1-based ``(row, column)`` pairs of a concrete matrix that differ.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    method: Method
+    detail: str = ""
+    counterexample: dict[str, Any] | None = None
+    wrong_entries: list[tuple[int, int]] | None = None
+
+
+def check_equivalence(
+    student: Node,
+    reference: Node,
+    symbols: SymbolTable | None = None,
+    *,
+    seed: int = 0,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    timeout_s: float = 5.0,
+    memory_mb: int = 1024,
+) -> Equivalence:
+    """Compare two trees; never raises for anything a student wrote, and returns within about ``timeout_s``."""
+    table = symbols or SymbolTable()
+    if student == reference:
+        return _equal("structural", "your answer is written exactly like the reference")
+    try:
+        check_size(student, reference)
+    except TooLarge as error:
+        return _undecided("none", f"too large: {error.reason}")
+    settings = _Settings(table, seed, rtol, atol, timeout_s, memory_mb)
+    outcome = run_bounded(_decide, student, reference, settings, timeout_s=timeout_s, memory_mb=memory_mb)
+    match outcome:
+        case Finished(value):
+            assert isinstance(value, Equivalence)
+            return value
+        case TimedOut(seconds):
+            return _undecided("none", f"timed out: the comparison did not finish within {seconds:g} s")
+        case OutOfMemory(limit):
+            return _undecided("none", f"too large: the comparison needed more than {limit} MB of memory")
+        case Crashed(message):
+            return _undecided("none", f"the comparison failed: {message}")
+    return _undecided("none", "the comparison gave no result")
+
+
+# ---------------------------------------------------------------------------------------------
+# Inside the worker
+
+
+@dataclass(frozen=True)
+class _Settings:
+    symbols: SymbolTable
+    seed: int
+    rtol: float
+    atol: float
+    timeout_s: float
+    memory_mb: int
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        return self.timeout_s - (time.monotonic() - self.started)
+
+
+def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
+    """Runs in the sandbox; restart the clock here so the symbolic step's budget is honest."""
+    fresh = _Settings(settings.symbols, settings.seed, settings.rtol, settings.atol, settings.timeout_s, settings.memory_mb)
+    return _compare(student, reference, fresh)
+
+
+def _equal(method: Method, detail: str) -> Equivalence:
+    return Equivalence(verdict="equivalent", method=method, detail=detail)
+
+
+def _different(
+    method: Method,
+    detail: str,
+    counterexample: dict[str, Any] | None = None,
+    wrong_entries: list[tuple[int, int]] | None = None,
+) -> Equivalence:
+    return Equivalence(
+        verdict="not_equivalent", method=method, detail=detail, counterexample=counterexample, wrong_entries=wrong_entries
+    )
+
+
+def _undecided(method: Method, detail: str) -> Equivalence:
+    return Equivalence(verdict="undecided", method=method, detail=detail)
+
+
+def _unwrap(node: Node) -> Node:
+    while isinstance(node, Seq) and len(node.items) == 1 and node.kind != "set":
+        node = node.items[0]
+    return node
+
+
+def _has_plus_minus(node: Node) -> bool:
+    return any(isinstance(n, PlusMinus) for n in walk(node))
+
+
+def _is_collection(node: Node) -> bool:
+    return isinstance(node, Seq) or _has_plus_minus(node)
+
+
+def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
+    student, reference = _unwrap(student), _unwrap(reference)
+    if student == reference:
+        return _equal("structural", "your answer is written exactly like the reference")
+    s_rel, r_rel = isinstance(student, Relation), isinstance(reference, Relation)
+    if s_rel or r_rel:
+        if s_rel and r_rel:
+            assert isinstance(student, Relation) and isinstance(reference, Relation)
+            if _has_plus_minus(student) or _has_plus_minus(reference):
+                return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
+            return _compare_relations(student, reference, cfg)
+        value = _assigned_value(student) if s_rel else _assigned_value(reference)
+        if value is not None:
+            return _compare(value, reference, cfg) if s_rel else _compare(student, value, cfg)
+        if s_rel:
+            return _different("relation", "you wrote an equation or inequality, but the answer is an expression")
+        return _different("relation", "the answer is an equation or inequality, but you wrote an expression")
+    if _is_relation_collection(student) or _is_relation_collection(reference):
+        return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
+    if _is_collection(student) or _is_collection(reference):
+        s_tuple = isinstance(student, Seq) and student.kind == "tuple"
+        r_tuple = isinstance(reference, Seq) and reference.kind == "tuple"
+        if s_tuple or r_tuple:
+            return _compare_tuples(student, reference, cfg)
+        as_set = any(isinstance(n, Seq) and n.kind == "set" for n in (student, reference))
+        return _compare_sets(_items(student), _items(reference), cfg, as_set=as_set)
+    if isinstance(student, MatrixLit) or isinstance(reference, MatrixLit):
+        return _compare_entrywise(student, reference, cfg)
+    return _compare_expressions(student, reference, cfg)
+
+
+def _assigned_value(relation: Node) -> Node | None:
+    """``x = 5`` or ``λ = (1-p)/p``: the value given to a lone symbol (compared with a bare answer)."""
+    if not (isinstance(relation, Relation) and relation.ops and all(op == "=" for op in relation.ops)):
+        return None
+    first, last = relation.items[0], relation.items[-1]
+    if isinstance(first, Sym) and first.name not in symbols_in(last):
+        return last
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Expressions: scalars and symbolic matrices
+
+
+@dataclass
+class _Sample:
+    point: dict[str, Value]
+    student: Value
+    reference: Value
+
+
+def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
+    table = cfg.symbols
+    is_matrix = matrix_context([student, reference], table)
+    method: Method = "matrix_numeric" if is_matrix else "numeric"
+    names = names_to_sample([student, reference], table)
+    need = 1 if not names else (MATRIX_DRAWS if is_matrix else SCALAR_POINTS)
+    attempts_allowed = 1 if not names else MAX_ATTEMPTS
+    rng = np.random.default_rng(cfg.seed)
+    valid = 0
+    undefined: Counter[str] = Counter()
+    student_undefined: list[tuple[dict[str, Value], str]] = []
+    blocker: str | None = None
+    attempts = 0
+    for attempts in range(1, attempts_allowed + 1):  # noqa: B007 - attempts is reported below
+        try:
+            point = sample_assignment(names, table, rng)
+        except TooLarge as error:
+            return _undecided(method, f"too large: {error.reason}")
+        except NotEvaluable as error:
+            blocker = error.reason
+            break
+        in_context = is_matrix
+        ref_eval = Evaluator(table, point, in_matrix_context=in_context)
+        try:
+            ref_value = ref_eval.eval(reference)
+        except ShapeError as error:
+            return _undecided(
+                method,
+                f"the reference answer is not defined for the declared shapes ({error.reason}); "
+                "the rubric author should check the reference and the symbols' shapes",
+            )
+        except TooLarge as error:
+            return _undecided(method, f"too large: {error.reason}")
+        except NotEvaluable as error:
+            blocker = f"the reference cannot be evaluated: {error.reason}"
+            break
+        except Undefined as error:
+            undefined[error.reason] += 1
+            continue
+        stu_eval = Evaluator(table, point, in_matrix_context=in_context)
+        try:
+            stu_value = stu_eval.eval(student)
+        except ShapeError as error:
+            return _different(method, f"your expression is not defined for the declared shapes: {error.reason}")
+        except TooLarge as error:
+            return _undecided(method, f"too large: {error.reason}")
+        except NotEvaluable as error:
+            blocker = f"your answer cannot be evaluated: {error.reason}"
+            break
+        except Undefined as error:
+            undefined[error.reason] += 1
+            if error.exact:
+                student_undefined.append((point, error.reason))
+            continue
+        match, mismatch = _values_match(stu_value, ref_value, cfg.rtol, cfg.atol)
+        if mismatch is not None:
+            return _different(method, mismatch)
+        if not match:
+            if ref_eval.left_reals or stu_eval.left_reals:
+                undefined["outside the real domain of one of the answers"] += 1
+                continue
+            return _counterexample(student, reference, _Sample(point, stu_value, ref_value), cfg, method)
+        valid += 1
+        if valid >= need:
+            if not names:
+                return _equal(method, "both evaluate to the same number")
+            what = "random matrix draws" if is_matrix else "random points"
+            return _equal(method, f"your answer agrees with the reference at {valid} {what}")
+    if student_undefined and len(student_undefined) >= max(2, valid + 1):
+        point, reason = student_undefined[0]
+        where = _point_text(point, table)
+        return _different(
+            method,
+            f"your expression is undefined {('at ' + where) if where else ''} ({reason}) where the reference has a value".replace(
+                "  ", " "
+            ),
+            counterexample={"point": _json_point(point, table), "student": None, "reference": None},
+        )
+    if blocker is None:
+        common = undefined.most_common(1)[0][0] if undefined else "no valid point"
+        blocker = f"only {valid} of {attempts} random points gave values for both answers (most common problem: {common})"
+    if not is_matrix:
+        symbolic = _symbolic(student, reference, cfg)
+        if symbolic is not None:
+            return symbolic
+    return _undecided(method, blocker)
+
+
+def _values_match(student: Value, reference: Value, rtol: float, atol: float) -> tuple[bool, str | None]:
+    """(equal?, shape message): the message is set when the kinds or shapes differ (definitive)."""
+    if isinstance(student, Mat) and student.shape == (1, 1) and not isinstance(reference, Mat):
+        student = complex(student.a[0, 0])
+    if isinstance(reference, Mat) and reference.shape == (1, 1) and not isinstance(student, Mat):
+        reference = complex(reference.a[0, 0])
+    if isinstance(student, Scaling) and isinstance(reference, Mat):
+        student = _identity_like(student, reference)
+        if student is None:
+            return False, f"yours is a multiple of the identity, expected a {dims_text(reference.dims)} matrix"
+    if isinstance(reference, Scaling) and isinstance(student, Mat):
+        converted = _identity_like(reference, student)
+        if converted is None:
+            return False, f"yours is a {dims_text(student.dims)} matrix, expected a multiple of the identity"
+        reference = converted
+    if isinstance(student, Scaling) and isinstance(reference, Scaling):
+        return _close(student.c, reference.c, rtol, atol), None
+    if isinstance(student, Mat) and isinstance(reference, Mat):
+        if student.shape != reference.shape:
+            return False, f"yours is {dims_text(student.dims)}, but the answer is {dims_text(reference.dims)}"
+        scale = max(float(np.abs(reference.a).max(initial=0)), float(np.abs(student.a).max(initial=0)))
+        return bool(np.abs(student.a - reference.a).max(initial=0) <= atol + rtol * scale), None
+    if isinstance(student, complex) and isinstance(reference, complex):
+        return _close(student, reference, rtol, atol), None
+    return False, f"yours is {_kind_text(student)}, but the answer is {_kind_text(reference)}"
+
+
+def _identity_like(scaling: Scaling, like: Mat) -> Mat | None:
+    rows, cols = like.shape
+    return Mat(scaling.c * np.eye(rows, dtype=np.complex128), like.dims) if rows == cols else None
+
+
+def _kind_text(value: Value) -> str:
+    if isinstance(value, Mat):
+        return f"a {dims_text(value.dims)} matrix"
+    if isinstance(value, Scaling):
+        return "a multiple of the identity matrix"
+    return "a number"
+
+
+def _close(a: complex, b: complex, rtol: float, atol: float) -> bool:
+    if math.isinf(a.real) or math.isinf(b.real):
+        return a == b
+    return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+
+
+def _counterexample(student: Node, reference: Node, sample: _Sample, cfg: _Settings, method: Method) -> Equivalence:
+    sample = _nicer_point(student, reference, sample, cfg)
+    table = cfg.symbols
+    where = _point_text(sample.point, table)
+    s_val, r_val = sample.student, sample.reference
+    if isinstance(s_val, Mat) and isinstance(r_val, Mat):
+        diff = np.abs(s_val.a - r_val.a)
+        i, j = (int(k) for k in np.unravel_index(int(np.argmax(diff)), diff.shape))
+        shapes = ", ".join(
+            f"{pretty_name(n)} {dims_text(_decl_dims(table, n))}" for n in sorted(sample.point) if table.is_matrix(n)
+        )
+        extra = f" and {where}" if where else ""
+        detail = (
+            f"for random {shapes}{extra}, yours differs from the reference: row {i + 1}, column {j + 1} is "
+            f"{format_value(s_val.a[i, j])}, expected {format_value(r_val.a[i, j])}"
+        )
+        return _different(
+            method,
+            detail,
+            counterexample={
+                "point": _json_point(sample.point, table),
+                "entry": [i + 1, j + 1],
+                "student": _json_number(complex(s_val.a[i, j])),
+                "reference": _json_number(complex(r_val.a[i, j])),
+            },
+        )
+    s_num, r_num = _as_number(s_val), _as_number(r_val)
+    prefix = f"at {where} " if where else ""
+    detail = f"{prefix}yours gives {_value_text(s_val)}, expected {_value_text(r_val)}"
+    return _different(
+        method,
+        detail,
+        counterexample={
+            "point": _json_point(sample.point, table),
+            "student": _json_number(s_num) if s_num is not None else _value_text(s_val),
+            "reference": _json_number(r_num) if r_num is not None else _value_text(r_val),
+        },
+    )
+
+
+def _nicer_point(student: Node, reference: Node, sample: _Sample, cfg: _Settings) -> _Sample:
+    """Round a scalar counterexample to 1-2 decimals when it still shows the difference."""
+    table = cfg.symbols
+    if any(not isinstance(v, complex) or v.imag != 0 for v in sample.point.values()):
+        return sample
+    in_context = matrix_context([student, reference], table)
+    for digits in (1, 2):
+        rounded: dict[str, Value] = {}
+        for name, value in sample.point.items():
+            assert isinstance(value, complex)
+            x = round(value.real, digits)
+            decl = table.get(name)
+            domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
+            if domain is not None and not domain.contains(x):
+                break
+            rounded[name] = complex(x)
+        else:
+            try:
+                ref_eval = Evaluator(table, rounded, in_matrix_context=in_context)
+                stu_eval = Evaluator(table, rounded, in_matrix_context=in_context)
+                r_val, s_val = ref_eval.eval(reference), stu_eval.eval(student)
+            except EvalError:
+                continue
+            if ref_eval.left_reals or stu_eval.left_reals:
+                continue
+            match, mismatch = _values_match(s_val, r_val, cfg.rtol, cfg.atol)
+            if not match and mismatch is None:
+                return _Sample(rounded, s_val, r_val)
+    return sample
+
+
+def _decl_dims(table: SymbolTable, name: str) -> tuple[str | int, str | int]:
+    decl = table.get(name)
+    assert isinstance(decl, MatrixSymbol)
+    return decl.shape[0], decl.shape[1]
+
+
+def _point_text(point: dict[str, Value], table: SymbolTable) -> str:
+    return ", ".join(f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex))
+
+
+def _json_point(point: dict[str, Value], table: SymbolTable) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in sorted(point.items()):
+        if isinstance(value, complex):
+            out[name] = _json_number(value)
+        elif isinstance(value, Mat):
+            out[name] = f"random {value.shape[0]}×{value.shape[1]} matrix"
+    return out
+
+
+def _json_number(value: complex) -> float | str:
+    if value.imag == 0 and math.isfinite(value.real):
+        return float(f"{value.real:.6g}")
+    return format_value(value, 6)
+
+
+def _as_number(value: Value) -> complex | None:
+    if isinstance(value, complex):
+        return value
+    if isinstance(value, Mat) and value.shape == (1, 1):
+        return complex(value.a[0, 0])
+    return None
+
+
+def _value_text(value: Value) -> str:
+    number = _as_number(value)
+    if number is not None:
+        return format_value(number)
+    return _kind_text(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Symbolic fallback
+
+
+def _symbolic(student: Node, reference: Node, cfg: _Settings) -> Equivalence | None:
+    """SymPy in a nested bounded worker, so a hanging ``simplify`` still leaves time to answer."""
+    budget = cfg.remaining() - _SYMBOLIC_MARGIN_S
+    if budget < 0.2:
+        return None
+    outcome = run_bounded(_symbolic_worker, student, reference, cfg.symbols, timeout_s=budget, memory_mb=cfg.memory_mb)
+    if not isinstance(outcome, Finished) or outcome.value is None:
+        return None
+    verdict, detail = outcome.value
+    if verdict is True:
+        return _equal("symbolic", detail)
+    if verdict is False:
+        return _different("symbolic", detail)
+    return None
+
+
+def _symbolic_worker(student: Node, reference: Node, symbols: SymbolTable) -> tuple[bool | None, str] | None:
+    from grader.math.sympy_bridge import convert, symbolic_equal
+
+    try:
+        a, b = convert(student, symbols), convert(reference, symbols)
+    except (TooLarge, Exception):  # Unsupported, or SymPy refusing an odd construction
+        return None
+    result = symbolic_equal(a, b)
+    if result is True:
+        return True, "SymPy simplifies the difference to 0"
+    if result is False:
+        try:
+            s_text, r_text = format_value(complex(a.evalf(15))), format_value(complex(b.evalf(15)))
+        except (TypeError, ValueError):
+            return False, "the two values differ"
+        return False, f"yours is {s_text}, expected {r_text}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Concrete matrices, entry by entry
+
+
+def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
+    table = cfg.symbols
+    names = names_to_sample([student, reference], table)
+    rng = np.random.default_rng(cfg.seed)
+    need = 1 if not names else SCALAR_POINTS
+    wrong: dict[tuple[int, int], tuple[complex, complex, dict[str, Value]]] = {}
+    valid = 0
+    for _ in range(1 if not names else MAX_ATTEMPTS):
+        try:
+            point = sample_assignment(names, table, rng)
+            ref_value = Evaluator(table, point, in_matrix_context=True).eval(reference)
+        except ShapeError as error:
+            return _undecided("entrywise", f"the reference matrix is not well formed ({error.reason}); the rubric author should check it")
+        except (TooLarge, NotEvaluable) as error:
+            return _undecided("entrywise", f"the reference cannot be evaluated: {error.reason}")
+        except Undefined:
+            continue
+        try:
+            stu_value = Evaluator(table, point, in_matrix_context=True).eval(student)
+        except ShapeError as error:
+            return _different("entrywise", f"your matrix is not well formed: {error.reason}")
+        except (TooLarge, NotEvaluable) as error:
+            return _undecided("entrywise", f"your answer cannot be evaluated: {error.reason}")
+        except Undefined:
+            continue
+        if not isinstance(ref_value, Mat) or not isinstance(stu_value, Mat):
+            return _different(
+                "entrywise", f"yours is {_kind_text(stu_value)}, but the answer is {_kind_text(ref_value)}"
+            )
+        if stu_value.shape != ref_value.shape:
+            (sr, sc), (rr, rc) = stu_value.shape, ref_value.shape
+            return _different("entrywise", f"yours is a {sr}×{sc} matrix, but the answer is {rr}×{rc}")
+        for (i, j), s_entry in np.ndenumerate(stu_value.a):
+            r_entry = ref_value.a[i, j]
+            if not _close(complex(s_entry), complex(r_entry), cfg.rtol, cfg.atol) and (i, j) not in wrong:
+                wrong[(int(i), int(j))] = (complex(s_entry), complex(r_entry), point)
+        valid += 1
+        if valid >= need:
+            break
+    if wrong:
+        cells = sorted(wrong)
+        parts = []
+        for i, j in cells[:4]:
+            s_entry, r_entry, _point = wrong[(i, j)]
+            parts.append(
+                f"row {i + 1}, column {j + 1}: yours {_entry_text(student, i, j, s_entry)}, "
+                f"expected {_entry_text(reference, i, j, r_entry)}"
+            )
+        more = f" (and {len(cells) - 4} more)" if len(cells) > 4 else ""
+        count = "1 entry differs" if len(cells) == 1 else f"{len(cells)} entries differ"
+        first_point = wrong[cells[0]][2]
+        return _different(
+            "entrywise",
+            f"{count}: " + "; ".join(parts) + more,
+            counterexample={"point": _json_point(first_point, table)} if first_point else None,
+            wrong_entries=[(i + 1, j + 1) for i, j in cells],
+        )
+    if valid == 0:
+        return _undecided("entrywise", "no random point gave values for both matrices")
+    return _equal("entrywise", "every entry matches")
+
+
+def _entry_text(node: Node, i: int, j: int, value: complex) -> str:
+    """The entry as written (``-1/2``) when the side is a literal, else its value."""
+    if isinstance(node, MatrixLit) and i < len(node.rows) and j < len(node.rows[i]):
+        return describe(node.rows[i][j], 30)
+    return format_value(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sets, lists with ±, tuples
+
+
+def _items(node: Node) -> list[Node]:
+    items = list(node.items) if isinstance(node, Seq) else [node]
+    out: list[Node] = []
+    for item in items:
+        out.extend(expand_plus_minus(item))
+        if len(out) > MAX_SET_ITEMS:
+            raise TooLarge(f"more than {MAX_SET_ITEMS} values to compare")
+    return out
+
+
+def _compare_sets(student: list[Node], reference: list[Node], cfg: _Settings, *, as_set: bool) -> Equivalence:
+    """Multiset comparison with tolerance; with ``as_set`` repeated values count once."""
+    table = cfg.symbols
+    names = names_to_sample([*student, *reference], table)
+    in_context = matrix_context([*student, *reference], table)
+    rng = np.random.default_rng(cfg.seed)
+    need = 1 if not names else SCALAR_POINTS
+    s_rows: list[list[Value | None]] = []
+    r_rows: list[list[Value | None]] = []
+    for _ in range(1 if not names else MAX_ATTEMPTS):
+        try:
+            point = sample_assignment(names, table, rng)
+        except NotEvaluable as error:
+            return _undecided("set", error.reason)
+        r_vals = _evaluate_items(reference, point, cfg, in_context)
+        if isinstance(r_vals, Equivalence):
+            return _undecided("set", f"the reference cannot be evaluated: {r_vals.detail}")
+        s_vals = _evaluate_items(student, point, cfg, in_context)
+        if isinstance(s_vals, Equivalence):
+            if s_vals.verdict == "not_equivalent":
+                return s_vals
+            return _undecided("set", f"your answer cannot be evaluated: {s_vals.detail}")
+        if all(v is None for v in r_vals):
+            continue
+        s_rows.append(s_vals)
+        r_rows.append(r_vals)
+        if len(r_rows) >= need:
+            break
+    if not r_rows:
+        return _undecided("set", "no random point gave values for the reference")
+
+    def same(a_rows: list[list[Value | None]], i: int, b_rows: list[list[Value | None]], j: int) -> bool:
+        seen = False
+        for a_row, b_row in zip(a_rows, b_rows, strict=True):
+            a, b = a_row[i], b_row[j]
+            if a is None or b is None:
+                continue
+            seen = True
+            match, _ = _values_match(a, b, cfg.rtol, cfg.atol)
+            if not match:
+                return False
+        return seen
+
+    s_keep = list(range(len(student)))
+    r_keep = list(range(len(reference)))
+    if as_set:
+        s_keep = _distinct(s_keep, lambda i, j: same(s_rows, i, s_rows, j))
+        r_keep = _distinct(r_keep, lambda i, j: same(r_rows, i, r_rows, j))
+    pairs = _matching(s_keep, r_keep, lambda i, j: same(s_rows, i, r_rows, j))
+    matched_s = {i for i, _ in pairs}
+    matched_r = {j for _, j in pairs}
+    extra = [student[i] for i in s_keep if i not in matched_s]
+    missing = [reference[j] for j in r_keep if j not in matched_r]
+    if not extra and not missing:
+        return _equal("set", f"the same {len(r_keep)} value{'s' if len(r_keep) != 1 else ''} (order does not matter)")
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(describe(n, 30) for n in missing))
+    if extra:
+        parts.append("not expected " + ", ".join(describe(n, 30) for n in extra))
+    return _different("set", "; ".join(parts))
+
+
+def _evaluate_items(items: list[Node], point: dict[str, Value], cfg: _Settings, in_context: bool) -> list[Value | None] | Equivalence:
+    values: list[Value | None] = []
+    for item in items:
+        try:
+            values.append(Evaluator(cfg.symbols, point, in_matrix_context=in_context).eval(item))
+        except Undefined:
+            values.append(None)
+        except ShapeError as error:
+            return _different("set", f"{describe(item, 30)} is not defined for the declared shapes: {error.reason}")
+        except NotEvaluable as error:
+            return _undecided("set", error.reason)
+    return values
+
+
+def _distinct(indices: list[int], same: Callable[[int, int], bool]) -> list[int]:
+    kept: list[int] = []
+    for i in indices:
+        if not any(same(i, k) for k in kept):
+            kept.append(i)
+    return kept
+
+
+def _matching(left: list[int], right: list[int], same: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """Maximum bipartite matching (augmenting paths; the lists are short)."""
+    edges = {i: [j for j in right if same(i, j)] for i in left}
+    owner: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in edges[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in left:
+        augment(i, set())
+    return [(i, j) for j, i in owner.items()]
+
+
+def _compare_tuples(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
+    s_items = list(student.items) if isinstance(student, Seq) else [student]
+    r_items = list(reference.items) if isinstance(reference, Seq) else [reference]
+    if len(s_items) != len(r_items):
+        return _different("entrywise", f"yours has {len(s_items)} components, but the answer has {len(r_items)}")
+    undecided: list[str] = []
+    for index, (s_item, r_item) in enumerate(zip(s_items, r_items, strict=True), start=1):
+        outcome = _compare(s_item, r_item, cfg)
+        if outcome.verdict == "not_equivalent":
+            return _different(
+                "entrywise",
+                f"component {index}: {outcome.detail}",
+                counterexample=outcome.counterexample,
+            )
+        if outcome.verdict == "undecided":
+            undecided.append(f"component {index}: {outcome.detail}")
+    if undecided:
+        return _undecided("entrywise", "; ".join(undecided))
+    return _equal("entrywise", f"all {len(r_items)} components match, in order")
+
+
+# ---------------------------------------------------------------------------------------------
+# Relations
+
+
+_FLIP: dict[str, RelOp] = {">": "<", ">=": "<="}
+_OP_TEXT = {"=": "=", "approx": "≈", "!=": "≠", "<": "<", "<=": "≤"}
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """One link ``left op right`` of a chain, with ``>``/``≥`` flipped to ``<``/``≤``."""
+
+    left: Node
+    op: RelOp
+    right: Node
+
+    @property
+    def kind(self) -> str:
+        return {"=": "equation", "approx": "equation", "!=": "inequation", "<": "inequality", "<=": "inequality"}[self.op]
+
+
+def _pairs(relation: Relation) -> list[_Pair]:
+    out = []
+    for left, op, right in zip(relation.items, relation.ops, relation.items[1:], strict=False):
+        if op in _FLIP:
+            out.append(_Pair(right, _FLIP[op], left))
+        else:
+            out.append(_Pair(left, op, right))
+    return out
+
+
+def _is_relation_collection(node: Node) -> bool:
+    return isinstance(node, Seq) and bool(node.items) and all(isinstance(i, Relation) for i in node.items)
+
+
+def _relations_of(node: Node) -> list[Relation]:
+    items = list(node.items) if isinstance(node, Seq) else [node]
+    out: list[Relation] = []
+    for item in items:
+        for expanded in expand_plus_minus(item):
+            if not isinstance(expanded, Relation):
+                raise NotEvaluable("a list mixes equations and expressions")
+            out.append(expanded)
+    return out
+
+
+def _compare_relation_sets(student: list[Relation], reference: list[Relation], cfg: _Settings) -> Equivalence:
+    """``x = ±2`` vs ``x = 2, x = -2``: each relation must match one on the other side."""
+    verdicts = {(i, j): _compare_relations(s, r, cfg) for i, s in enumerate(student) for j, r in enumerate(reference)}
+    pairs = _matching(
+        list(range(len(student))), list(range(len(reference))), lambda i, j: verdicts[(i, j)].verdict == "equivalent"
+    )
+    if len(pairs) == len(student) == len(reference):
+        return _equal("relation", "the same relations (order does not matter)")
+    matched_s = {i for i, _ in pairs}
+    unmatched = [i for i in range(len(student)) if i not in matched_s]
+    definite = all(all(verdicts[(i, j)].verdict == "not_equivalent" for j in range(len(reference))) for i in unmatched)
+    if len(student) != len(reference) or (unmatched and definite):
+        return _different("relation", f"yours has {len(student)} relation(s) and the answer {len(reference)}, and they do not all match")
+    return _undecided("relation", "some of the relations could not be compared")
+
+
+def _compare_relations(student: Relation, reference: Relation, cfg: _Settings) -> Equivalence:
+    s_pairs, r_pairs = _pairs(student), _pairs(reference)
+    if len(s_pairs) != len(r_pairs):
+        return _different("relation", f"yours has {len(s_pairs)} relation(s), but the answer has {len(r_pairs)}")
+    if len(s_pairs) == 1:
+        return _compare_pair(s_pairs[0], r_pairs[0], cfg)
+    if len(s_pairs) > 4:
+        order = [tuple(range(len(s_pairs)))]
+    else:
+        order = list(itertools.permutations(range(len(s_pairs))))
+    cache: dict[tuple[int, int], Equivalence] = {}
+
+    def outcome(i: int, j: int) -> Equivalence:
+        if (i, j) not in cache:
+            cache[(i, j)] = _compare_pair(s_pairs[i], r_pairs[j], cfg)
+        return cache[(i, j)]
+
+    for perm in order:
+        if all(outcome(i, j).verdict == "equivalent" for i, j in enumerate(perm)):
+            return _equal("relation", "the same chain of relations")
+    straight = [outcome(i, i) for i in range(len(s_pairs))]
+    bad = next((o for o in straight if o.verdict == "not_equivalent"), None)
+    if bad is not None and all(any(outcome(i, j).verdict == "not_equivalent" for j in range(len(r_pairs))) for i in range(len(s_pairs))):
+        return _different("relation", bad.detail, counterexample=bad.counterexample)
+    return _undecided("relation", "; ".join(o.detail for o in straight if o.verdict != "equivalent") or "the chains differ")
+
+
+def _compare_pair(student: _Pair, reference: _Pair, cfg: _Settings) -> Equivalence:
+    if student.kind != reference.kind:
+        return _different("relation", f"you wrote an {student.kind}, but the answer is an {reference.kind}")
+    if student.kind == "inequality":
+        return _compare_inequalities(student, reference, cfg)
+    return _compare_equations(student, reference, cfg)
+
+
+def _compare_equations(student: _Pair, reference: _Pair, cfg: _Settings) -> Equivalence:
+    s_l, s_r, r_l, r_r = student.left, student.right, reference.left, reference.right
+    if (s_l == r_l and s_r == r_r) or (s_l == r_r and s_r == r_l):
+        return _equal("relation", "the same equation (sides may be swapped)")
+    # One side is the same lone symbol (w = …, λ = …): compare what it is set to.
+    for common_s, other_s in ((s_l, s_r), (s_r, s_l)):
+        for common_r, other_r in ((r_l, r_r), (r_r, r_l)):
+            if (
+                isinstance(common_s, Sym)
+                and common_s == common_r
+                and common_s.name not in symbols_in(other_s) | symbols_in(other_r)
+            ):
+                inner = _compare(other_s, other_r, cfg)
+                return inner.model_copy(update={"method": "relation" if inner.method in ("numeric", "symbolic", "structural") else inner.method})
+    f_s, f_r = _difference(s_l, s_r), _difference(r_l, r_r)
+    return _proportional(f_s, f_r, cfg)
+
+
+def _difference(left: Node, right: Node) -> Node:
+    return Add((left, Neg(right)))
+
+
+def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
+    """Equations ``f_s = 0`` and ``f_r = 0`` are the same if ``f_s = k·f_r`` for a constant ``k ≠ 0``;
+    otherwise a point on one solution set that misses the other is a counterexample."""
+    table = cfg.symbols
+    names = names_to_sample([f_s, f_r], table)
+    in_context = matrix_context([f_s, f_r], table)
+    rng = np.random.default_rng(cfg.seed)
+    ratios: list[complex] = []
+    both_zero = 0
+    blocker: str | None = None
+    not_proportional = False
+    for _ in range(MAX_ATTEMPTS if names else 1):
+        try:
+            point = sample_assignment(names, table, rng)
+            r_val = _flat(Evaluator(table, point, in_matrix_context=in_context).eval(f_r))
+            s_val = _flat(Evaluator(table, point, in_matrix_context=in_context).eval(f_s))
+        except Undefined:
+            continue
+        except ShapeError as error:
+            return _different("relation", f"the two sides do not have compatible shapes: {error.reason}")
+        except NotEvaluable as error:
+            blocker = error.reason
+            break
+        if s_val.shape != r_val.shape:
+            return _different("relation", "the two equations relate objects of different shapes")
+        scale_r = float(np.abs(r_val).max(initial=0))
+        scale_s = float(np.abs(s_val).max(initial=0))
+        r_zero = scale_r <= cfg.atol
+        s_zero = scale_s <= cfg.atol
+        if r_zero and s_zero:
+            both_zero += 1
+        elif r_zero or s_zero:
+            not_proportional = True
+        else:
+            mask = np.abs(r_val) > 1e-9 * scale_r
+            if np.any(np.abs(s_val[~mask]) > 1e-7 * scale_s):
+                not_proportional = True
+            else:
+                ratios.extend(complex(x) for x in (s_val[mask] / r_val[mask]).ravel())
+        if not_proportional:
+            break
+        if len(ratios) + both_zero >= (SCALAR_POINTS if names else 1):
+            break
+    if blocker is None and not not_proportional:
+        if ratios and all(_close(k, ratios[0], 1e-6, 1e-12) for k in ratios) and abs(ratios[0]) > 1e-12:
+            return _equal("relation", "the same equation up to rearranging and scaling")
+        if not ratios and both_zero:
+            return _equal("relation", "both equations hold identically")
+        not_proportional = bool(ratios)
+    if not_proportional and not in_context:
+        return _solution_sets(f_s, f_r, cfg)
+    if blocker is not None and not in_context:
+        symbolic = _symbolic_ratio(f_s, f_r, cfg)
+        if symbolic is not None:
+            return symbolic
+        return _undecided("relation", blocker)
+    return _undecided("relation", "the equations are not multiples of each other, and their solutions could not be compared")
+
+
+def _flat(value: Value) -> np.ndarray:
+    if isinstance(value, Mat):
+        return value.a
+    if isinstance(value, Scaling):
+        return np.array([[value.c]])
+    return np.array([[value]])
+
+
+def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
+    """Find points on each solution set (one variable solved numerically, others random) and check
+    the other equation there. A solution of the reference that is not one of yours is definitive."""
+    table = cfg.symbols
+    names = [n for n in names_to_sample([f_s, f_r], table) if not table.is_matrix(n)]
+    if not names:
+        return _different("relation", "the equations are not equivalent")
+    rng = np.random.default_rng(cfg.seed + 1)
+    checked = 0
+    for attempt in range(24):
+        variable = names[attempt % len(names)]
+        base = sample_assignment(names, table, rng)
+        for source, target, whose in ((f_r, f_s, "reference"), (f_s, f_r, "student")):
+            root = _root_along(source, base, variable, cfg)
+            if root is None:
+                continue
+            point = {**base, variable: complex(root)}
+            try:
+                evaluator = Evaluator(table, point, in_matrix_context=False)
+                value = evaluator.eval(target)
+                scale_value = _term_scale(target, point, table)
+            except EvalError:
+                continue
+            if not isinstance(value, complex) or evaluator.left_reals:
+                continue
+            if abs(value) > 1e-6 * max(1.0, scale_value):
+                where = _point_text(point, table)
+                if whose == "reference":
+                    detail = f"at {where} the reference equation holds but yours does not"
+                else:
+                    detail = f"at {where} your equation holds but the reference does not"
+                return _different("relation", detail, counterexample={"point": _json_point(point, table)})
+            checked += 1
+        if checked >= SCALAR_POINTS:
+            return _equal("relation", f"the two equations have the same solutions at {checked} sampled points")
+    if checked:
+        return _equal("relation", f"the two equations have the same solutions at {checked} sampled points")
+    return _undecided("relation", "the equations are not multiples of each other, and no solutions could be found to compare")
+
+
+def _term_scale(node: Node, point: dict[str, Value], table: SymbolTable) -> float:
+    """Size of the terms of ``left - right``, so "zero" is judged relative to them."""
+    if isinstance(node, Add):
+        total = 0.0
+        for term in node.terms:
+            value = Evaluator(table, point, in_matrix_context=False).eval(term)
+            total += abs(value) if isinstance(value, complex) else 0.0
+        return total
+    return 0.0
+
+
+def _root_along(f: Node, base: dict[str, Value], variable: str, cfg: _Settings) -> float | None:
+    """A real root of ``f`` in ``variable`` (others fixed), by a sign change on a grid and bisection."""
+    decl = cfg.symbols.get(variable)
+    domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
+    low, high = -10.0, 10.0
+    if domain is not None:
+        if domain.complex:
+            return None
+        low = max(low, domain.low)
+        high = min(high, domain.high)
+    grid = np.linspace(low, high, 201)[1:-1]
+    grid = grid + (high - low) * 1e-3 * 0.37  # avoid landing exactly on simple values
+
+    def value(t: float) -> float | None:
+        try:
+            evaluator = Evaluator(cfg.symbols, {**base, variable: complex(t)}, in_matrix_context=False)
+            out = evaluator.eval(f)
+        except EvalError:
+            return None
+        if not isinstance(out, complex) or evaluator.left_reals or abs(out.imag) > 1e-9 * max(1.0, abs(out.real)):
+            return None
+        return out.real
+
+    previous: tuple[float, float] | None = None
+    for t in grid:
+        v = value(float(t))
+        if v is None:
+            previous = None
+            continue
+        if v == 0:
+            return float(t)
+        if previous is not None and (previous[1] < 0) != (v < 0):
+            lo, hi, f_lo = previous[0], float(t), previous[1]
+            for _ in range(80):
+                mid = (lo + hi) / 2
+                f_mid = value(mid)
+                if f_mid is None:
+                    return None
+                if (f_mid < 0) == (f_lo < 0):
+                    lo, f_lo = mid, f_mid
+                else:
+                    hi = mid
+            # A sign change across a pole is not a root.
+            final = value((lo + hi) / 2)
+            if final is not None and abs(final) <= 1e-6 * max(1.0, abs(previous[1]), abs(v)):
+                return (lo + hi) / 2
+        previous = (float(t), v)
+    return None
+
+
+def _symbolic_ratio(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence | None:
+    budget = cfg.remaining() - _SYMBOLIC_MARGIN_S
+    if budget < 0.2:
+        return None
+    outcome = run_bounded(_ratio_worker, f_s, f_r, cfg.symbols, timeout_s=budget, memory_mb=cfg.memory_mb)
+    if isinstance(outcome, Finished) and outcome.value:
+        return _equal("symbolic", "SymPy shows the equations are multiples of each other")
+    return None
+
+
+def _ratio_worker(f_s: Node, f_r: Node, symbols: SymbolTable) -> bool:
+    from grader.math.sympy_bridge import convert, symbolic_ratio
+
+    try:
+        ratio = symbolic_ratio(convert(f_s, symbols), convert(f_r, symbols))
+    except Exception:
+        return False
+    return ratio is not None and ratio != 0 and bool(ratio.is_finite)
+
+
+def _compare_inequalities(student: _Pair, reference: _Pair, cfg: _Settings) -> Equivalence:
+    if student.left == reference.left and student.right == reference.right:
+        if student.op == reference.op:
+            return _equal("relation", "the same inequality")
+    if student.left == reference.right and student.right == reference.left:
+        return _different("relation", "your inequality points the other way")
+    g_s, g_r = _difference(student.right, student.left), _difference(reference.right, reference.left)
+    strict_s, strict_r = student.op == "<", reference.op == "<"
+    table = cfg.symbols
+    names = names_to_sample([g_s, g_r], table)
+    rng = np.random.default_rng(cfg.seed)
+    agree = 0
+    points: list[dict[str, Value]] = []
+    for _ in range(MAX_ATTEMPTS if names else 1):
+        try:
+            point = sample_assignment(names, table, rng)
+            truth = _truths(g_s, g_r, point, cfg)
+        except NotEvaluable as error:
+            return _undecided("relation", error.reason)
+        except ShapeError as error:
+            return _different("relation", f"the inequality does not compare numbers: {error.reason}")
+        if truth is None:
+            continue
+        s_true, r_true = truth
+        if s_true != r_true:
+            return _inequality_counterexample(point, s_true, cfg)
+        agree += 1
+        points.append(point)
+        if agree >= (2 * SCALAR_POINTS if names else 1):
+            break
+    if agree == 0:
+        return _undecided("relation", "no random point gave values for both inequalities")
+    # Boundaries: just beside each boundary point of one inequality the other must agree too.
+    scalar_names = [n for n in names if not table.is_matrix(n)]
+    for index, point in enumerate(points[:8]):
+        if not scalar_names:
+            break
+        variable = scalar_names[index % len(scalar_names)]
+        for g in (g_r, g_s):
+            root = _root_along(g, point, variable, cfg)
+            if root is None:
+                continue
+            for offset in (-1e-4, 1e-4):
+                near = {**point, variable: complex(root + offset * max(1.0, abs(root)))}
+                try:
+                    truth = _truths(g_s, g_r, near, cfg)
+                except EvalError:
+                    continue
+                if truth is not None and truth[0] != truth[1]:
+                    return _inequality_counterexample(near, truth[0], cfg)
+    if strict_s != strict_r:
+        s_text, r_text = _OP_TEXT[student.op], _OP_TEXT[reference.op]
+        return _different("relation", f"yours uses {s_text} but the answer uses {r_text}: the boundary is treated differently")
+    return _equal("relation", f"the inequalities hold at the same {agree} random points and share their boundary")
+
+
+def _truths(g_s: Node, g_r: Node, point: dict[str, Value], cfg: _Settings) -> tuple[bool, bool] | None:
+    """Whether each inequality ``g > 0`` holds at the point (None where either is undefined or on the boundary)."""
+    values = []
+    for g in (g_s, g_r):
+        try:
+            evaluator = Evaluator(cfg.symbols, point, in_matrix_context=False)
+            value = evaluator.eval(g)
+        except Undefined:
+            return None
+        if isinstance(value, Mat) and value.shape == (1, 1):
+            value = complex(value.a[0, 0])
+        if not isinstance(value, complex):
+            raise ShapeError(f"one side is {_kind_text(value)}")
+        if evaluator.left_reals or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+            return None
+        values.append(value.real)
+    if any(abs(v) <= cfg.atol for v in values):
+        return None
+    return values[0] > 0, values[1] > 0
+
+
+def _inequality_counterexample(point: dict[str, Value], student_true: bool, cfg: _Settings) -> Equivalence:
+    where = _point_text(point, cfg.symbols)
+    prefix = f"at {where} " if where else ""
+    if student_true:
+        detail = f"{prefix}your inequality holds but the answer's does not"
+    else:
+        detail = f"{prefix}the answer's inequality holds but yours does not"
+    return _different("relation", detail, counterexample={"point": _json_point(point, cfg.symbols)})
+
+
+def _describe_items(items: Sequence[Node]) -> str:
+    return ", ".join(describe(i, 30) for i in items)

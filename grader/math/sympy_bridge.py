@@ -1,0 +1,306 @@
+"""Expression tree → SymPy, built only from SymPy constructors, and a bounded symbolic check.
+
+Why a bridge and not ``sympify``: answers are untrusted text, and SymPy's string parsing runs
+``eval``. Every object here is built from a node with a constructor (``Symbol``, ``Add``, ``Pow``…),
+so no string from an answer ever reaches a SymPy API.
+
+Choices:
+- Symbols carry the declared domain as assumptions (``positive=True`` for ``(0, 1)`` or
+  ``positive``), so ``sqrt(p^2)`` simplifies to ``p`` exactly when the rubric says ``p > 0``.
+  SymPy has no upper-bound assumptions; ``(0, 1)`` only tells it ``p > 0``.
+- Decimals stay ``Float`` (``0.33`` is not ``1/3``), integers and the numerator/denominator of
+  fractions stay exact.
+- Scalars only: a tree that mentions a declared matrix (or a matrix literal) gives ``None``;
+  matrices are compared numerically with random draws of the declared shapes.
+- The same size guards as the evaluator refuse bombs before SymPy starts to compute them
+  (SymPy evaluates ``2**(2**100)`` eagerly inside the constructor).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+
+import sympy
+
+from grader.math.evaluate import (
+    MAX_EXPONENT,
+    MAX_FACTORIAL,
+    MAX_SUM_TERMS,
+    TooLarge,
+    check_size,
+    matrix_context,
+)
+from grader.math.symbols import Domain, FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
+from grader.math.tree import (
+    Add,
+    Call,
+    Const,
+    Div,
+    Factorial,
+    Hadamard,
+    MatrixLit,
+    Mul,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    Operator,
+    ParseError,
+    Pow,
+    Relation,
+    Sym,
+    Transpose,
+)
+
+__all__ = ["Unsupported", "symbol_for", "symbolic_equal", "symbolic_ratio", "to_sympy"]
+
+_MAX_INTEGER_BITS = 100_000
+
+
+class Unsupported(Exception):
+    """The tree has no scalar SymPy counterpart (matrices, sets, E[…]); ``reason`` says which part."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def to_sympy(node: Node, symbols: SymbolTable | None = None) -> sympy.Expr | None:
+    """The SymPy expression for a scalar tree, or None when there is none (see :class:`Unsupported`)."""
+    try:
+        return convert(node, symbols or SymbolTable())
+    except (Unsupported, TooLarge):
+        return None
+
+
+def convert(node: Node, symbols: SymbolTable) -> sympy.Expr:
+    """Like :func:`to_sympy` but raises :class:`Unsupported` or ``TooLarge`` with the reason."""
+    check_size(node)
+    if matrix_context([node], symbols):
+        raise Unsupported("the expression involves matrices")
+    return _Converter(symbols, {}).run(node)
+
+
+def symbol_for(name: str, domain: Domain | None) -> sympy.Symbol:
+    """A SymPy symbol whose assumptions say what the declared domain says (real unless complex)."""
+    if domain is None:
+        return sympy.Symbol(name, real=True)
+    if domain.complex:
+        return sympy.Symbol(name)
+    assumptions: dict[str, bool] = {"real": True}
+    if domain.integer:
+        assumptions["integer"] = True
+    if domain.low > 0 or (domain.low == 0 and domain.low_open):
+        assumptions["positive"] = True
+    elif domain.low == 0:
+        assumptions["nonnegative"] = True
+    elif domain.high < 0 or (domain.high == 0 and domain.high_open):
+        assumptions["negative"] = True
+    elif domain.high == 0:
+        assumptions["nonpositive"] = True
+    if domain.nonzero:
+        assumptions["nonzero"] = True
+    return sympy.Symbol(name, **assumptions)
+
+
+class _Converter:
+    def __init__(self, symbols: SymbolTable, bound: Mapping[str, sympy.Expr]) -> None:
+        self.symbols = symbols
+        self.bound = dict(bound)
+
+    def run(self, node: Node) -> sympy.Expr:
+        match node:
+            case Num(text):
+                return _number(text)
+            case Const(name):
+                return {"pi": sympy.pi, "e": sympy.E, "i": sympy.I, "inf": sympy.oo}[name]
+            case Sym(name):
+                return self._symbol(name)
+            case Add(terms):
+                return sympy.Add(*(self.run(t) for t in terms))
+            case Neg(arg):
+                return sympy.Mul(sympy.Integer(-1), self.run(arg))
+            case Mul(factors):
+                return sympy.Mul(*(self.run(f) for f in factors))
+            case Hadamard(left, right):
+                return sympy.Mul(self.run(left), self.run(right))
+            case Div(num, den):
+                return sympy.Mul(self.run(num), _power(self.run(den), sympy.Integer(-1)))
+            case Pow(base, exp):
+                return _power(self.run(base), self.run(exp))
+            case Transpose(arg):
+                return self.run(arg)
+            case Norm(arg, _):
+                return sympy.Abs(self.run(arg))
+            case Factorial(arg):
+                value = self.run(arg)
+                if value.is_Number and value > MAX_FACTORIAL:
+                    raise TooLarge(f"a factorial of {value} is too large")
+                return sympy.factorial(value)
+            case Call(func, args):
+                return self._call(func, args)
+            case Operator(name, body, sub, sup):
+                return self._operator(name, body, sub, sup)
+            case MatrixLit():
+                raise Unsupported("a matrix")
+        raise Unsupported(f"{type(node).__name__} has no scalar SymPy form")
+
+    def _symbol(self, name: str) -> sympy.Expr:
+        if name in self.bound:
+            return self.bound[name]
+        decl = self.symbols.get(name)
+        if isinstance(decl, MatrixSymbol):
+            raise Unsupported(f"{name} is a matrix")
+        if isinstance(decl, FunctionSymbol):
+            raise Unsupported(f"the function {name} is used without an argument")
+        domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
+        return symbol_for(name, domain)
+
+    def _call(self, func: str, args: tuple[Node, ...]) -> sympy.Expr:
+        decl = self.symbols.get(func)
+        values = [self.run(a) for a in args]
+        if isinstance(decl, FunctionSymbol) and decl.definition is not None:
+            return self._defined(func, decl.definition, values)
+        if func == "log" and len(values) == 2:
+            return sympy.Mul(sympy.log(values[0]), _power(sympy.log(values[1]), sympy.Integer(-1)))
+        if func == "root" and len(values) == 2:
+            x, n = values
+            if x.is_Number and x.is_negative and n.is_Integer and int(n) % 2 == 1:
+                return sympy.Mul(sympy.Integer(-1), _power(sympy.Mul(sympy.Integer(-1), x), _power(n, sympy.Integer(-1))))
+            return _power(x, _power(n, sympy.Integer(-1)))
+        if func in ("max", "min") and len(values) >= 2:
+            return sympy.Max(*values) if func == "max" else sympy.Min(*values)
+        if func == "binom" and len(values) == 2:
+            return sympy.binomial(values[0], values[1])
+        if func == "sigma" and len(values) == 1:  # σ without a definition is the logistic function
+            return _power(sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(sympy.Integer(-1), values[0]))), sympy.Integer(-1))
+        if func in ("diag", "tr", "det", "rank", "Var", "Cov"):
+            raise Unsupported(f"{func} needs the numeric path")
+        known = _FUNCTIONS.get(func)
+        if known is not None and decl is None:
+            if len(values) != 1:
+                raise Unsupported(f"{func} takes one argument")
+            return known(values[0])
+        # An undeclared function (or one without a definition) stays an unknown function of its
+        # arguments: f(2x) + f(2x) still simplifies to 2 f(2x).
+        return sympy.Function(func)(*values)
+
+    def _defined(self, func: str, definition: str, values: list[sympy.Expr]) -> sympy.Expr:
+        from grader.math.text import parse_text
+
+        parsed = parse_text(definition)
+        if isinstance(parsed, ParseError):
+            raise Unsupported(f"the definition of {func} does not parse")
+        bound = dict(self.bound)
+        bound.update(zip(("u", "v", "w"), values, strict=False))
+        return _Converter(self.symbols, bound).run(parsed.tree)
+
+    def _operator(self, name: str, body: Node, sub: Node | None, sup: Node | None) -> sympy.Expr:
+        if name not in ("sum", "prod"):
+            raise Unsupported(f"{name} has no symbolic form here")
+        if not (isinstance(sub, Relation) and sub.ops == ("=",) and isinstance(sub.items[0], Sym) and sup is not None):
+            raise Unsupported(f"a {name} without explicit bounds")
+        index = sympy.Symbol(sub.items[0].name, integer=True)
+        lo, hi = self.run(sub.items[1]), self.run(sup)
+        if lo.is_Number and hi.is_Number and hi - lo + 1 > MAX_SUM_TERMS:
+            raise TooLarge(f"a {name} with more than {MAX_SUM_TERMS} terms")
+        inner = _Converter(self.symbols, {**self.bound, sub.items[0].name: index}).run(body)
+        return (sympy.Sum if name == "sum" else sympy.Product)(inner, (index, lo, hi))
+
+
+def _number(text: str) -> sympy.Expr:
+    cleaned = text.replace(",", "").replace(" ", "")
+    try:
+        if cleaned.isdigit():
+            if len(cleaned) > 1000:
+                raise TooLarge("a number with more than 1000 digits")
+            return sympy.Integer(int(cleaned))
+        exact = Fraction(cleaned)
+    except (ValueError, ZeroDivisionError):
+        raise Unsupported(f"the number {text!r} cannot be read") from None
+    digits = max(15, len(cleaned.replace(".", "").lstrip("0")))
+    return sympy.Float(sympy.Rational(exact.numerator, exact.denominator), digits)
+
+
+def _power(base: sympy.Expr, exp: sympy.Expr) -> sympy.Expr:
+    """``Pow`` that refuses exponents SymPy would expand into astronomically large numbers."""
+    if exp.is_Number:
+        if exp.is_finite is False:
+            return sympy.Pow(base, exp)
+        if abs(exp) > MAX_EXPONENT:
+            raise TooLarge(f"an exponent is too large ({exp})")
+        if base.is_Rational:
+            bits = max(abs(int(base.p)).bit_length(), abs(int(base.q)).bit_length())
+            if bits * abs(float(exp)) > _MAX_INTEGER_BITS:
+                raise TooLarge("a power is too large to compute exactly")
+    elif exp.free_symbols == set() and exp.is_number:
+        magnitude = abs(complex(exp.evalf(15)))
+        if not math.isfinite(magnitude) or magnitude > MAX_EXPONENT:
+            raise TooLarge("an exponent is too large")
+    return sympy.Pow(base, exp)
+
+
+_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "cot": sympy.cot,
+    "sec": sympy.sec,
+    "csc": sympy.csc,
+    "arcsin": sympy.asin,
+    "arccos": sympy.acos,
+    "arctan": sympy.atan,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+    "tanh": sympy.tanh,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "ln": sympy.log,
+    "sqrt": sympy.sqrt,
+    "floor": sympy.floor,
+    "ceil": sympy.ceiling,
+    "sign": sympy.sign,
+    "erf": sympy.erf,
+    "abs": sympy.Abs,
+}
+
+
+def symbolic_equal(a: sympy.Expr, b: sympy.Expr) -> bool | None:
+    """True if SymPy shows ``a - b == 0``; False only for a constant, clearly nonzero difference.
+
+    Cheap rewrites run first (expand, together/cancel, trigsimp), ``simplify`` last. A failure to
+    simplify to zero is not a proof of inequality, so non-constant cases give None. Run this inside
+    the sandbox: any of these steps can take unbounded time on adversarial input.
+    """
+    difference = sympy.Add(a, sympy.Mul(sympy.Integer(-1), b))
+    if difference == 0:
+        return True
+    steps: tuple[Callable[[sympy.Expr], sympy.Expr], ...] = (
+        sympy.expand,
+        lambda e: sympy.cancel(sympy.together(e)),
+        sympy.trigsimp,
+        lambda e: sympy.expand(sympy.powsimp(sympy.expand_log(e, force=False))),
+        sympy.simplify,
+    )
+    for step in steps:
+        if step(difference) == 0:
+            return True
+    if not difference.free_symbols:
+        try:
+            magnitude = abs(complex(difference.evalf(30)))
+            scale = max(abs(complex(a.evalf(30))), abs(complex(b.evalf(30))), 1.0)
+        except (TypeError, ValueError):
+            return None
+        if math.isfinite(magnitude) and math.isfinite(scale):
+            return magnitude <= 1e-12 * scale
+    return None
+
+
+def symbolic_ratio(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr | None:
+    """``a / b`` simplified, when it is a number (equations proportional by a constant)."""
+    if b == 0:
+        return None
+    ratio = sympy.simplify(sympy.Mul(a, sympy.Pow(b, sympy.Integer(-1))))
+    return ratio if ratio.is_number else None

@@ -1,0 +1,1 @@
+"""Stage 6: reports: JSON, CSV gradebook, terminal feedback."""

@@ -1,0 +1,165 @@
+"""Reading, validating and linting rubric files; every problem names file, question, part and field."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from grader.checking.base import LintContext
+from grader.checking.registry import CHECKERS
+from grader.errors import Problem, RubricError
+from grader.rubric.models import Rubric
+
+RUBRIC_FILE = "rubric.toml"
+MAX_RUBRIC_BYTES = 5_000_000
+
+
+def rubric_path(path: Path) -> Path:
+    """A rubric folder holds ``rubric.toml``; a path to the file itself works too."""
+    return path / RUBRIC_FILE if path.is_dir() else path
+
+
+def load_rubric(path: Path | str) -> Rubric:
+    """Load and fully validate a rubric; raises RubricError listing every problem."""
+    rubric, problems = _load(Path(path))
+    if rubric is None or problems:
+        raise RubricError(problems)
+    return rubric
+
+
+def lint_rubric(path: Path | str) -> list[Problem]:
+    """Every problem of a rubric, schema and semantics; an empty list means it is usable."""
+    return _load(Path(path))[1]
+
+
+def rubric_digest(path: Path | str) -> str:
+    return hashlib.sha256(rubric_path(Path(path)).read_bytes()).hexdigest()
+
+
+def rubric_schema() -> str:
+    schema = Rubric.model_json_schema()
+    schema["title"] = "grader rubric"
+    return json.dumps(schema, indent=2, sort_keys=True)
+
+
+def _load(path: Path) -> tuple[Rubric | None, list[Problem]]:
+    file = rubric_path(path)
+    shown = str(file)
+    if not file.is_file():
+        fix = f"create {RUBRIC_FILE} in that folder" if path.is_dir() else "pass a rubric folder or its rubric.toml"
+        return None, [Problem(code="rubric.not_found", message="no rubric file here", file=shown, fix=fix)]
+    if file.stat().st_size > MAX_RUBRIC_BYTES:
+        return None, [Problem(code="rubric.too_large", message="the rubric file is larger than 5 MB", file=shown, fix="split it or remove embedded data")]
+    try:
+        raw = tomllib.loads(file.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, [Problem(code="rubric.encoding", message=f"not UTF-8 text (byte {exc.start})", file=shown, fix="save the rubric as UTF-8")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(code="rubric.toml_syntax", message=f"invalid TOML: {exc}", file=shown, fix="fix the TOML syntax at that line")]
+    try:
+        rubric = Rubric.model_validate(raw)
+    except ValidationError as exc:
+        return None, _validation_problems(exc, raw, shown)
+    return rubric, _semantic_problems(rubric, shown)
+
+
+def _semantic_problems(rubric: Rubric, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    table = rubric.symbol_table
+    for question in rubric.questions:
+        ctx = LintContext(file=file, question_id=question.id, symbols=table)
+        for part in question.parts:
+            problems += CHECKERS[part.kind].lint(part, ctx)
+    return problems
+
+
+_KNOWN_FIELDS: set[str] | None = None
+
+
+def _known_fields() -> set[str]:
+    """Every field name any rubric model accepts, for 'did you mean' suggestions."""
+    global _KNOWN_FIELDS
+    if _KNOWN_FIELDS is None:
+        names: set[str] = set()
+        seen: set[type] = set()
+        stack: list[type] = [Rubric]
+        while stack:
+            model = stack.pop()
+            if model in seen:
+                continue
+            seen.add(model)
+            for name, info in model.model_fields.items():
+                names.add(name)
+                stack.extend(_models_in(info.annotation))
+        _KNOWN_FIELDS = names
+    return _KNOWN_FIELDS
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            found.append(current)
+        stack.extend(typing.get_args(current))
+    return found
+
+
+def _validation_problems(exc: ValidationError, raw: dict[str, Any], file: str) -> list[Problem]:
+    kinds = set(CHECKERS) | {"scalar", "matrix", "function"}
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        question = part = None
+        fields: list[str] = []
+        node: Any = raw
+        i = 0
+        while i < len(loc):
+            key = loc[i]
+            if isinstance(key, int) and isinstance(node, list):
+                node = node[key] if key < len(node) else {}
+                label = node.get("id") if isinstance(node, dict) else None
+                parent = fields.pop() if fields else ""
+                if parent == "questions":
+                    question = str(label) if label is not None else f"#{key + 1}"
+                elif parent == "parts":
+                    part = str(label) if label is not None else f"#{key + 1}"
+                else:
+                    fields.append(f"{parent}[{label if label is not None else key}]")
+            elif isinstance(key, str) and key in kinds and i > 0 and isinstance(node, dict) and node.get("kind") == key:
+                pass  # the discriminator tag pydantic inserts into the location
+            else:
+                fields.append(str(key))
+                node = node.get(key, {}) if isinstance(node, dict) else {}
+            i += 1
+        field = ".".join(fields) or None
+        message, fix = _explain(error, fields)
+        problems.append(
+            Problem(code=f"rubric.{error['type']}", message=message, file=file, question=question, part=part, field=field, fix=fix)
+        )
+    return problems
+
+
+def _explain(error: Any, fields: list[str]) -> tuple[str, str]:
+    kind = error["type"]
+    name = fields[-1] if fields else "value"
+    if kind == "missing":
+        return "this required field is missing", f"add '{name} = ...'"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(name, sorted(_known_fields()), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "remove it or check its spelling"
+        return f"unknown field '{name}'", hint
+    if kind == "union_tag_not_found":
+        return "'kind' is missing", f"add 'kind = ...', one of: {error['ctx']['expected_tags']}"
+    if kind == "union_tag_invalid":
+        return f"unknown kind {error['ctx']['tag']!r}", f"set kind to one of: {error['ctx']['expected_tags']}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message, "correct the value as the message says"

@@ -1,0 +1,1 @@
+"""Stage 5: scoring: part results add up to question results and a report."""

@@ -1,0 +1,536 @@
+"""Pick, from an answer, the piece of math (or prose) that a rubric part is about.
+
+Students write derivations, not single results, so the rule is: the last equation that states
+the target (``\\lambda^{\\text{dropout}} = ...``), else a boxed result, else the last formula,
+else the prose. Formulas are split at top-level relations and separators by a linear scanner
+that tracks brace/bracket/environment depth; nothing here raises on what a student wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from grader.submission.formulas import find_formulas
+from grader.submission.models import Answer, Extraction, Formula
+
+PROSE_LIMIT = 5_000
+_KEY_LIMIT = 2_000  # an item this long cannot be a restatement of a target
+
+_EQUALITY_COMMANDS = frozenset(
+    {"coloneqq", "coloneq", "eqqcolon", "triangleq", "equiv", "approx", "simeq", "doteq", "cong"}
+)
+_OTHER_RELATION_COMMANDS = frozenset(
+    {
+        "le",
+        "leq",
+        "ge",
+        "geq",
+        "leqslant",
+        "geqslant",
+        "neq",
+        "ne",
+        "lt",
+        "gt",
+        "ll",
+        "gg",
+        "sim",
+        "in",
+        "notin",
+        "propto",
+    }
+)
+_SEPARATOR_COMMANDS = frozenset(
+    {
+        "to",
+        "rightarrow",
+        "Rightarrow",
+        "implies",
+        "iff",
+        "Leftrightarrow",
+        "Longrightarrow",
+        "longrightarrow",
+        "Longleftrightarrow",
+        "mapsto",
+        "therefore",
+        "because",
+        "quad",
+        "qquad",
+        "xrightarrow",
+        "xRightarrow",
+    }
+)
+_TEXT_COMMANDS = frozenset({"text", "textrm", "mathrm", "mbox", "textit", "textnormal"})
+_CONNECTIVES = frozenset(
+    {
+        "and",
+        "or",
+        "where",
+        "with",
+        "for",
+        "so",
+        "thus",
+        "hence",
+        "then",
+        "since",
+        "because",
+        "if",
+        "when",
+        "i.e.",
+        "ie",
+        "i.e.,",
+        "therefore",
+        "giving",
+        "gives",
+        "yields",
+        "which",
+        "is",
+        "we",
+        "get",
+        "have",
+        "so that",
+    }
+)
+_UNICODE_EQUALITY = {"≈": "≈", "≔": ":=", "≡": "≡", "≜": "≜"}
+_UNICODE_OTHER = frozenset("≤≥≠<>∈∼")
+_UNICODE_SEPARATORS = frozenset("→⇒⟹⟶↦∴")
+_WRAPPERS = (
+    "equation*",
+    "equation",
+    "align*",
+    "align",
+    "aligned",
+    "gather*",
+    "gather",
+    "gathered",
+    "multline*",
+    "multline",
+    "eqnarray*",
+    "eqnarray",
+    "split",
+    "flalign*",
+    "flalign",
+    "alignat*",
+    "alignat",
+)
+
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
+_EATEN_ESCAPE = re.compile(
+    r"(?:(?<=[\s{}^_(=])|^)[\t ](ext|extbf|extit|extrm|imes|heta|au|op|ilde|rac|orall)(?![a-z])"
+)
+_CONTROL_ESCAPES = {"\x07": "\\a", "\x08": "\\b", "\x0b": "\\v", "\x0c": "\\f"}
+_FONT_WRAPPED = re.compile(
+    r"\\(?:boldsymbol|mathbf|bm|pmb|mathrm|mathit|mathsf|mathtt|vec|textbf|textrm|textit|text|operatorname\*?|mbox)"
+    r"\s*\{([^{}]*)\}"
+)
+_FONT_BARE = re.compile(r"\\(?:boldsymbol|mathbf|bm|pmb|mathrm|mathit|vec)\s*(?=\\[A-Za-z]|[A-Za-z0-9])")
+_SIZING = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg|displaystyle|textstyle|"
+    r"nonumber|notag|quad|qquad)(?![A-Za-z])|\\[,;:! ]|\\(?:label|tag)\{[^{}]*\}"
+)
+_DOUBLE_BRACED = re.compile(r"(?<!\\)\{\{([^{}]*)\}\}")
+_SINGLE_BRACED = re.compile(r"(?<!\\)\{(\\[A-Za-z]+|[A-Za-z0-9*'])\}")
+_GREEK = {
+    "α": "\\alpha",
+    "β": "\\beta",
+    "γ": "\\gamma",
+    "δ": "\\delta",
+    "ε": "\\epsilon",
+    "θ": "\\theta",
+    "λ": "\\lambda",
+    "μ": "\\mu",
+    "π": "\\pi",
+    "σ": "\\sigma",
+    "φ": "\\phi",
+    "ψ": "\\psi",
+    "ω": "\\omega",
+    "Γ": "\\Gamma",
+    "Σ": "\\Sigma",
+    "∗": "*",
+    "⋆": "*",
+    "ᵀ": "^T",
+    "⊤": "^T",
+}
+_VALUE_EDGE = re.compile(r"^(?:\s|&|\\[,;:! ]|\\quad|\\qquad)+|(?:\s|&|[.,;]|\\[,;:! ]|\\quad|\\qquad)+$")
+
+
+def repair_damage(latex: str) -> str:
+    """Undo escapes eaten by PDF conversion: ``\\t`` of ``\\text`` became a tab or space, ``\\f`` a form feed."""
+    for char, escape in _CONTROL_ESCAPES.items():
+        latex = latex.replace(char, escape)
+    return _EATEN_ESCAPE.sub(
+        lambda m: ("\\f" if m.group(1) in ("rac", "orall") else "\\t") + m.group(1), latex
+    )
+
+
+@lru_cache(maxsize=4096)
+def latex_key(latex: str) -> str:
+    """A comparison key: fonts, sizing, spacing and braces around one token dropped, ``^\\top``/``*`` unified."""
+    text = repair_damage(latex)
+    for char, replacement in _GREEK.items():
+        if char in text:
+            text = text.replace(char, replacement)
+    text = _SIZING.sub("", text)
+    for _ in range(4):
+        unwrapped = _DOUBLE_BRACED.sub(r"{\1}", _FONT_WRAPPED.sub(r"{\1}", text))
+        if unwrapped == text:
+            break
+        text = unwrapped
+    text = _FONT_BARE.sub("", text)
+    text = (
+        text.replace("\\dfrac", "\\frac")
+        .replace("\\tfrac", "\\frac")
+        .replace("\\overline", "\\bar")
+        .replace("\\widehat", "\\hat")
+        .replace("\\widetilde", "\\tilde")
+        .replace("\\intercal", "T")
+        .replace("\\top", "T")
+        .replace("\\ast", "*")
+        .replace("\\star", "*")
+    )
+    text = "".join(text.split()).replace("&", "")
+    for _ in range(6):
+        unbraced = _SINGLE_BRACED.sub(r"\1", text)
+        if unbraced == text:
+            break
+        text = unbraced
+    return text.rstrip(".,;")
+
+
+@dataclass(frozen=True)
+class _Equation:
+    items: tuple[tuple[int, int], ...]  # spans in the formula's LaTeX
+    equal: tuple[bool, ...]  # between item k and k+1: an equality (=, :=, \approx, ...) or another relation
+
+
+@dataclass
+class _Cut:
+    kind: Literal["sep", "comma", "eq", "rel"]
+    start: int
+    end: int
+
+
+def _skip_group(latex: str, i: int) -> int:
+    """Past a ``{...}`` (or ``[...]``) argument starting at or after ``i`` (spaces allowed)."""
+    n = len(latex)
+    while i < n and latex[i] in " \t\n":
+        i += 1
+    if i >= n or latex[i] not in "{[":
+        return i
+    opener, closer = latex[i], "}" if latex[i] == "{" else "]"
+    depth = 0
+    while i < n:
+        ch = latex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == opener:
+            depth += 1
+        elif ch == closer:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return n
+
+
+def _unwrap(latex: str) -> tuple[int, int]:
+    """The inside of outer equation-like environments, so their rows are top level."""
+    start, end = 0, len(latex)
+    if "\\begin" not in latex:
+        return start, end
+    for _ in range(4):
+        head = latex[start:end].lstrip()
+        lead = end - start - len(head)
+        for name in _WRAPPERS:
+            begin, finish = "\\begin{" + name + "}", "\\end{" + name + "}"
+            if head.startswith(begin) and latex[start:end].rstrip().endswith(finish):
+                start = start + lead + len(begin)
+                end = start + len(latex[start:end].rstrip()) - len(finish)
+                break
+        else:
+            break
+    return start, max(start, end)
+
+
+def _cuts(latex: str, start: int, end: int) -> list[_Cut]:
+    """Top-level relations and separators, in order (one pass)."""
+    cuts: list[_Cut] = []
+    depth = 0
+    i = start
+    while i < end:
+        ch = latex[i]
+        if ch == "\\":
+            m = _COMMAND.match(latex, i, end)
+            if m is None:
+                break
+            name = m.group(1)
+            j = m.end()
+            if name in ("left", "right"):
+                depth = depth + 1 if name == "left" else max(0, depth - 1)
+                while j < end and latex[j] in " \t\n":
+                    j += 1
+                if j < end and latex[j] == "\\":
+                    delim = _COMMAND.match(latex, j, end)
+                    j = delim.end() if delim else j + 1
+                else:
+                    j += 1
+            elif name in ("begin", "end"):
+                depth = depth + 1 if name == "begin" else max(0, depth - 1)
+                j = _skip_group(latex, j)
+            elif name == "{":
+                depth += 1
+            elif name == "}":
+                depth = max(0, depth - 1)
+            elif depth == 0:
+                if name == "\\":
+                    cuts.append(_Cut("sep", i, j))
+                elif name in _SEPARATOR_COMMANDS:
+                    if name.startswith("x"):
+                        j = _skip_group(latex, _skip_group(latex, j))
+                    cuts.append(_Cut("sep", i, j))
+                elif name in _EQUALITY_COMMANDS:
+                    cuts.append(_Cut("eq", i, j))
+                elif name in _OTHER_RELATION_COMMANDS:
+                    cuts.append(_Cut("rel", i, j))
+                elif name in _TEXT_COMMANDS:
+                    after = _skip_group(latex, j)
+                    words = latex[j:after].strip(" {}\t\n").strip().lower()
+                    if words in _CONNECTIVES or words.rstrip(",") in _CONNECTIVES:
+                        cuts.append(_Cut("sep", i, after))
+                    j = after
+            i = j
+            continue
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            if ch == ":" and latex.startswith(":=", i):
+                cuts.append(_Cut("eq", i, i + 2))
+                i += 2
+                continue
+            if ch == "=":
+                width = 2 if latex.startswith("=:", i) else 1
+                cuts.append(_Cut("eq", i, i + width))
+                i += width
+                continue
+            if ch in "<>":
+                width = 2 if latex.startswith("=", i + 1) else 1
+                cuts.append(_Cut("rel", i, i + width))
+                i += width
+                continue
+            if ch in _UNICODE_EQUALITY:
+                cuts.append(_Cut("eq", i, i + 1))
+            elif ch in _UNICODE_OTHER:
+                cuts.append(_Cut("rel", i, i + 1))
+            elif ch in _UNICODE_SEPARATORS or ch == ";":
+                cuts.append(_Cut("sep", i, i + 1))
+            elif ch == ",":
+                cuts.append(_Cut("comma", i, i + 1))
+        i += 1
+    return cuts
+
+
+def equations(latex: str) -> list[_Equation]:
+    """Equations of a formula: separated by arrows, ``\\quad``, ``\\text{and}``, rows, or commas between equations."""
+    start, end = _unwrap(latex)
+    cuts = _cuts(latex, start, end)
+    # Segments between hard separators; inside each, commas end an equation only when the next
+    # piece has a relation of its own ("x = 1, y = 2"), not in a list ("\lambda = -1, \pm i").
+    result: list[_Equation] = []
+    segment_cuts: list[_Cut] = []
+    seg_start = start
+    for cut in [*cuts, _Cut("sep", end, end)]:
+        if cut.kind != "sep":
+            segment_cuts.append(cut)
+            continue
+        result.extend(_segment_equations(seg_start, cut.start, segment_cuts))
+        segment_cuts = []
+        seg_start = cut.end
+    return result
+
+
+def _segment_equations(start: int, end: int, cuts: list[_Cut]) -> list[_Equation]:
+    pieces: list[tuple[int, int, list[_Cut]]] = []
+    piece_start: int = start
+    piece_cuts: list[_Cut] = []
+    for cut in cuts:
+        if cut.kind == "comma":
+            pieces.append((piece_start, cut.start, piece_cuts))
+            piece_start, piece_cuts = cut.end, []
+        else:
+            piece_cuts.append(cut)
+    pieces.append((piece_start, end, piece_cuts))
+    groups: list[tuple[int, int, list[_Cut]]] = []
+    for p_start, p_end, p_cuts in pieces:
+        if groups and not p_cuts:
+            g_start, _, g_cuts = groups[-1]
+            groups[-1] = (g_start, p_end, g_cuts)
+        else:
+            groups.append((p_start, p_end, list(p_cuts)))
+    found: list[_Equation] = []
+    for g_start, g_end, g_cuts in groups:
+        items: list[tuple[int, int]] = []
+        equal: list[bool] = []
+        item_start = g_start
+        for cut in g_cuts:
+            items.append((item_start, cut.start))
+            equal.append(cut.kind == "eq")
+            item_start = cut.end
+        items.append((item_start, g_end))
+        found.append(_Equation(items=tuple(items), equal=tuple(equal)))
+    return found
+
+
+def _clean_value(latex: str) -> str:
+    return _VALUE_EDGE.sub("", repair_damage(latex))
+
+
+@dataclass(frozen=True)
+class _Match:
+    formula: Formula
+    value_start: int
+    value_end: int
+    side: Literal["right", "left"]
+
+
+def _find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | None:
+    """The last equation stating the target, preferring it on the left within one equation."""
+    last: _Match | None = None
+    for formula in formulas:
+        latex = formula.latex
+        for eq in equations(latex):
+            keys = [latex_key(latex[a:b]) if b - a <= _KEY_LIMIT else None for a, b in eq.items]
+            for k, key in enumerate(keys):
+                if key != target_key:
+                    continue
+                j = k
+                while j < len(eq.equal) and eq.equal[j]:
+                    j += 1
+                if j > k + 1 and _is_zero(latex[eq.items[j][0] : eq.items[j][1]]):
+                    j -= 1  # "v = (...) = 0" sets v to zero to solve it; v itself is the item before
+                if j > k and latex[eq.items[j][0] : eq.items[j][1]].strip():
+                    last = _Match(formula, eq.items[j][0], eq.items[j][1], "right")
+                elif k > 0 and eq.equal[k - 1] and latex[eq.items[k - 1][0] : eq.items[k - 1][1]].strip():
+                    last = _Match(formula, eq.items[k - 1][0], eq.items[k - 1][1], "left")
+    return last
+
+
+_ZERO_NOISE = re.compile(
+    r"\\(?:begin|end)\{[a-zA-Z]*matrix\*?\}|\\\\|[&\s{}()\[\],]|\\(?:mathbf|boldsymbol|bm)"
+)
+
+
+def _is_zero(latex: str) -> bool:
+    """``0``, a zero vector or a zero matrix (any brackets)."""
+    rest = _ZERO_NOISE.sub("", latex)
+    return bool(rest) and set(rest) == {"0"}
+
+
+def _boxed(latex: str) -> tuple[int, int] | None:
+    """Span of the last ``\\boxed{...}`` content."""
+    pos = max(latex.rfind("\\boxed"), latex.rfind("\\fbox"))
+    if pos == -1:
+        return None
+    brace = latex.find("{", pos)
+    if brace == -1:
+        return None
+    close = _skip_group(latex, brace)
+    inner_end = close - 1 if close <= len(latex) and latex[close - 1 : close] == "}" else len(latex)
+    return brace + 1, max(brace + 1, inner_end)
+
+
+def _line_at(formula: Formula, offset: int) -> int:
+    return formula.line + formula.latex.count("\n", 0, offset)
+
+
+def extract(
+    answer: Answer,
+    target: str | None,
+    *,
+    part_id: str = "",
+    mode: Literal["math", "prose"] = "math",
+) -> Extraction:
+    """What the answer says about ``target``, with how it was found and a sentence for the report."""
+    qid = answer.question_id
+    if answer.status == "missing" or not answer.text.strip():
+        return Extraction(
+            question_id=qid,
+            part_id=part_id,
+            how="none",
+            description=f"question {answer.question_id} has no answer",
+        )
+    prose = " ".join(answer.text.split())[:PROSE_LIMIT]
+    span = (
+        f"lines {answer.start_line}-{answer.end_line}"
+        if answer.end_line > answer.start_line
+        else f"line {answer.start_line}"
+    )
+    if mode == "prose":
+        return Extraction(
+            question_id=qid,
+            part_id=part_id,
+            how="prose",
+            text=prose,
+            line=answer.start_line,
+            description=f"read the answer as text ({span})",
+        )
+    formulas = answer.formulas or find_formulas(answer.text, max(answer.start_line, 1))
+    target_text = (target or "").strip()
+    if target_text:
+        match = _find_target(formulas, latex_key(target_text))
+        if match is not None:
+            latex = match.formula.latex
+            line = _line_at(match.formula, match.value_start)
+            side = "right-hand side" if match.side == "right" else "left-hand side"
+            shown = f"{target_text} = …" if match.side == "right" else f"… = {target_text}"
+            return Extraction(
+                question_id=qid,
+                part_id=part_id,
+                how="target_equation",
+                latex=_clean_value(latex[match.value_start : match.value_end]),
+                text=latex,
+                line=line,
+                formula=latex,
+                description=f"read the {side} of {shown} on line {line}",
+            )
+    missing_target = f"no equation for {target_text} was found; " if target_text else ""
+    for formula in reversed(formulas):
+        box = _boxed(formula.latex)
+        if box is not None:
+            line = _line_at(formula, box[0])
+            return Extraction(
+                question_id=qid,
+                part_id=part_id,
+                how="boxed",
+                latex=_clean_value(formula.latex[box[0] : box[1]]),
+                text=formula.latex,
+                line=line,
+                formula=formula.latex,
+                description=f"{missing_target}read the boxed result on line {line}",
+            )
+    for how, wanted in (("last_display", True), ("last_formula", False)):
+        chosen = next((f for f in reversed(formulas) if f.display == wanted), None)
+        if chosen is not None:
+            kind = "displayed" if wanted else "inline"
+            return Extraction(
+                question_id=qid,
+                part_id=part_id,
+                how="last_display" if how == "last_display" else "last_formula",
+                latex=_clean_value(chosen.latex),
+                text=chosen.latex,
+                line=chosen.line,
+                formula=chosen.latex,
+                description=f"{missing_target}read the last {kind} formula, on line {chosen.line}",
+            )
+    return Extraction(
+        question_id=qid,
+        part_id=part_id,
+        how="prose",
+        text=prose,
+        line=answer.start_line,
+        description=f"no formula was found; read the answer as text ({span})",
+    )
