@@ -14,13 +14,12 @@ from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, r
 from grader.checking.base import CheckContext
 from grader.checking.registry import AnyPart, checker_for
 from grader.checking.result import PartResult, missing_part
-from grader.errors import Problem, SubmissionError
-from grader.rubric.load import rubric_digest
+from grader.errors import SubmissionError
 from grader.rubric.models import Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
-from grader.submission.models import Answer, Submission
-from grader.submission.read import SubmissionProblem, read_submission_text
+from grader.submission.models import Answer, Submission, SubmissionProblem
+from grader.submission.read import load_submission
 from grader.submission.segment import segment
 
 
@@ -30,25 +29,21 @@ def derive_seed(*labels: object) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def read_and_segment(path: Path, rubric: Rubric) -> Submission:
-    loaded = read_submission_text(path)
-    if isinstance(loaded, SubmissionProblem):
-        raise SubmissionError([Problem(code=loaded.code, message=loaded.message, file=loaded.path, fix=loaded.fix)])
-    submission = segment_text(loaded.text, rubric, path=str(path))
-    if loaded.warnings:
-        submission = submission.model_copy(update={"warnings": (*loaded.warnings, *submission.warnings)})
-    return submission
+def _aliases(rubric: Rubric) -> dict[str, list[str]]:
+    return {q.id: q.aliases for q in rubric.questions if q.aliases}
 
 
 def segment_text(text: str, rubric: Rubric, *, path: str) -> Submission:
-    aliases = {q.id: q.aliases for q in rubric.questions if q.aliases}
-    return segment(text, [q.id for q in rubric.questions], path=path, aliases=aliases)
+    """Split text already in memory (the quick-check and test path)."""
+    return segment(text, [q.id for q in rubric.questions], path=path, aliases=_aliases(rubric))
 
 
 def grade_file(path: Path | str, rubric: Rubric, *, rubric_sha256: str = "") -> Report:
     """Grade one submission file; raises SubmissionError only when it cannot be read at all."""
-    path = Path(path)
-    return grade_submission(read_and_segment(path, rubric), rubric, rubric_sha256=rubric_sha256)
+    loaded = load_submission(Path(path), [q.id for q in rubric.questions], aliases=_aliases(rubric))
+    if isinstance(loaded, SubmissionProblem):
+        raise SubmissionError([loaded.to_problem()])
+    return grade_submission(loaded, rubric, rubric_sha256=rubric_sha256)
 
 
 def grade_submission(submission: Submission, rubric: Rubric, *, rubric_sha256: str = "") -> Report:

@@ -1,7 +1,8 @@
 """Text-level LaTeX helpers for reading answers before (or without) parsing them.
 
-Used where a full parse is not needed: matching a named term inside a relation, splitting a
-paragraph of prose. Everything here is linear in the input and never raises.
+Used where a full parse is not needed: finding the inequalities of an answer, splitting a
+paragraph of prose. Everything here is linear in the input and never raises. The comparison
+key for LaTeX text is ``grader.submission.extract.latex_key``.
 """
 
 from __future__ import annotations
@@ -9,11 +10,6 @@ from __future__ import annotations
 import re
 
 from grader.submission.formulas import find_formulas
-
-_FONT_WRAPPERS = re.compile(r"\\(?:boldsymbol|mathbf|bm|mathrm|text|mathit|operatorname\*?|mathsf|textbf)\s*\{([^{}]*)\}")
-_SPACING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|,|;|:|!|quad|qquad)|\s+")
-_SINGLE_BRACED = re.compile(r"\{(\\?[A-Za-z0-9*]+)\}")
-_DAMAGE = (("{ ext{", "{\\text{"), (" ext{", "\\text{"), ("{ op}", "{\\top}"), (" rac{", "\\frac{"))
 
 # Longest first so "\leq" is not read as "\le" followed by "q".
 _RELATION_TOKENS: tuple[tuple[str, str], ...] = (
@@ -30,27 +26,8 @@ _RELATION_TOKENS: tuple[tuple[str, str], ...] = (
     ("<", "<"),
     (">", ">"),
 )
-_EATEN_ESCAPE = re.compile(r"([\t\f])(ext|imes|heta|op|au|ilde|rac|orall)")
 _OPENERS = "{(["
 _CLOSERS = "})]"
-
-
-def repair_damage(latex: str) -> str:
-    """Undo escapes eaten by PDF conversion (``\\t`` of ``\\text``, ``\\f`` of ``\\frac``)."""
-    for broken, fixed in _DAMAGE:
-        latex = latex.replace(broken, fixed)
-    return _EATEN_ESCAPE.sub(lambda m: "\\" + {"\t": "t", "\f": "f"}[m.group(1)] + m.group(2), latex)
-
-
-def normalize_latex(latex: str) -> str:
-    """A comparison key: fonts, sizing and spacing removed, ``^T``/``^\\top`` unified."""
-    text = repair_damage(latex)
-    for _ in range(3):  # nested wrappers such as \boldsymbol{\mathrm{x}}
-        text = _FONT_WRAPPERS.sub(r"\1", text)
-    text = _SPACING.sub("", text)
-    text = text.replace("\\top", "T").replace("\\intercal", "T").replace("\\ast", "*").replace("\\star", "*")
-    text = _SINGLE_BRACED.sub(r"\1", text)
-    return text
 
 
 def split_top_level(latex: str, tokens: tuple[tuple[str, str], ...]) -> list[tuple[str, str | None]]:
@@ -118,3 +95,11 @@ def split_paragraphs(text: str) -> list[str]:
     if current:
         paragraphs.append("\n".join(current))
     return paragraphs
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(\-*])|\n\s*\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, approximately: enough to tell "in scenario 1 ... . In scenario 2 ..." apart."""
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]

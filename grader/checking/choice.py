@@ -9,16 +9,16 @@ Conflicting prose is not guessed at: it goes to a person.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from grader._internal.latex_text import normalize_latex, relations_in, split_paragraphs
+from grader._internal.latex_text import relations_in, split_paragraphs, split_sentences
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
 from grader.rubric.base import PartBase, RubricModel, compiled_patterns
-from grader.submission.extract import extract
+from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
 
 _RELATION = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*([A-Za-z0-9_]+)\s*$")
@@ -30,6 +30,10 @@ class ChoiceOption(RubricModel):
     patterns: list[str] = Field(default_factory=list, description="regexes over the answer's prose (case-insensitive)")
     relations: list[str] = Field(
         default_factory=list, description="inequalities between named terms, e.g. 'amortized > instance'"
+    )
+    overrides: list[str] = Field(
+        default_factory=list,
+        description="options this one wins over when both are found (e.g. 'not stable' over 'inconclusive')",
     )
 
     @field_validator("patterns")
@@ -75,6 +79,10 @@ class ChoicePart(PartBase):
                 for term in (match.group(1), match.group(3)):
                     if term not in self.terms:
                         raise ValueError(f"relation {relation!r} uses term {term!r}; declare it under 'terms'")
+        for option in self.options:
+            unknown = [other for other in option.overrides if other not in ids]
+            if unknown:
+                raise ValueError(f"option {option.id!r} overrides unknown option(s) {unknown}")
         compiled_patterns(list(self.terms.values()) + ([self.scope] if self.scope else []))
         return self
 
@@ -113,6 +121,9 @@ class ChoiceChecker(Checker[ChoicePart]):
         if part.scope:
             scope = re.compile(part.scope, re.IGNORECASE)
             text = "\n\n".join(p for p in split_paragraphs(text) if scope.search(p))
+            if len(self._found(part, text)) > 1:
+                # One paragraph may hold every scenario: narrow to the sentences that name this one.
+                text = " ".join(s for s in split_sentences(text) if scope.search(s))
             if not text.strip():
                 return result(
                     part,
@@ -129,7 +140,7 @@ class ChoiceChecker(Checker[ChoicePart]):
         if by_relation:
             chosen, method = by_relation[-1]["option"], "choice-relation"
         else:
-            found = sorted({hit["option"] for hit in by_phrase})
+            found = self._found(part, text, by_phrase)
             if not found:
                 return result(
                     part,
@@ -167,7 +178,13 @@ class ChoiceChecker(Checker[ChoicePart]):
             feedback=[f"Your answer reads as: {label}."],
         )
 
-    def _from_relations(self, part: ChoicePart, text: str) -> list[dict[str, object]]:
+    def _found(self, part: ChoicePart, text: str, hits: list[dict[str, Any]] | None = None) -> list[str]:
+        """Options the prose supports, after each option's overrides remove the ones it wins over."""
+        found = {hit["option"] for hit in (self._from_phrases(part, text) if hits is None else hits)}
+        beaten = {other for option in part.options if option.id in found for other in option.overrides}
+        return sorted(found - beaten)
+
+    def _from_relations(self, part: ChoicePart, text: str) -> list[dict[str, Any]]:
         """Each inequality between two named terms, in order, with the option it supports."""
         if not part.terms:
             return []
@@ -175,10 +192,10 @@ class ChoiceChecker(Checker[ChoicePart]):
         wanted = {
             _bigger_smaller(relation): option.id for option in part.options for relation in option.relations
         }
-        hits: list[dict[str, object]] = []
+        hits: list[dict[str, Any]] = []
         for left, op, right in relations_in(text):
-            left_terms = [name for name, rx in terms.items() if rx.search(normalize_latex(left))]
-            right_terms = [name for name, rx in terms.items() if rx.search(normalize_latex(right))]
+            left_terms = [name for name, rx in terms.items() if rx.search(latex_key(left))]
+            right_terms = [name for name, rx in terms.items() if rx.search(latex_key(right))]
             if len(left_terms) != 1 or len(right_terms) != 1 or left_terms == right_terms:
                 continue
             pair = (left_terms[0], right_terms[0]) if op in (">", ">=") else (right_terms[0], left_terms[0])
@@ -186,12 +203,12 @@ class ChoiceChecker(Checker[ChoicePart]):
                 hits.append({"option": wanted[pair], "relation": f"{pair[0]} > {pair[1]}", "latex": f"{left} {op} {right}"})
         return hits
 
-    def _from_phrases(self, part: ChoicePart, text: str) -> list[dict[str, object]]:
+    def _from_phrases(self, part: ChoicePart, text: str) -> list[dict[str, Any]]:
         prose = " ".join(text.replace("**", " ").split())
-        hits: list[dict[str, object]] = []
+        hits: list[dict[str, Any]] = []
         for option in part.options:
             for pattern in option.patterns:
                 match = re.search(pattern, prose, re.IGNORECASE)
                 if match:
                     hits.append({"option": option.id, "phrase": match.group(0)[:200], "at": match.start()})
-        return sorted(hits, key=lambda hit: int(str(hit["at"])))
+        return sorted(hits, key=lambda hit: hit["at"])

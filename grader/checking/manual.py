@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
 from grader.rubric.base import PartBase, RubricModel, compiled_patterns
-from grader.submission.extract import extract
+from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
 
 
@@ -47,10 +47,16 @@ class ManualChecker(Checker[ManualPart]):
     part_model = ManualPart
 
     def check(self, part: ManualPart, answer: Answer, ctx: CheckContext) -> PartResult:
-        prose = " ".join(answer.text.split())
+        # Prose patterns read the text as written; math patterns read the compact LaTeX key
+        # (fonts, spacing and single-token braces removed), so either kind of pattern can match.
+        haystacks = (" ".join(answer.text.split()), latex_key(answer.text))
+
+        def seen(patterns: list[str]) -> bool:
+            return any(re.search(p, text, re.IGNORECASE) for p in patterns for text in haystacks)
+
         found, missing = [], []
         for element in part.expected:
-            if any(re.search(p, prose, re.IGNORECASE) for p in element.patterns):
+            if seen(element.patterns):
                 found.append(element)
             else:
                 missing.append(element)
@@ -58,7 +64,7 @@ class ManualChecker(Checker[ManualPart]):
         share = sum(e.weight for e in found) / total if total else 0.5
         proposed = _round_half(part.points * share)
         feedback: list[str] = []
-        mistakes = [m for m in part.mistakes if any(re.search(p, prose, re.IGNORECASE) for p in m.patterns)]
+        mistakes = [m for m in part.mistakes if m.patterns and seen(m.patterns)]
         for mistake in mistakes:
             proposed = min(proposed, mistake.points)
             feedback.append(mistake.feedback)

@@ -100,6 +100,21 @@ def check_math(
                 part, kind, verdict="wrong", method=outcomes[0].method, mistake=mistake, extracted=extraction, evidence=evidence
             )
     definite = next((o for o in outcomes if o.verdict == "not_equivalent"), None)
+    if definite is not None and part.target and extraction.how not in ("target_equation", "boxed"):
+        # The student never wrote "target = ...": what was read is a guess, so a mismatch is not proof.
+        return result(
+            part,
+            kind,
+            verdict="undecided",
+            method=definite.method,
+            extracted=extraction,
+            evidence=evidence,
+            reasons=[
+                f"no equation of the form {part.target} = ... was found; {extraction.description or 'the last formula was read'}, "
+                f"and it does not match: {definite.detail}"
+            ],
+            feedback=[f"State your result as an equation, $ {part.target} = \\dots $, so it can be checked."],
+        )
     if definite is not None:
         return result(
             part,

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+import grader.math.sympy_bridge  # noqa: F401 - SymPy loaded before forking, so workers need not import it
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
 from grader.math.evaluate import (
     EvalError,
@@ -52,7 +53,24 @@ from grader.math.evaluate import (
     sample_assignment,
 )
 from grader.math.symbols import MatrixSymbol, ScalarSymbol, SymbolTable
-from grader.math.tree import Add, MatrixLit, Neg, Node, PlusMinus, Relation, RelOp, Seq, Sym, symbols_in, walk
+from grader.math.tree import (
+    Add,
+    Call,
+    Div,
+    MatrixLit,
+    Mul,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    PlusMinus,
+    Relation,
+    RelOp,
+    Seq,
+    Sym,
+    symbols_in,
+    walk,
+)
 
 __all__ = ["Equivalence", "Method", "Verdict", "check_equivalence"]
 
@@ -137,7 +155,12 @@ class _Settings:
 def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
     """Runs in the sandbox; restart the clock here so the symbolic step's budget is honest."""
     fresh = _Settings(settings.symbols, settings.seed, settings.rtol, settings.atol, settings.timeout_s, settings.memory_mb)
-    return _compare(student, reference, fresh)
+    try:
+        return _compare(student, reference, fresh)
+    except TooLarge as error:
+        return _undecided("none", f"too large: {error.reason}")
+    except EvalError as error:
+        return _undecided("none", error.reason)
 
 
 def _equal(method: Method, detail: str) -> Equivalence:
@@ -177,21 +200,21 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     student, reference = _unwrap(student), _unwrap(reference)
     if student == reference:
         return _equal("structural", "your answer is written exactly like the reference")
+    if _is_relation_collection(student) and _is_relation_collection(reference):
+        return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
     s_rel, r_rel = isinstance(student, Relation), isinstance(reference, Relation)
     if s_rel or r_rel:
         if s_rel and r_rel:
             assert isinstance(student, Relation) and isinstance(reference, Relation)
-            if _has_plus_minus(student) or _has_plus_minus(reference):
-                return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
             return _compare_relations(student, reference, cfg)
-        value = _assigned_value(student) if s_rel else _assigned_value(reference)
-        if value is not None:
-            return _compare(value, reference, cfg) if s_rel else _compare(student, value, cfg)
+        values = _assigned_values(student) if s_rel else _assigned_values(reference)
+        if values:
+            return _compare_assigned(values, reference if s_rel else student, cfg, student_assigns=s_rel)
         if s_rel:
             return _different("relation", "you wrote an equation or inequality, but the answer is an expression")
         return _different("relation", "the answer is an equation or inequality, but you wrote an expression")
     if _is_relation_collection(student) or _is_relation_collection(reference):
-        return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
+        return _different("relation", "one side is a list of equations or inequalities and the other is not")
     if _is_collection(student) or _is_collection(reference):
         s_tuple = isinstance(student, Seq) and student.kind == "tuple"
         r_tuple = isinstance(reference, Seq) and reference.kind == "tuple"
@@ -204,14 +227,50 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     return _compare_expressions(student, reference, cfg)
 
 
-def _assigned_value(relation: Node) -> Node | None:
-    """``x = 5`` or ``λ = (1-p)/p``: the value given to a lone symbol (compared with a bare answer)."""
-    if not (isinstance(relation, Relation) and relation.ops and all(op == "=" for op in relation.ops)):
-        return None
-    first, last = relation.items[0], relation.items[-1]
-    if isinstance(first, Sym) and first.name not in symbols_in(last):
-        return last
+def _assigned_values(relation: Node) -> list[Node]:
+    """``x = 5``, ``λ = (1-p)/p``, ``(p, q) = (3, 2)``, ``f(x) = 1``: the values a chain gives a named
+    quantity, to compare with a bare answer. Empty when the left side is not a name (``x + y = 1``
+    is an equation, not an answer) or the name occurs in the values."""
+    if not (isinstance(relation, Relation) and relation.ops and all(op in ("=", "approx") for op in relation.ops)):
+        return []
+    names = _label_names(relation.items[0])
+    if names is None:
+        return []
+    values = list(relation.items[1:])
+    if any(names & symbols_in(value) for value in values):
+        return []
+    return values
+
+
+def _label_names(node: Node) -> set[str] | None:
+    """The names a label consists of (``f`` for ``f(x)``), or None if the node is not a label."""
+    match node:
+        case Sym(name):
+            return {name}
+        case Call(func, args) if all(isinstance(a, (Sym, Num)) for a in args):
+            return {func}
+        case Seq(items, "tuple") if all(isinstance(i, Sym) for i in items):
+            return {i.name for i in items if isinstance(i, Sym)}
+        case Norm(arg, _):
+            return _label_names(arg)
+        case Mul(factors) if all(isinstance(f, Sym) for f in factors):
+            return {f.name for f in factors if isinstance(f, Sym)}
+        case Div(num, den):
+            top, bottom = _label_names(num), _label_names(den)
+            return None if top is None or bottom is None else top | bottom
     return None
+
+
+def _compare_assigned(values: list[Node], bare: Node, cfg: _Settings, *, student_assigns: bool) -> Equivalence:
+    """Every value in the chain must equal the bare answer (``x = 5+5+1 = 7`` is not ``11``)."""
+    outcome = _equal("structural", "")
+    for value in values:
+        outcome = _compare(value, bare, cfg) if student_assigns else _compare(bare, value, cfg)
+        if outcome.verdict != "equivalent":
+            return outcome
+    if outcome.method == "structural":
+        return _equal("structural", "the value given is written exactly like the answer")
+    return outcome
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,6 +296,8 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
     undefined: Counter[str] = Counter()
     student_undefined: list[tuple[dict[str, Value], str]] = []
     blocker: str | None = None
+    branch_point: dict[str, Value] | None = None
+    real_points: list[dict[str, Value]] = []
     attempts = 0
     for attempts in range(1, attempts_allowed + 1):  # noqa: B007 - attempts is reported below
         try:
@@ -285,14 +346,27 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
         if not match:
             if ref_eval.left_reals or stu_eval.left_reals:
                 undefined["outside the real domain of one of the answers"] += 1
+                branch_point = branch_point or point
                 continue
             return _counterexample(student, reference, _Sample(point, stu_value, ref_value), cfg, method)
         valid += 1
+        if not (ref_eval.left_reals or stu_eval.left_reals):
+            real_points.append(point)
         if valid >= need:
-            if not names:
-                return _equal(method, "both evaluate to the same number")
-            what = "random matrix draws" if is_matrix else "random points"
-            return _equal(method, f"your answer agrees with the reference at {valid} {what}")
+            break
+    if valid >= need:
+        if branch_point is not None and not is_matrix:
+            probe = _probe_special_points(student, reference, names, cfg, method)
+            if probe is not None:
+                return probe
+        if not is_matrix:
+            confirmed = _confirm_exactly(student, reference, real_points[:3], cfg)
+            if confirmed is not None:
+                return confirmed
+        if not names:
+            return _equal(method, "both evaluate to the same number")
+        what = "random matrix draws" if is_matrix else "random points"
+        return _equal(method, f"your answer agrees with the reference at {valid} {what}")
     if student_undefined and len(student_undefined) >= max(2, valid + 1):
         point, reason = student_undefined[0]
         where = _point_text(point, table)
@@ -313,6 +387,46 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
     return _undecided(method, blocker)
 
 
+_SPECIAL_VALUES = (-2.0, -1.0, -0.5, 0.5, 2.0, 3.0)
+
+
+def _probe_special_points(
+    student: Node, reference: Node, names: list[str], cfg: _Settings, method: Method
+) -> Equivalence | None:
+    """Small integers and halves, where powers of negative numbers are real again.
+
+    Random points skip where an answer leaves the reals (``log x`` for ``x < 0``), so the
+    answers are only compared where both are real. That misses ``(a^b)^c`` against ``a^(bc)``,
+    which differ at ``a = -2, b = 2, c = 1/2``, points of measure zero. Run only after a branch
+    disagreement was seen; a difference where both sides are real is a counterexample.
+    """
+    table = cfg.symbols
+    grid_names = [n for n in names if not table.is_matrix(n)][:3]
+    if not grid_names or len(grid_names) < len(names):
+        return None
+    for combo in itertools.product(_SPECIAL_VALUES, repeat=len(grid_names)):
+        point: dict[str, Value] = {}
+        for name, value in zip(grid_names, combo, strict=True):
+            decl = table.get(name)
+            domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
+            if domain is not None and (domain.complex or not domain.contains(value)):
+                break
+            point[name] = complex(value)
+        else:
+            try:
+                ref_eval = Evaluator(table, point, in_matrix_context=False)
+                stu_eval = Evaluator(table, point, in_matrix_context=False)
+                ref_value, stu_value = ref_eval.eval(reference), stu_eval.eval(student)
+            except EvalError:
+                continue
+            if ref_eval.left_reals or stu_eval.left_reals:
+                continue
+            match, mismatch = _values_match(stu_value, ref_value, cfg.rtol, cfg.atol)
+            if not match and mismatch is None:
+                return _counterexample(student, reference, _Sample(point, stu_value, ref_value), cfg, method)
+    return None
+
+
 def _values_match(student: Value, reference: Value, rtol: float, atol: float) -> tuple[bool, str | None]:
     """(equal?, shape message): the message is set when the kinds or shapes differ (definitive)."""
     if isinstance(student, Mat) and student.shape == (1, 1) and not isinstance(reference, Mat):
@@ -320,9 +434,10 @@ def _values_match(student: Value, reference: Value, rtol: float, atol: float) ->
     if isinstance(reference, Mat) and reference.shape == (1, 1) and not isinstance(student, Mat):
         reference = complex(reference.a[0, 0])
     if isinstance(student, Scaling) and isinstance(reference, Mat):
-        student = _identity_like(student, reference)
-        if student is None:
+        as_matrix = _identity_like(student, reference)
+        if as_matrix is None:
             return False, f"yours is a multiple of the identity, expected a {dims_text(reference.dims)} matrix"
+        student = as_matrix
     if isinstance(reference, Scaling) and isinstance(student, Mat):
         converted = _identity_like(reference, student)
         if converted is None:
@@ -356,7 +471,8 @@ def _kind_text(value: Value) -> str:
 def _close(a: complex, b: complex, rtol: float, atol: float) -> bool:
     if math.isinf(a.real) or math.isinf(b.real):
         return a == b
-    return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+    scale = max(abs(a), abs(b))
+    return abs(a - b) <= atol + rtol * scale + 1e-14 * scale  # a few ulps: 1 - 0.95 is 0.05000000000000004
 
 
 def _counterexample(student: Node, reference: Node, sample: _Sample, cfg: _Settings, method: Method) -> Equivalence:
@@ -472,7 +588,57 @@ def _value_text(value: Value) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Symbolic fallback
+# Symbolic fallback and exact confirmation
+
+
+def _has_decimal(node: Node) -> bool:
+    return any(isinstance(n, Num) and not n.text.replace(",", "").strip().isdigit() for n in walk(node))
+
+
+def _confirm_exactly(student: Node, reference: Node, points: list[dict[str, Value]], cfg: _Settings) -> Equivalence | None:
+    """Re-check numeric agreement with 60-digit arithmetic for decimal-free answers.
+
+    Double precision cannot tell ``99999999/10^8`` from ``99999998/99999999`` or a degree-13
+    polynomial from one whose constant term is off by 1. None keeps the numeric verdict.
+    """
+    if _has_decimal(student) or _has_decimal(reference):
+        return None
+    budget = min(2.0, cfg.remaining() - _SYMBOLIC_MARGIN_S)
+    if budget < 0.2:
+        return None
+    scalar_points = [{k: v for k, v in p.items() if isinstance(v, complex)} for p in points] or [{}]
+    outcome = run_bounded(_exact_worker, student, reference, cfg.symbols, scalar_points, timeout_s=budget, memory_mb=cfg.memory_mb)
+    if not isinstance(outcome, Finished) or outcome.value is None:
+        return None
+    index, s_text, r_text = outcome.value
+    point = points[index] if points else {}
+    where = _point_text(point, cfg.symbols)
+    prefix = f"at {where} " if where else ""
+    return _different(
+        "symbolic",
+        f"{prefix}yours gives {s_text}, expected {r_text} (they differ beyond double precision)",
+        counterexample={"point": _json_point(point, cfg.symbols), "student": s_text, "reference": r_text},
+    )
+
+
+def _exact_worker(
+    student: Node, reference: Node, symbols: SymbolTable, points: list[dict[str, complex]]
+) -> tuple[int, str, str] | None:
+    from grader.math.sympy_bridge import convert, exact_difference
+
+    try:
+        result = exact_difference(convert(student, symbols), convert(reference, symbols), points)
+    except Exception:  # Unsupported, TooLarge, or SymPy failing on an odd construction
+        return None
+    if not isinstance(result, tuple):
+        return None
+    index, s_value, r_value = result
+    return index, _digits(s_value), _digits(r_value)
+
+
+def _digits(value: Any) -> str:
+    text = str(value.evalf(20))
+    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text and "I" not in text else text
 
 
 def _symbolic(student: Node, reference: Node, cfg: _Settings) -> Equivalence | None:
@@ -524,7 +690,8 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
     for _ in range(1 if not names else MAX_ATTEMPTS):
         try:
             point = sample_assignment(names, table, rng)
-            ref_value = Evaluator(table, point, in_matrix_context=True).eval(reference)
+            ref_eval = Evaluator(table, point, in_matrix_context=True)
+            ref_value = ref_eval.eval(reference)
         except ShapeError as error:
             return _undecided("entrywise", f"the reference matrix is not well formed ({error.reason}); the rubric author should check it")
         except (TooLarge, NotEvaluable) as error:
@@ -532,7 +699,8 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
         except Undefined:
             continue
         try:
-            stu_value = Evaluator(table, point, in_matrix_context=True).eval(student)
+            stu_eval = Evaluator(table, point, in_matrix_context=True)
+            stu_value = stu_eval.eval(student)
         except ShapeError as error:
             return _different("entrywise", f"your matrix is not well formed: {error.reason}")
         except (TooLarge, NotEvaluable) as error:
@@ -546,10 +714,15 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
         if stu_value.shape != ref_value.shape:
             (sr, sc), (rr, rc) = stu_value.shape, ref_value.shape
             return _different("entrywise", f"yours is a {sr}×{sc} matrix, but the answer is {rr}×{rc}")
-        for (i, j), s_entry in np.ndenumerate(stu_value.a):
-            r_entry = ref_value.a[i, j]
-            if not _close(complex(s_entry), complex(r_entry), cfg.rtol, cfg.atol) and (i, j) not in wrong:
-                wrong[(int(i), int(j))] = (complex(s_entry), complex(r_entry), point)
+        differing = {
+            (int(i), int(j)): (complex(entry), complex(ref_value.a[i, j]))
+            for (i, j), entry in np.ndenumerate(stu_value.a)
+            if not _close(complex(entry), complex(ref_value.a[i, j]), cfg.rtol, cfg.atol)
+        }
+        if differing and (ref_eval.left_reals or stu_eval.left_reals):
+            continue  # outside the real domain of one answer: not evidence either way
+        for cell, (mine, theirs) in differing.items():
+            wrong.setdefault(cell, (mine, theirs, point))
         valid += 1
         if valid >= need:
             break
@@ -599,6 +772,8 @@ def _items(node: Node) -> list[Node]:
 
 def _compare_sets(student: list[Node], reference: list[Node], cfg: _Settings, *, as_set: bool) -> Equivalence:
     """Multiset comparison with tolerance; with ``as_set`` repeated values count once."""
+    if any(isinstance(n, (Seq, MatrixLit)) for n in (*student, *reference)):
+        return _compare_structured_sets(student, reference, cfg)
     table = cfg.symbols
     names = names_to_sample([*student, *reference], table)
     in_context = matrix_context([*student, *reference], table)
@@ -657,6 +832,38 @@ def _compare_sets(student: list[Node], reference: list[Node], cfg: _Settings, *,
         parts.append("missing " + ", ".join(describe(n, 30) for n in missing))
     if extra:
         parts.append("not expected " + ", ".join(describe(n, 30) for n in extra))
+    return _different("set", "; ".join(parts))
+
+
+def _compare_structured_sets(student: list[Node], reference: list[Node], cfg: _Settings) -> Equivalence:
+    """Lists of tuples or matrices (``(1, 2), (2, 1)``): each item is compared with the full engine.
+
+    A list of solution tuples is a set: listing a solution twice does not make it another answer.
+    """
+    if len(student) * len(reference) > 400:
+        raise TooLarge("too many pairs of items to compare")
+    verdicts = {(i, j): _compare(s, r, cfg) for i, s in enumerate(student) for j, r in enumerate(reference)}
+
+    def same(i: int, j: int) -> bool:
+        return verdicts[(i, j)].verdict == "equivalent"
+
+    s_keep = _distinct(list(range(len(student))), lambda i, k: _compare(student[i], student[k], cfg).verdict == "equivalent")
+    r_keep = _distinct(list(range(len(reference))), lambda j, k: _compare(reference[j], reference[k], cfg).verdict == "equivalent")
+    pairs = _matching(s_keep, r_keep, same)
+    matched_s = {i for i, _ in pairs}
+    matched_r = {j for _, j in pairs}
+    extra = [i for i in s_keep if i not in matched_s]
+    missing = [j for j in r_keep if j not in matched_r]
+    if not extra and not missing:
+        return _equal("set", f"the same {len(r_keep)} item{'s' if len(r_keep) != 1 else ''} (order does not matter)")
+    undecided = any(verdicts[(i, j)].verdict == "undecided" for i in extra for j in missing)
+    if undecided:
+        return _undecided("set", "some items could not be compared")
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(describe(reference[j], 30) for j in missing))
+    if extra:
+        parts.append("not expected " + ", ".join(describe(student[i], 30) for i in extra))
     return _different("set", "; ".join(parts))
 
 
@@ -755,6 +962,9 @@ def _pairs(relation: Relation) -> list[_Pair]:
 
 
 def _is_relation_collection(node: Node) -> bool:
+    """A list of relations, or one relation whose ``±`` makes it several (``x = ±2``)."""
+    if isinstance(node, Relation):
+        return _has_plus_minus(node)
     return isinstance(node, Seq) and bool(node.items) and all(isinstance(i, Relation) for i in node.items)
 
 
@@ -857,11 +1067,19 @@ def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
         try:
             point = sample_assignment(names, table, rng)
             r_val = _flat(Evaluator(table, point, in_matrix_context=in_context).eval(f_r))
+        except Undefined:
+            continue
+        except ShapeError as error:
+            return _undecided("relation", f"the reference equation is not defined for the declared shapes ({error.reason}); the rubric author should check it")
+        except NotEvaluable as error:
+            blocker = error.reason
+            break
+        try:
             s_val = _flat(Evaluator(table, point, in_matrix_context=in_context).eval(f_s))
         except Undefined:
             continue
         except ShapeError as error:
-            return _different("relation", f"the two sides do not have compatible shapes: {error.reason}")
+            return _different("relation", f"the two sides of your equation do not have compatible shapes: {error.reason}")
         except NotEvaluable as error:
             blocker = error.reason
             break
@@ -910,8 +1128,16 @@ def _flat(value: Value) -> np.ndarray:
 
 
 def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
-    """Find points on each solution set (one variable solved numerically, others random) and check
-    the other equation there. A solution of the reference that is not one of yours is definitive."""
+    """Equations that are not constant multiples of each other: compare their real solutions.
+
+    Points on each solution set are found by solving for one variable (the others random) and
+    the other equation is checked there. A real solution of one that is not a real solution of
+    the other is definitive. When every solution checks, the two are the same equation up to a
+    factor that neither vanishes nor blows up on the solutions (``1/x + 1/y = 2`` and
+    ``y = x/(2x-1)``; ``e^x = e^2`` and ``x = 2``) if the derivatives across the solutions are
+    in a finite nonzero ratio; ``(x-2)^2 = 0`` against ``x = 2`` has the solution with another
+    multiplicity and is not the same equation.
+    """
     table = cfg.symbols
     names = [n for n in names_to_sample([f_s, f_r], table) if not table.is_matrix(n)]
     if not names:
@@ -926,27 +1152,61 @@ def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
             if root is None:
                 continue
             point = {**base, variable: complex(root)}
+            where = _point_text(point, table)
             try:
                 evaluator = Evaluator(table, point, in_matrix_context=False)
                 value = evaluator.eval(target)
                 scale_value = _term_scale(target, point, table)
-            except EvalError:
+            except Undefined:
                 continue
-            if not isinstance(value, complex) or evaluator.left_reals:
+            if not isinstance(value, complex):
                 continue
-            if abs(value) > 1e-6 * max(1.0, scale_value):
-                where = _point_text(point, table)
-                if whose == "reference":
-                    detail = f"at {where} the reference equation holds but yours does not"
-                else:
-                    detail = f"at {where} your equation holds but the reference does not"
+            holds_there = "the reference equation holds" if whose == "reference" else "your equation holds"
+            other = "yours" if whose == "reference" else "the reference's"
+            if evaluator.left_reals or abs(value.imag) > 1e-9 * max(1.0, scale_value):
+                detail = f"at {where} {holds_there} but {other} is not defined in the real numbers"
                 return _different("relation", detail, counterexample={"point": _json_point(point, table)})
+            if abs(value) > 1e-6 * max(1.0, scale_value):
+                detail = f"at {where} {holds_there} but {other} does not"
+                return _different("relation", detail, counterexample={"point": _json_point(point, table)})
+            ratio = _slope_ratio(f_s, f_r, point, variable, cfg)
+            if ratio is None:
+                continue
+            if not 1e-5 < abs(ratio) < 1e5:
+                return _different(
+                    "relation",
+                    f"both equations hold at {where}, but one of them has that solution with a higher "
+                    "multiplicity (a repeated factor), so they are not the same equation",
+                )
             checked += 1
         if checked >= SCALAR_POINTS:
-            return _equal("relation", f"the two equations have the same solutions at {checked} sampled points")
+            break
     if checked:
-        return _equal("relation", f"the two equations have the same solutions at {checked} sampled points")
+        return _equal("relation", f"the two equations have the same solutions (checked at {checked} points)")
     return _undecided("relation", "the equations are not multiples of each other, and no solutions could be found to compare")
+
+
+def _slope_ratio(f_s: Node, f_r: Node, point: dict[str, Value], variable: str, cfg: _Settings) -> float | None:
+    """(df_s/dv) / (df_r/dv) at a common solution, by central differences (None if not real)."""
+    centre = point[variable]
+    assert isinstance(centre, complex)
+    h = 1e-6 * max(1.0, abs(centre))
+    slopes = []
+    for f in (f_s, f_r):
+        values = []
+        for step in (h, -h):
+            try:
+                evaluator = Evaluator(cfg.symbols, {**point, variable: centre + step}, in_matrix_context=False)
+                value = evaluator.eval(f)
+            except EvalError:
+                return None
+            if not isinstance(value, complex) or evaluator.left_reals:
+                return None
+            values.append(value.real)
+        slopes.append((values[0] - values[1]) / (2 * h))
+    if slopes[1] == 0:
+        return math.inf if slopes[0] != 0 else None
+    return slopes[0] / slopes[1]
 
 
 def _term_scale(node: Node, point: dict[str, Value], table: SymbolTable) -> float:

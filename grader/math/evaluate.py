@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import TypeAlias
 
 import numpy as np
+import numpy.random  # loaded now: a sandboxed child may lack the memory to map it later
 
 from grader.math.symbols import Domain, FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import (
@@ -53,6 +54,7 @@ from grader.math.tree import (
 )
 
 __all__ = [
+    "IMAGINARY_UNIT",
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_FACTORIAL",
@@ -90,6 +92,9 @@ MAX_DEPTH = 200
 MAX_SUM_TERMS = 1000
 MAX_PLUS_MINUS = 6
 _SINGULAR_COND = 1e12
+#: The parsers leave a bare ``i`` as ``Sym("i")``; undeclared and not a summation index, it is
+#: the imaginary unit (eigenvalues ``±i/2``). Declare ``i`` in the rubric to make it a scalar.
+IMAGINARY_UNIT = "i"
 
 Dim: TypeAlias = str | int
 
@@ -195,6 +200,8 @@ def names_to_sample(trees: Iterable[Node], symbols: SymbolTable) -> list[str]:
             if isinstance(decl, MatrixSymbol) and decl.structure == "identity":
                 continue
             if decl is None and in_matrix_context and is_identity_name(node.name):
+                continue
+            if decl is None and node.name == IMAGINARY_UNIT:
                 continue
             names.add(node.name)
     return sorted(names)
@@ -315,9 +322,10 @@ def _render(node: Node, parent: int) -> str:
                     parts.append(" + " + _render(term, 1))
             return _wrap("".join(parts), 1, parent)
         case Neg(arg):
-            return _wrap("-" + _render(arg, 3), 3, parent)
+            return _wrap("-" + _render(arg, 2), 2, parent)
         case Mul(factors):
-            return _wrap("·".join(_render(f, 2) for f in factors) if _needs_dot(factors) else "".join(_render(f, 2) for f in factors), 2, parent)
+            rendered = [_render(f, 2) if k == 0 or not isinstance(f, Neg) else f"({_render(f, 0)})" for k, f in enumerate(factors)]
+            return _wrap(("·" if _needs_dot(factors) else "").join(rendered), 2, parent)
         case Div(num, den):
             return _wrap(f"{_render(num, 2)}/{_render(den, 3)}", 2, parent)
         case Pow(base, Num("-1")):
@@ -520,6 +528,13 @@ class Evaluator:
         return _finite(value)
 
     def _eval(self, node: Node) -> Value:
+        value = self._eval_node(node)
+        if isinstance(value, complex) and value.imag == 0 and math.copysign(1.0, value.imag) < 0:
+            # 1/(x + 0j) has a -0j part that would flip sqrt/log to the other side of the branch cut
+            return complex(value.real, 0.0)
+        return value
+
+    def _eval_node(self, node: Node) -> Value:
         match node:
             case Num(text):
                 return _number(text)
@@ -530,7 +545,8 @@ class Evaluator:
             case Add(terms):
                 return self._add([self._eval(t) for t in terms], terms)
             case Neg(arg):
-                return _scale(self._eval(arg), -1)
+                value = self._eval(arg)
+                return complex(-value.real, -value.imag) if isinstance(value, complex) else _scale(value, -1)
             case Mul(factors):
                 return self._mul_all(factors)
             case Div(num, den):
@@ -574,6 +590,8 @@ class Evaluator:
             return Mat(np.eye(rows, cols, dtype=np.complex128), (decl.shape[0], decl.shape[1]))
         if decl is None and self.in_matrix_context and is_identity_name(name):
             return Scaling(1)
+        if decl is None and name == IMAGINARY_UNIT:
+            return 1j
         if isinstance(decl, FunctionSymbol):
             raise NotEvaluable(f"the function {pretty_name(name)} is used without an argument")
         raise NotEvaluable(f"no value for {pretty_name(name)}")
@@ -824,7 +842,7 @@ class Evaluator:
                 raise Undefined(f"{func} of complex numbers")
             chosen = max(x.real for x in xs) if func == "max" else min(x.real for x in xs)
             return complex(chosen)
-        if func == "binom" and len(args) == 2:
+        if func in ("binom", "binomial") and len(args) == 2:
             n, k = (self._scalar(self._eval(a), "a binomial coefficient") for a in args)
             if n.imag or k.imag or abs(n.real) > MAX_FACTORIAL:
                 raise TooLarge("a binomial coefficient is too large")
@@ -958,6 +976,8 @@ def _scale(value: Value, factor: complex) -> Value:
         return Mat(value.a * factor, value.dims)
     if isinstance(value, Scaling):
         return Scaling(value.c * factor)
+    if factor.imag == 0 and value.imag == 0:
+        return complex(value.real * factor.real)  # keeps 2·∞ = ∞ (complex multiplication gives nan)
     return value * factor
 
 

@@ -44,7 +44,9 @@ GREEK: dict[str, str] = {
 }
 
 #: fonts that do not change which symbol is meant
-TRANSPARENT_FONTS: frozenset[str] = frozenset({"boldsymbol", "mathbf", "bm", "pmb", "vec", "mathbfit", "boldmath"})
+TRANSPARENT_FONTS: frozenset[str] = frozenset(
+    {"boldsymbol", "mathbf", "bm", "pmb", "vec", "mathbfit", "boldmath"}
+)
 #: upright / text fonts: their content is a word (a label, a function name or prose)
 TEXT_FONTS: frozenset[str] = frozenset(
     {

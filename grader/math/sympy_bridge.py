@@ -25,6 +25,7 @@ from fractions import Fraction
 import sympy
 
 from grader.math.evaluate import (
+    IMAGINARY_UNIT,
     MAX_EXPONENT,
     MAX_FACTORIAL,
     MAX_SUM_TERMS,
@@ -155,6 +156,8 @@ class _Converter:
             raise Unsupported(f"{name} is a matrix")
         if isinstance(decl, FunctionSymbol):
             raise Unsupported(f"the function {name} is used without an argument")
+        if decl is None and name == IMAGINARY_UNIT:
+            return sympy.I
         domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
         return symbol_for(name, domain)
 
@@ -172,7 +175,7 @@ class _Converter:
             return _power(x, _power(n, sympy.Integer(-1)))
         if func in ("max", "min") and len(values) >= 2:
             return sympy.Max(*values) if func == "max" else sympy.Min(*values)
-        if func == "binom" and len(values) == 2:
+        if func in ("binom", "binomial") and len(values) == 2:
             return sympy.binomial(values[0], values[1])
         if func == "sigma" and len(values) == 1:  # σ without a definition is the logistic function
             return _power(sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(sympy.Integer(-1), values[0]))), sympy.Integer(-1))
@@ -304,3 +307,38 @@ def symbolic_ratio(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr | None:
         return None
     ratio = sympy.simplify(sympy.Mul(a, sympy.Pow(b, sympy.Integer(-1))))
     return ratio if ratio.is_number else None
+
+
+def exact_difference(
+    a: sympy.Expr, b: sympy.Expr, points: list[dict[str, complex]], digits: int = 60
+) -> tuple[int, sympy.Expr, sympy.Expr] | bool | None:
+    """Evaluate both at each point with ``digits`` significant digits (exact rational inputs).
+
+    Returns True when they agree to 40 digits at every point, ``(index, a_value, b_value)`` for
+    the first point where they differ (a difference double precision cannot see, like
+    ``99999999/10^8`` vs ``99999998/99999999``), and None when a value is not a number.
+    Only meaningful for decimal-free expressions: decimals are approximate by design.
+    """
+    threshold = sympy.Float(10.0) ** (-40)
+    for index, point in enumerate(points):
+        mapping: dict[sympy.Basic, sympy.Expr] = {}
+        for symbol in a.free_symbols | b.free_symbols:
+            if not isinstance(symbol, sympy.Symbol) or symbol.name not in point:
+                return None
+            value = point[symbol.name]
+            re_num, re_den = Fraction(value.real).as_integer_ratio()
+            im_num, im_den = Fraction(value.imag).as_integer_ratio()
+            mapping[symbol] = sympy.Add(sympy.Rational(re_num, re_den), sympy.Mul(sympy.I, sympy.Rational(im_num, im_den)))
+        a_value = a.evalf(digits, subs=mapping)
+        b_value = b.evalf(digits, subs=mapping)
+        if not (a_value.is_number and b_value.is_number) or a_value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+        if b_value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+        difference = sympy.Abs(sympy.Add(a_value, sympy.Mul(sympy.Integer(-1), b_value))).evalf(digits)
+        scale = sympy.Max(sympy.Abs(a_value), sympy.Abs(b_value), sympy.Integer(1)).evalf(digits)
+        if not (difference.is_number and scale.is_number):
+            return None
+        if bool(difference > threshold * scale):
+            return index, a_value, b_value
+    return True

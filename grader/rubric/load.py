@@ -88,8 +88,8 @@ def _known_fields() -> set[str]:
     global _KNOWN_FIELDS
     if _KNOWN_FIELDS is None:
         names: set[str] = set()
-        seen: set[type] = set()
-        stack: list[type] = [Rubric]
+        seen: set[type[BaseModel]] = set()
+        stack: list[type[BaseModel]] = [Rubric]
         while stack:
             model = stack.pop()
             if model in seen:

@@ -153,7 +153,7 @@ _GREEK = {
     "ᵀ": "^T",
     "⊤": "^T",
 }
-_VALUE_EDGE = re.compile(r"^(?:\s|&|\\[,;:! ]|\\quad|\\qquad)+|(?:\s|&|[.,;]|\\[,;:! ]|\\quad|\\qquad)+$")
+_EDGE_SPACING = ("\\qquad", "\\quad", "\\,", "\\;", "\\:", "\\!", "\\ ")
 
 
 def repair_damage(latex: str) -> str:
@@ -337,7 +337,17 @@ def _cuts(latex: str, start: int, end: int) -> list[_Cut]:
 def equations(latex: str) -> list[_Equation]:
     """Equations of a formula: separated by arrows, ``\\quad``, ``\\text{and}``, rows, or commas between equations."""
     start, end = _unwrap(latex)
-    cuts = _cuts(latex, start, end)
+    cuts: list[_Cut] = []
+    for cut in _cuts(latex, start, end):
+        previous = cuts[-1] if cuts else None
+        if (
+            cut.kind == "sep"
+            and previous is not None
+            and previous.kind in ("eq", "rel")
+            and not latex[previous.end : cut.start].strip()
+        ):
+            continue  # "x = \quad y": spacing after a relation, not a new equation
+        cuts.append(cut)
     # Segments between hard separators; inside each, commas end an equation only when the next
     # piece has a relation of its own ("x = 1, y = 2"), not in a list ("\lambda = -1, \pm i").
     result: list[_Equation] = []
@@ -386,7 +396,28 @@ def _segment_equations(start: int, end: int, cuts: list[_Cut]) -> list[_Equation
 
 
 def _clean_value(latex: str) -> str:
-    return _VALUE_EDGE.sub("", repair_damage(latex))
+    """Repaired, without alignment marks, spacing or sentence punctuation at its ends (one pass)."""
+    text = repair_damage(latex)
+    lo, hi = 0, len(text)
+    changed = True
+    while changed and lo < hi:
+        changed = False
+        while lo < hi and (text[lo].isspace() or text[lo] == "&"):
+            lo += 1
+        while hi > lo and (text[hi - 1].isspace() or text[hi - 1] == "&"):
+            hi -= 1
+        if hi > lo and text[hi - 1] in ".,;" and text[hi - 2 : hi - 1] != "\\":
+            hi -= 1
+            changed = True
+        for spacing in _EDGE_SPACING:
+            if text.startswith(spacing, lo, hi):
+                lo += len(spacing)
+                changed = True
+            cut = hi - len(spacing)
+            if cut >= lo and text.startswith(spacing, cut, hi) and text[cut - 1 : cut] != "\\":
+                hi = cut
+                changed = True
+    return text[lo:hi]
 
 
 @dataclass(frozen=True)
@@ -398,25 +429,44 @@ class _Match:
 
 
 def _find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | None:
-    """The last equation stating the target, preferring it on the left within one equation."""
-    last: _Match | None = None
-    for formula in formulas:
+    """The last equation stating the target (on its left, else on its right); linear in the formulas."""
+    for formula in reversed(formulas):
         latex = formula.latex
-        for eq in equations(latex):
-            keys = [latex_key(latex[a:b]) if b - a <= _KEY_LIMIT else None for a, b in eq.items]
-            for k, key in enumerate(keys):
-                if key != target_key:
-                    continue
-                j = k
-                while j < len(eq.equal) and eq.equal[j]:
-                    j += 1
-                if j > k + 1 and _is_zero(latex[eq.items[j][0] : eq.items[j][1]]):
-                    j -= 1  # "v = (...) = 0" sets v to zero to solve it; v itself is the item before
-                if j > k and latex[eq.items[j][0] : eq.items[j][1]].strip():
-                    last = _Match(formula, eq.items[j][0], eq.items[j][1], "right")
-                elif k > 0 and eq.equal[k - 1] and latex[eq.items[k - 1][0] : eq.items[k - 1][1]].strip():
-                    last = _Match(formula, eq.items[k - 1][0], eq.items[k - 1][1], "left")
-    return last
+        for eq in reversed(equations(latex)):
+            match = _target_in(latex, eq, target_key)
+            if match is not None:
+                return _Match(formula, match[0], match[1], match[2])
+    return None
+
+
+def _target_in(
+    latex: str, eq: _Equation, target_key: str
+) -> tuple[int, int, Literal["right", "left"]] | None:
+    """In one equation, the last item equal to the target that has a value next to it."""
+    count = len(eq.items)
+    if count < 2:
+        return None
+    run_end = list(range(count))  # run_end[k]: last item joined to item k by equalities only
+    for k in range(count - 2, -1, -1):
+        if eq.equal[k]:
+            run_end[k] = run_end[k + 1]
+
+    def text(k: int) -> str:
+        a, b = eq.items[k]
+        return latex[a:b]
+
+    for k in range(count - 1, -1, -1):
+        a, b = eq.items[k]
+        if b - a > _KEY_LIMIT or latex_key(latex[a:b]) != target_key:
+            continue
+        j = run_end[k]
+        if j > k + 1 and _is_zero(text(j)):
+            j -= 1  # "v = (...) = 0" sets v to zero to solve it; v itself is the item before
+        if j > k and text(j).strip():
+            return eq.items[j][0], eq.items[j][1], "right"
+        if k > 0 and eq.equal[k - 1] and text(k - 1).strip():
+            return eq.items[k - 1][0], eq.items[k - 1][1], "left"
+    return None
 
 
 _ZERO_NOISE = re.compile(

@@ -246,10 +246,7 @@ def _answer_marker_at(line: str, match: re.Match[str], begin: int, prefix_end: i
     while start > begin and line[start - 1] in "*_":
         start -= 1
     emphasised = start < match.start() or any(ch in line[match.end() : tail.end()] for ch in "*_")
-    junk = _LINE_START_JUNK.match(line, begin, start) if begin == 0 else _BLANK.match(line, begin, start)
-    if (
-        junk is not None and junk.end() == start
-    ):  # nothing but prefix before the word: the line starts with it
+    if prefix_end >= start:  # only bullets, quotes or spaces before the word: the line starts with it
         if punct or emphasised or not line[tail.end() : tail.end() + _HEAD].strip():
             return start, tail.end()
         return None

@@ -1,0 +1,489 @@
+"""Read calculator syntax (``(1-p)/p``, ``x**2``, ``sqrt(x)``, ``matrix([1,2],[3,4])``) into tree nodes.
+
+The rubric's function definitions (``1/(1+exp(-u))``) and students who skip LaTeX write this.
+Same safety as the LaTeX reader: a Lark LALR grammar, a non-recursive transformer, limits on
+length and nesting checked before parsing, and nothing is ever evaluated.
+
+Reading rules (the tests pin each one):
+
+- ``^`` and ``**`` are powers (right-associative, tighter than a leading minus: ``-x^2`` is
+  ``-(x^2)``); juxtaposition is a product at the same level as ``*`` and ``/``, read left to
+  right, so ``2x^2`` is ``2*(x^2)`` and ``a/bc`` is ``(a/b)*c``.
+- Names: a declared name, a Greek letter name (``lambda``, ``Gamma``), ``pi``/``e`` (constants
+  unless declared), ``inf``/``infinity``; ``i`` stays ``Sym("i")``; Maxima's ``%pi %e %i`` are
+  constants. Other all-letter words split into letters (``xy`` is ``x*y``) like in LaTeX; names
+  with digits or underscores (``psi_0``, ``f_0``, ``x2``) are one symbol.
+- ``name(...)`` is a call for whitelisted functions (``sin``, ``ln``->``log``, ``log10``,
+  ``sqrt``, ``abs``->``Norm``), declared functions, several arguments, or a capitalised word
+  (``JSD(p, q)``); otherwise a product (``p(1-p)``). Whitelisted functions need parentheses.
+- ``=``/``==``, ``#``/``!=`` (not equal, Maxima), ``<``, ``<=``, ``>``, ``>=``; ``{1,2}`` is a set,
+  ``[1,2]`` a list, ``(1,2)`` a tuple, ``a, b`` a top-level list; ``|x|`` is ``abs``; ``n!``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, cast
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.visitors import Transformer_NonRecursive, v_args
+
+from grader.math import names
+from grader.math.functions import FUNCTION_ALIASES, KNOWN_FUNCTIONS, arity_ok
+from grader.math.latex import _check_tree, _commas, _Fail, _raw_depth
+from grader.math.symbols import SymbolTable
+from grader.math.tree import (
+    Add,
+    Call,
+    Const,
+    Div,
+    Factorial,
+    MatrixLit,
+    Mul,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    Parsed,
+    ParseError,
+    ParseResult,
+    Pow,
+    Relation,
+    RelOp,
+    Seq,
+    Sym,
+)
+
+__all__ = ["parse_text"]
+
+_GRAMMAR = r"""
+start: items
+
+items: relation ("," relation)*
+relation: total (RELOP total)*
+total: sterm (ADDOP sterm)*
+sterm: ADDOP sterm | term
+term: power (MULOP sfactor | power)*
+sfactor: ADDOP sfactor | power
+power: postfix (POW sfactor)?
+postfix: _atom BANG*
+
+_atom: number | name | const | call | paren | bracket | braces | absbars
+number: NUMBER
+name: NAME
+const: CONST
+call: FUNC_OPEN items? ")"
+paren: "(" items ")"
+bracket: "[" items? "]"
+braces: "{" items? "}"
+absbars: ABS_OPEN total ABS_CLOSE
+
+NUMBER: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/
+FUNC_OPEN.2: /[A-Za-z][A-Za-z0-9_]*\(/
+NAME: /[A-Za-z][A-Za-z0-9_]*/
+CONST: /%(?:pi|e|i)(?![A-Za-z0-9_])/
+RELOP.2: /<=|>=|==|!=|=|<|>|#/
+POW: /\*\*|\^/
+MULOP: /\*(?!\*)|\//
+ADDOP: /[+-]/
+BANG: "!"
+ABS_OPEN: "\ue000"
+ABS_CLOSE: "\ue001"
+
+%ignore /\s+/
+"""
+
+_UNICODE = {
+    "π": "pi",
+    "∞": "inf",
+    "√": "sqrt",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "#",
+    "·": "*",
+    "⋅": "*",
+    "×": "*",
+    "∗": "*",
+    "÷": "/",
+    "−": "-",
+    "–": "-",
+    "²": "^2",
+    "³": "^3",
+    "\u00a0": " ",
+    **{
+        ch: " " + name + " "
+        for ch, name in zip(
+            "αβγδεζηθικλμνξρστυφχψω",
+            (
+                "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau upsilon phi chi psi omega"
+            ).split(),
+            strict=True,
+        )
+    },
+    **{
+        ch: " " + name + " "
+        for ch, name in zip(
+            "ΓΔΘΛΞΠΣΥΦΨΩ", "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(), strict=True
+        )
+    },
+}
+_SPACE_BEFORE_PAREN = re.compile(r"(?<=[A-Za-z0-9_])\s+(?=\()")
+_OPERAND_END = re.compile(r"[A-Za-z0-9_.)\]}!\ue001%]")
+_RELOPS: dict[str, RelOp] = {
+    "=": "=",
+    "==": "=",
+    "#": "!=",
+    "!=": "!=",
+    "<": "<",
+    ">": ">",
+    "<=": "<=",
+    ">=": ">=",
+}
+_CONSTANT_NAMES = {"pi": "pi", "e": "e", "inf": "inf", "infinity": "inf"}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        _GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
+    )
+
+
+def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
+    """Unicode spelled out, ``|x|`` bars paired, spaces before ``(`` dropped; with an offset map."""
+    out: list[str] = []
+    origin: list[int] = []
+    for pos, ch in enumerate(source):
+        if ch in ("\ue000", "\ue001"):
+            raise _Fail(f"unexpected character {ch!r}", pos)
+        if "\uff01" <= ch <= "\uff5e":
+            ch = chr(ord(ch) - 0xFEE0)  # full-width ASCII typed on CJK keyboards
+        new = _UNICODE.get(ch, ch)
+        out.append(new)
+        origin.extend([pos] * len(new))
+    text = "".join(out)
+    chars = list(text)
+    bars = 0
+    depth = 0
+    previous = ""
+    for k, ch in enumerate(chars):
+        if ch == "|":
+            if _OPERAND_END.match(previous) and bars:
+                chars[k] = "\ue001"
+                bars -= 1
+            else:
+                chars[k] = "\ue000"
+                bars += 1
+        if chars[k] in "([{\ue000":
+            depth += 1
+            if depth > max_depth:
+                raise _Fail(
+                    f"formula nested too deeply (more than {max_depth} levels)",
+                    origin[k],
+                    "simplify the formula",
+                )
+        elif chars[k] in ")]}\ue001":
+            depth = max(0, depth - 1)
+        elif ord(ch) > 127 or not (ch.isprintable() or ch.isspace()):
+            raise _Fail(
+                f"unexpected character {ch!r}",
+                origin[k],
+                "write the formula in plain ASCII, like sqrt(x) or pi",
+            )
+        if not ch.isspace():
+            previous = chars[k]
+    text = "".join(chars)
+    # "sin (x)" is "sin(x)": keep names next to their parentheses (offsets follow the removal)
+    kept: list[int] = []
+    pieces: list[str] = []
+    last = 0
+    for match in _SPACE_BEFORE_PAREN.finditer(text):
+        pieces.append(text[last : match.start()])
+        kept.extend(origin[last : match.start()])
+        last = match.end()
+    pieces.append(text[last:])
+    kept.extend(origin[last:])
+    return "".join(pieces), kept
+
+
+class _Name:
+    """A bare name before we know whether it is a symbol, a constant or letters to split."""
+
+    def __init__(self, text: str, pos: int):
+        self.text = text
+        self.pos = pos
+
+
+@v_args(meta=True)
+class _Builder(Transformer_NonRecursive[Token, Any]):
+    def __init__(self, symbols: SymbolTable):
+        super().__init__(visit_tokens=False)
+        self.symbols = symbols
+
+    # ---- names
+    def _safe(self, name: str, pos: int) -> str:
+        if "__" in name:
+            raise _Fail(
+                f"'{name}' cannot be a name: names may not contain '__'", pos, "use single underscores"
+            )
+        return name
+
+    def _factors(self, value: Any) -> list[Node]:
+        """A value as the factors it multiplies in (a split word gives several)."""
+        if isinstance(value, _Name):
+            return self._name(value)
+        if isinstance(value, list):
+            return value
+        return [cast(Node, value)]
+
+    def _one(self, value: Any) -> Node:
+        factors = self._factors(value)
+        return factors[0] if len(factors) == 1 else Mul(tuple(factors))
+
+    def _name(self, name: _Name) -> list[Node]:
+        text = self._safe(name.text, name.pos)
+        if text in self.symbols.symbols:
+            return [Sym(text)]
+        if text in FUNCTION_ALIASES or text in ("abs", "log10", "log2", "matrix"):
+            raise _Fail(f"{text} needs its argument in parentheses", name.pos, f"write {text}(x)")
+        if text in _CONSTANT_NAMES:
+            return [Const(cast(Any, _CONSTANT_NAMES[text]))]
+        if text in names.GREEK:
+            return [Sym(names.GREEK[text])]
+        if len(text) == 1 or not text.isalpha():
+            return [Sym(text)]
+        letters: list[Node] = []
+        for ch in text:
+            letters.extend(self._name(_Name(ch, name.pos)))
+        return letters
+
+    # ---- rules
+    def start(self, meta: Any, ch: list[Any]) -> Node:
+        items = cast(list[Node], ch[0])
+        return _commas(items)
+
+    def items(self, meta: Any, ch: list[Any]) -> list[Node]:
+        return [self._one(c) for c in ch]
+
+    def relation(self, meta: Any, ch: list[Any]) -> Node:
+        if len(ch) == 1:
+            return self._one(ch[0])
+        return Relation(tuple(self._one(c) for c in ch[0::2]), tuple(_RELOPS[str(t)] for t in ch[1::2]))
+
+    def total(self, meta: Any, ch: list[Any]) -> Node:
+        if len(ch) == 1:
+            return self._one(ch[0])
+        terms = [self._one(ch[0])]
+        for op, term in zip(ch[1::2], ch[2::2], strict=True):
+            value = self._one(term)
+            terms.append(Neg(value) if str(op) == "-" else value)
+        return Add(tuple(terms))
+
+    def sterm(self, meta: Any, ch: list[Any]) -> Any:
+        if len(ch) == 1:
+            return ch[0]
+        value = self._one(ch[1])
+        return Neg(value) if str(ch[0]) == "-" else value
+
+    def sfactor(self, meta: Any, ch: list[Any]) -> Any:
+        return self.sterm(meta, ch)
+
+    def term(self, meta: Any, ch: list[Any]) -> Any:
+        """Products and quotients left to right; juxtaposition binds like ``*``: ``a/bc`` is ``(a/b)*c``."""
+        if len(ch) == 1:
+            return ch[0]
+        factors: list[Node] = []
+        op = "*"
+        for item in ch:
+            if isinstance(item, Token) and item.type == "MULOP":
+                op = str(item)
+                continue
+            values = self._factors(item)
+            if op == "/":
+                left = factors[0] if len(factors) == 1 else Mul(tuple(factors))
+                factors = [Div(left, values[0]), *values[1:]]
+            else:
+                factors.extend(values)
+            op = "*"
+        return factors[0] if len(factors) == 1 else Mul(tuple(factors))
+
+    def power(self, meta: Any, ch: list[Any]) -> Any:
+        if len(ch) == 1:
+            return ch[0]
+        base = self._factors(ch[0])
+        exponent = self._one(ch[2])
+        if isinstance(exponent, Neg) and isinstance(exponent.arg, Num):
+            exponent = Num("-" + exponent.arg.text)
+        return [*base[:-1], Pow(base[-1], exponent)]
+
+    def postfix(self, meta: Any, ch: list[Any]) -> Any:
+        if len(ch) == 1:
+            return ch[0]
+        factors = self._factors(ch[0])
+        last = factors[-1]
+        for _ in ch[1:]:
+            last = Factorial(last)
+        return [*factors[:-1], last]
+
+    def number(self, meta: Any, ch: list[Any]) -> Node:
+        return Num(str(ch[0]))
+
+    def name(self, meta: Any, ch: list[Any]) -> _Name:
+        return _Name(str(ch[0]), meta.start_pos)
+
+    def const(self, meta: Any, ch: list[Any]) -> Node:
+        return Const(cast(Any, str(ch[0])[1:]))
+
+    def paren(self, meta: Any, ch: list[Any]) -> Node:
+        items = cast(list[Node], ch[0])
+        return items[0] if len(items) == 1 else Seq(tuple(items), "tuple")
+
+    def bracket(self, meta: Any, ch: list[Any]) -> Node:
+        return Seq(tuple(ch[0]) if ch else (), "list")
+
+    def braces(self, meta: Any, ch: list[Any]) -> Node:
+        return Seq(tuple(ch[0]) if ch else (), "set")
+
+    def absbars(self, meta: Any, ch: list[Any]) -> Node:
+        return Norm(self._one(ch[1]), "abs")
+
+    def call(self, meta: Any, ch: list[Any]) -> Any:
+        head = str(ch[0])[:-1]
+        pos = meta.start_pos
+        args = cast(list[Node], ch[1]) if len(ch) > 1 and isinstance(ch[1], list) else []
+        self._safe(head, pos)
+        if not args:
+            raise _Fail(f"{head}() needs an argument", pos, f"write {head}(x)")
+        if head == "abs":
+            if len(args) != 1:
+                raise _Fail("abs takes one argument", pos)
+            return Norm(args[0], "abs")
+        if head in ("log10", "log2"):
+            if len(args) != 1:
+                raise _Fail(f"{head} takes one argument", pos)
+            return Call("log", (args[0], Num(head[3:])))
+        if head == "matrix" and head not in self.symbols.symbols:
+            return self._matrix(args, pos)
+        if head in self.symbols.symbols:
+            if self.symbols.is_function(head):
+                return Call(head, tuple(args))
+            return [Sym(head), self._group(args)]
+        func = FUNCTION_ALIASES.get(head)
+        if func is not None:
+            if not arity_ok(func, len(args)):
+                expected = KNOWN_FUNCTIONS[func]
+                raise _Fail(
+                    f"{func} takes {expected} argument{'s' if expected > 1 else ''}, not {len(args)}", pos
+                )
+            return Call(func, tuple(args))
+        greek = names.GREEK.get(head)
+        if greek is not None and self.symbols.is_function(greek):
+            return Call(greek, tuple(args))
+        declared_letters = head.isalpha() and all(
+            c in self.symbols.symbols and not self.symbols.is_function(c) for c in head
+        )
+        if len(args) > 1 or (len(head) > 1 and head[0].isupper() and head.isalpha() and not declared_letters):
+            return Call(head, tuple(args))
+        return [*self._name(_Name(head, pos)), self._group(args)]
+
+    def _group(self, args: list[Node]) -> Node:
+        return args[0] if len(args) == 1 else Seq(tuple(args), "tuple")
+
+    def _matrix(self, args: list[Node], pos: int) -> Node:
+        rows: list[tuple[Node, ...]] = []
+        for row in args:
+            if not (isinstance(row, Seq) and row.kind == "list"):
+                raise _Fail("matrix() takes rows written as lists", pos, "write matrix([1,2],[3,4])")
+            rows.append(row.items)
+        if any(len(row) != len(rows[0]) for row in rows) or not rows[0]:
+            raise _Fail("every row of a matrix needs the same number of entries", pos)
+        return MatrixLit(tuple(rows))
+
+
+def parse_text(
+    source: str, symbols: SymbolTable | None = None, *, max_length: int = 20_000, max_depth: int = 400
+) -> ParseResult:
+    """Read calculator syntax into a tree; never raises for bad input (returns ``ParseError``)."""
+    if not isinstance(source, str):
+        return ParseError("the formula must be text")
+    too_deep = _raw_depth(source, max_length, max_depth)
+    if too_deep is not None:
+        return ParseError(
+            f"formula nested too deeply (more than {max_depth} levels)", too_deep, "simplify the formula"
+        )
+    if len(source) > max_length:
+        return ParseError(
+            f"formula too long ({len(source)} characters, at most {max_length})", max_length, "split it up"
+        )
+    origin: list[int] = []
+    try:
+        text, origin = _prepare(source, max_depth)
+        if not text.strip():
+            return ParseError("empty formula", 0, "write a formula, e.g. (1-p)/p")
+        tree = _parser().parse(text)
+        node = cast(Node, _Builder(symbols or SymbolTable()).transform(tree))
+        _check_tree(node, max_depth)
+        return Parsed(node, source)
+    except VisitError as err:
+        inner = err.orig_exc
+        if isinstance(inner, _Fail):
+            return _error(inner, origin)
+        if isinstance(inner, RecursionError):
+            return ParseError("formula nested too deeply", None, "simplify the formula")
+        return ParseError(
+            f"internal parser error ({type(inner).__name__})", None, "please report this formula"
+        )
+    except _Fail as fail:
+        return _error(fail, origin) if origin else ParseError(fail.message, fail.pos, fail.hint)
+    except UnexpectedInput as err:
+        return _lark_error(err, text, origin)
+    except RecursionError:
+        return ParseError("formula nested too deeply", None, "simplify the formula")
+    except Exception as err:
+        return ParseError(f"internal parser error ({type(err).__name__})", None, "please report this formula")
+
+
+def _at(origin: list[int], pos: int | None) -> int | None:
+    if pos is None or not origin:
+        return pos
+    return origin[min(max(pos, 0), len(origin) - 1)]
+
+
+def _error(fail: _Fail, origin: list[int]) -> ParseError:
+    return ParseError(fail.message, _at(origin, fail.pos), fail.hint)
+
+
+def _lark_error(err: UnexpectedInput, text: str, origin: list[int]) -> ParseError:
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
+        shown = "|" if char in ("\ue000", "\ue001") else char
+        hints = {
+            "\\": "this is calculator syntax; write sqrt(x), not \\sqrt{x}",
+            "'": "quotes are not part of a formula",
+            '"': "quotes are not part of a formula",
+            ";": "separate items with commas",
+            ":": "write = for an equation",
+        }
+        return ParseError(
+            f"unexpected {shown!r}",
+            _at(origin, pos),
+            hints.get(char, "check the formula near here"),
+        )
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            return ParseError(
+                "the formula ends too early",
+                _at(origin, max(0, len(text) - 1)),
+                "something is missing at the end",
+            )
+        shown = "|" if str(tok) in ("\ue000", "\ue001") else str(tok)
+        return ParseError(
+            f"unexpected {shown!r}",
+            _at(origin, tok.start_pos),
+            "check that every operator has an operand on both sides",
+        )
+    return ParseError("could not read this formula", None)

@@ -1,0 +1,303 @@
+"""Three-way equivalence: table-driven (reference, answer, verdict, method) plus messages and bombs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader.math import Equivalence, check_equivalence, equivalence, symbol_table
+from grader.math.tree import (
+    Add,
+    Call,
+    Const,
+    Div,
+    Factorial,
+    MatrixLit,
+    Mul,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    Operator,
+    PlusMinus,
+    Pow,
+    Relation,
+    Seq,
+    Sym,
+    Text,
+    Transpose,
+)
+
+N, S = Num, Sym
+X, y, w, lam, I_, p, x, a, b = S("X"), S("y"), S("w"), S("lambda"), S("I"), S("p"), S("x"), S("a"), S("b")
+
+
+def inv(node: Node) -> Pow:
+    return Pow(node, N("-1"))
+
+
+def T(node: Node) -> Transpose:
+    return Transpose(node)
+
+
+def frac(num: Node | str, den: Node | str) -> Div:
+    return Div(N(num) if isinstance(num, str) else num, N(den) if isinstance(den, str) else den)
+
+
+def sub(left: Node, right: Node) -> Add:
+    return Add((left, Neg(right)))
+
+
+def rel(left: Node, op: str, right: Node) -> Relation:
+    return Relation((left, right), (op,))  # type: ignore[arg-type]
+
+
+HALF = frac("1", "2")
+I_HALF = frac(S("i"), "2")
+
+TABLE = symbol_table(
+    {
+        "X": {"kind": "matrix", "shape": ["n", "d"]},
+        "y": {"kind": "matrix", "shape": ["n", 1]},
+        "w": {"kind": "matrix", "shape": ["d", 1]},
+        "lambda": {"kind": "scalar", "domain": "positive"},
+        "p": {"kind": "scalar", "domain": "(0, 1)"},
+        "gamma": {"kind": "scalar", "domain": "positive"},
+        "sigma": {"kind": "function"},
+        "f": {"kind": "function"},
+    }
+)
+
+RIDGE = Mul((inv(Add((Mul((T(X), X)), Mul((lam, I_))))), T(X), y))
+PUSH_THROUGH = Mul((T(X), inv(Add((Mul((X, T(X))), Mul((lam, I_))))), y))
+RIDGE_WRONG_SIDE = Mul((T(X), y, inv(Add((Mul((T(X), X)), Mul((lam, I_)))))))
+J_STAR = MatrixLit(((N("0"), N("0"), Neg(HALF)), (N("0"), Neg(HALF), N("0")), (HALF, N("0"), N("0"))))
+ZERO3 = MatrixLit(tuple(tuple(N("0") for _ in range(3)) for _ in range(3)))
+J_FLIPPED = MatrixLit(((N("0"), N("0"), HALF), (N("0"), Neg(HALF), N("0")), (Neg(HALF), N("0"), N("0"))))
+EIGEN = Seq((Neg(HALF), PlusMinus(None, I_HALF)), "list")
+
+CASES: list[tuple[str, Node, Node, str, str]] = [
+    # id, reference, answer, verdict, method
+    ("same tree", Add((x, N("1"))), Add((x, N("1"))), "equivalent", "structural"),
+    ("expanded square", Pow(Add((x, N("1"))), N("2")), Add((Pow(x, N("2")), Mul((N("2"), x)), N("1"))), "equivalent", "numeric"),
+    ("lambda dropout", frac(sub(N("1"), p), p), sub(frac("1", p), N("1")), "equivalent", "numeric"),
+    ("lambda inverted", frac(sub(N("1"), p), p), frac(p, sub(N("1"), p)), "not_equivalent", "numeric"),
+    ("sqrt(p^2)=p for p>0", p, Call("sqrt", (Pow(p, N("2")),)), "equivalent", "numeric"),
+    ("sqrt(x^2)≠x for real x", x, Call("sqrt", (Pow(x, N("2")),)), "not_equivalent", "numeric"),
+    ("sqrt(x^2)=|x|", Norm(x, "abs"), Call("sqrt", (Pow(x, N("2")),)), "equivalent", "numeric"),
+    ("log rule for positive λ", Call("log", (lam,)), Div(Call("log", (Pow(lam, N("2")),)), N("2")), "equivalent", "numeric"),
+    ("log rule where both are real", Call("log", (x,)), Div(Call("log", (Pow(x, N("2")),)), N("2")), "equivalent", "numeric"),
+    ("(a^b)^c vs a^(bc) at a=-2", Pow(a, Mul((b, S("c")))), Pow(Pow(a, b), S("c")), "not_equivalent", "numeric"),
+    ("1/sqrt(x) vs sqrt(1/x)", frac("1", Call("sqrt", (x,))), Call("sqrt", (frac("1", x),)), "equivalent", "numeric"),
+    ("exact: beyond double precision", frac("99999998", "99999999"), Div(N("99999999"), Pow(N("10"), N("8"))), "not_equivalent", "symbolic"),
+    ("exact: polynomial off by one", Pow(Add((x, N("1"))), N("12")), Add((Pow(Add((x, N("1"))), N("12")), Neg(frac("1", Pow(N("10"), N("30")))))), "not_equivalent", "symbolic"),
+    ("exact: surds agree", Mul((N("2"), Call("sqrt", (N("3"),)))), Call("sqrt", (N("12"),)), "equivalent", "numeric"),
+    ("sigma symmetry", sub(N("1"), Call("sigma", (x,))), Call("sigma", (Neg(x),)), "equivalent", "numeric"),
+    ("sigma definition", Call("sigma", (x,)), frac("1", Add((N("1"), Pow(Const("e"), Neg(x))))), "equivalent", "numeric"),
+    ("decimal vs fraction", frac("1", "3"), N("0.33"), "not_equivalent", "numeric"),
+    ("decimal equal", HALF, N("0.5"), "equivalent", "numeric"),
+    ("complex constant", Mul((S("i"), S("i"))), N("-1"), "equivalent", "numeric"),
+    ("unknown function", Call("f", (Mul((N("2"), x)),)), Call("f", (Add((x, x)),)), "equivalent", "symbolic"),
+    ("unknown function differs", Call("f", (x,)), Call("f", (Mul((N("2"), x)),)), "undecided", "numeric"),
+    ("expectation", Operator("E", x), Operator("E", Mul((N("1"), x))), "undecided", "numeric"),
+    ("text", Text("converges"), Text("diverges"), "undecided", "numeric"),
+    # matrices
+    ("push-through identity", RIDGE, PUSH_THROUGH, "equivalent", "matrix_numeric"),
+    ("ridge wrong side", RIDGE, RIDGE_WRONG_SIDE, "not_equivalent", "matrix_numeric"),
+    ("XXᵀ vs XᵀX", Mul((T(X), X)), Mul((X, T(X))), "not_equivalent", "matrix_numeric"),
+    ("forgot the ridge", RIDGE, Mul((inv(Mul((T(X), X))), T(X), y)), "not_equivalent", "matrix_numeric"),
+    ("transpose of product", T(Mul((X, w))), Mul((T(w), T(X))), "equivalent", "matrix_numeric"),
+    ("transpose order wrong", T(Mul((T(X), y))), Mul((T(X), y)), "not_equivalent", "matrix_numeric"),
+    ("squared norm", Pow(Norm(sub(y, Mul((X, w))), "2"), N("2")), Mul((T(sub(y, Mul((X, w)))), sub(y, Mul((X, w))))), "equivalent", "matrix_numeric"),
+    # concrete matrices
+    ("J* itself rewritten", J_STAR, MatrixLit(((N("0"), N("0"), N("-0.5")), (N("0"), N("-0.5"), N("0")), (N("0.5"), N("0"), N("0")))), "equivalent", "entrywise"),
+    ("J* vs zero", J_STAR, ZERO3, "not_equivalent", "entrywise"),
+    ("J* sign flipped", J_STAR, J_FLIPPED, "not_equivalent", "entrywise"),
+    ("J* wrong shape", J_STAR, MatrixLit(((N("0"), N("0")), (N("0"), N("0")))), "not_equivalent", "entrywise"),
+    # sets and ±
+    ("eigenvalues as a set", EIGEN, Seq((I_HALF, Neg(HALF), Neg(I_HALF)), "set"), "equivalent", "set"),
+    ("eigenvalues reordered list", EIGEN, Seq((PlusMinus(None, I_HALF), Neg(HALF)), "list"), "equivalent", "set"),
+    ("eigenvalues all zero", EIGEN, Seq((N("0"), N("0"), N("0")), "list"), "not_equivalent", "set"),
+    ("eigenvalue missing", EIGEN, Seq((Neg(HALF), I_HALF), "list"), "not_equivalent", "set"),
+    ("set duplicates collapse", Seq((N("1"), N("2")), "set"), Seq((N("2"), N("1"), N("1")), "set"), "equivalent", "set"),
+    ("multiset duplicates count", Seq((N("1"), N("2")), "list"), Seq((N("2"), N("1"), N("1")), "list"), "not_equivalent", "set"),
+    (
+        "symbolic roots with ±",
+        Seq((Neg(HALF), Div(PlusMinus(Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),))), N("2"))), "list"),
+        Seq((Div(sub(Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),))), N("2")), Neg(HALF), Div(Add((Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),)))), N("2"))), "list"),
+        "equivalent",
+        "set",
+    ),
+    # tuples are ordered
+    ("tuple same", Seq((N("0"), N("0"), N("1")), "tuple"), Seq((N("0"), N("0"), N("1")), "tuple"), "equivalent", "structural"),
+    ("tuple reordered", Seq((N("0"), N("1"), Neg(HALF)), "tuple"), Seq((N("0"), Neg(HALF), N("1")), "tuple"), "not_equivalent", "entrywise"),
+    ("tuple vs list", Seq((N("0"), N("1")), "tuple"), Seq((N("0"), frac("2", "2")), "list"), "equivalent", "entrywise"),
+    # relations
+    ("equation sides swapped", rel(a, "=", b), rel(b, "=", a), "equivalent", "relation"),
+    ("equation scaled", rel(x, "=", N("2")), rel(Mul((N("2"), x)), "=", N("4")), "equivalent", "relation"),
+    ("equation rearranged", rel(Add((x, S("z"))), "=", N("1")), rel(x, "=", sub(N("1"), S("z"))), "equivalent", "relation"),
+    ("equation wrong", rel(x, "=", N("2")), rel(Mul((N("2"), x)), "=", N("5")), "not_equivalent", "relation"),
+    ("equation same solutions", rel(Pow(Const("e"), x), "=", Pow(Const("e"), N("2"))), rel(x, "=", N("2")), "equivalent", "relation"),
+    ("equation times a nonvanishing factor", rel(S("z"), "=", frac(x, sub(Mul((N("2"), x)), N("1")))), rel(Add((frac("1", x), frac("1", S("z")))), "=", N("2")), "equivalent", "relation"),
+    ("equation with a repeated root", rel(x, "=", N("2")), rel(Pow(sub(x, N("2")), N("2")), "=", N("0")), "not_equivalent", "relation"),
+    ("equation outside the reals", rel(x, "=", S("z")), rel(Call("sqrt", (x,)), "=", Call("sqrt", (S("z"),))), "not_equivalent", "relation"),
+    ("assignment vs value", frac(sub(N("1"), p), p), rel(S("lambda_d"), "=", sub(frac("1", p), N("1"))), "equivalent", "numeric"),
+    ("assignment wrong value", frac(sub(N("1"), p), p), rel(S("lambda_d"), "=", frac(p, sub(N("1"), p))), "not_equivalent", "numeric"),
+    ("matrix assignment", rel(w, "=", RIDGE), rel(w, "=", PUSH_THROUGH), "equivalent", "matrix_numeric"),
+    ("matrix assignment shape error", rel(w, "=", RIDGE), rel(w, "=", RIDGE_WRONG_SIDE), "not_equivalent", "matrix_numeric"),
+    ("≥ flipped to ≤", rel(a, ">=", b), rel(b, "<=", a), "equivalent", "relation"),
+    ("a > b vs a - b > 0", rel(a, ">", b), rel(sub(a, b), ">", N("0")), "equivalent", "relation"),
+    ("inequality reversed", rel(a, ">=", b), rel(a, "<", b), "not_equivalent", "relation"),
+    ("inequality wrong boundary", rel(x, ">", N("2")), rel(x, ">", frac("201", "100")), "not_equivalent", "relation"),
+    ("inequality strictness", rel(x, ">", N("2")), rel(x, ">=", N("2")), "not_equivalent", "relation"),
+    ("inequality scaled", rel(x, "<", N("2")), rel(Mul((N("3"), x)), "<", N("6")), "equivalent", "relation"),
+    ("inequality negated", rel(x, "<", N("2")), rel(Neg(x), ">", N("-2")), "equivalent", "relation"),
+    ("chain", Relation((N("0"), x, N("1")), ("<", "<")), Relation((N("1"), x, N("0")), (">", ">")), "equivalent", "relation"),
+    ("chain wrong", Relation((N("0"), x, N("1")), ("<", "<")), Relation((N("0"), x, N("2")), ("<", "<")), "not_equivalent", "relation"),
+    ("equation vs inequality", rel(x, "=", N("2")), rel(x, "<", N("2")), "not_equivalent", "relation"),
+    ("x = ±2 vs list", rel(x, "=", PlusMinus(None, N("2"))), Seq((rel(x, "=", N("-2")), rel(x, "=", N("2"))), "list"), "equivalent", "relation"),
+]
+
+
+@pytest.mark.parametrize(("reference", "answer", "verdict", "method"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_table(reference: Node, answer: Node, verdict: str, method: str) -> None:
+    outcome = check_equivalence(answer, reference, TABLE)
+    assert (outcome.verdict, outcome.method) == (verdict, method), outcome.detail
+    if verdict != "equivalent":
+        assert outcome.detail
+
+
+def test_counterexample_message_and_payload() -> None:
+    outcome = check_equivalence(frac(p, sub(N("1"), p)), frac(sub(N("1"), p), p), TABLE)
+    assert outcome.verdict == "not_equivalent"
+    assert outcome.detail.startswith("at p = 0.")
+    assert "yours gives" in outcome.detail and "expected" in outcome.detail
+    assert outcome.counterexample is not None
+    point = outcome.counterexample["point"]["p"]
+    assert outcome.counterexample["student"] == pytest.approx(point / (1 - point), rel=1e-5)
+    assert outcome.counterexample["reference"] == pytest.approx((1 - point) / point, rel=1e-5)
+
+
+def test_shape_error_names_the_product_and_dimensions() -> None:
+    outcome = check_equivalence(RIDGE_WRONG_SIDE, RIDGE, TABLE)
+    assert "Xᵀy·(XᵀX + λI)⁻¹" in outcome.detail
+    assert "(d×1)·(d×d) does not conform: inner sizes 1 and d differ" in outcome.detail
+
+
+def test_shape_error_in_the_reference_is_undecided_for_the_rubric_author() -> None:
+    outcome = check_equivalence(RIDGE, RIDGE_WRONG_SIDE, TABLE)
+    assert outcome.verdict == "undecided"
+    assert "rubric author" in outcome.detail
+
+
+def test_result_shape_mismatch_is_reported() -> None:
+    outcome = check_equivalence(Mul((X, T(X))), Mul((T(X), X)), TABLE)
+    assert outcome.detail == "yours is (n×n), but the answer is (d×d)"
+
+
+def test_wrong_entries_are_one_based_with_values_as_written() -> None:
+    outcome = check_equivalence(ZERO3, J_STAR, TABLE)
+    assert outcome.wrong_entries == [(1, 3), (2, 2), (3, 1)]
+    assert "row 1, column 3: yours 0, expected -1/2" in outcome.detail
+    flipped = check_equivalence(J_FLIPPED, J_STAR, TABLE)
+    assert flipped.wrong_entries == [(1, 3), (3, 1)]
+
+
+def test_set_report_names_missing_and_extra_items() -> None:
+    outcome = check_equivalence(Seq((Neg(HALF), I_HALF, N("0")), "list"), EIGEN, TABLE)
+    assert outcome.detail == "missing -i/2; not expected 0"
+
+
+def test_inequality_counterexample_near_the_boundary() -> None:
+    outcome = check_equivalence(rel(x, ">", frac("201", "100")), rel(x, ">", N("2")), TABLE)
+    assert "holds but yours does not" in outcome.detail
+    assert outcome.counterexample is not None
+    assert 2 < outcome.counterexample["point"]["x"] <= 2.01
+
+
+def test_seed_changes_points_but_not_verdicts() -> None:
+    verdicts = {check_equivalence(PUSH_THROUGH, RIDGE, TABLE, seed=s).verdict for s in range(3)}
+    assert verdicts == {"equivalent"}
+    first = check_equivalence(frac(p, sub(N("1"), p)), frac(sub(N("1"), p), p), TABLE, seed=1)
+    again = check_equivalence(frac(p, sub(N("1"), p)), frac(sub(N("1"), p), p), TABLE, seed=1)
+    assert first == again
+
+
+def test_tolerance_is_respected() -> None:
+    close = N("0.3333334")
+    assert check_equivalence(close, frac("1", "3"), TABLE).verdict == "equivalent"
+    assert check_equivalence(close, frac("1", "3"), TABLE, rtol=1e-9).verdict == "not_equivalent"
+
+
+def test_equivalence_serializes() -> None:
+    outcome = check_equivalence(ZERO3, J_STAR, TABLE)
+    dumped = outcome.model_dump(mode="json")
+    assert dumped["verdict"] == "not_equivalent"
+    assert Equivalence.model_validate(dumped) == outcome
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type varies by version
+        outcome.verdict = "equivalent"  # type: ignore[misc]
+
+
+# -- hostile input: every bomb is undecided, quickly -----------------------------------------
+
+
+def _tower(height: int, top: str) -> Node:
+    node: Node = N(top)
+    for _ in range(height):
+        node = Pow(N("2"), node)
+    return node
+
+
+BIG = symbol_table({"symbols": {"A": {"kind": "matrix", "shape": ["m", "m"]}}, "dimensions": {"m": 300}})
+BOMBS: list[tuple[str, Node, Node, object]] = [
+    ("power tower", _tower(5, "100"), N("3"), None),
+    ("factorial of a power", Factorial(Pow(N("10"), Pow(N("10"), N("10")))), N("3"), None),
+    ("huge sum", Operator("sum", S("k"), rel(S("k"), "=", N("1")), Pow(N("10"), N("12"))), N("1"), None),
+    ("300×300 declared matrix", Mul((S("A"), S("A"))), Mul((S("A"), S("A"), N("1"))), BIG),
+    ("300×300 literal", MatrixLit(tuple(tuple(N("1") for _ in range(300)) for _ in range(300))), N("1"), None),
+    ("symbolic tower", Pow(x, _tower(4, "10")), Pow(x, N("2")), None),
+    ("many ±", Seq(tuple(PlusMinus(None, N(str(k))) for k in range(200)), "list"), N("1"), None),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference", "table"), [c[1:] for c in BOMBS], ids=[c[0] for c in BOMBS])
+def test_bombs_are_bounded(answer: Node, reference: Node, table: object) -> None:
+    started = time.monotonic()
+    outcome = check_equivalence(answer, reference, table or TABLE, timeout_s=5)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 5.5
+    assert outcome.verdict == "undecided"
+    assert "too large" in outcome.detail or "timed out" in outcome.detail
+
+
+def _spin(*_args: object) -> None:
+    while True:
+        pass
+
+
+def _hog(*_args: object) -> None:
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 * 1024 * 1024))
+
+
+def test_timeout_is_undecided_not_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker is forked after the patch, so it runs the spinning comparison.
+    monkeypatch.setattr(equivalence, "_compare", _spin)
+    started = time.monotonic()
+    outcome = check_equivalence(x, Add((x, N("1"))), TABLE, timeout_s=0.5)
+    assert time.monotonic() - started < 2
+    assert (outcome.verdict, outcome.method) == ("undecided", "none")
+    assert outcome.detail == "timed out: the comparison did not finish within 0.5 s"
+
+
+def test_memory_limit_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(equivalence, "_compare", _hog)
+    outcome = check_equivalence(x, Add((x, N("1"))), TABLE, memory_mb=128)
+    assert (outcome.verdict, outcome.method) == ("undecided", "none")
+    assert outcome.detail == "too large: the comparison needed more than 128 MB of memory"
+
+
+def test_structural_equality_needs_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(equivalence, "_compare", _spin)
+    assert check_equivalence(RIDGE, RIDGE, TABLE, timeout_s=0.1).verdict == "equivalent"

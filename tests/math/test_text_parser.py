@@ -1,0 +1,267 @@
+"""The calculator-syntax reader (``(1-p)/p``, ``x**2``, Maxima's ``%pi`` and ``matrix(...)``)."""
+
+from __future__ import annotations
+
+import inspect
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.math.symbols import SymbolTable
+from grader.math.text import parse_text
+from grader.math.tree import (
+    Add,
+    Call,
+    Const,
+    Div,
+    Factorial,
+    MatrixLit,
+    Mul,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    Parsed,
+    ParseError,
+    Pow,
+    Relation,
+    Seq,
+    Sym,
+    walk,
+)
+
+SYMBOLS = SymbolTable.model_validate(
+    {
+        "symbols": {
+            "p": {"kind": "scalar", "domain": "(0, 1)"},
+            "X": {"kind": "matrix", "shape": ["n", "d"]},
+            "R": {"kind": "matrix", "shape": ["n", "d"]},
+            "sigma": {"kind": "function", "definition": "1/(1+exp(-u))"},
+            "f_0": {"kind": "function"},
+            "JSD": {"kind": "function", "arity": 2},
+        }
+    }
+)
+
+
+def S(name: str) -> Sym:
+    return Sym(name)
+
+
+def N(text: str) -> Num:
+    return Num(text)
+
+
+def tree(source: str, symbols: SymbolTable | None = SYMBOLS) -> Node:
+    result = parse_text(source, symbols)
+    assert isinstance(result, Parsed), f"{source!r} did not parse: {result}"
+    return result.tree
+
+
+def error(source: str, **limits: int) -> ParseError:
+    result = parse_text(source, SYMBOLS, **limits)
+    assert isinstance(result, ParseError), f"{source!r} should not parse, got {result}"
+    assert result.message
+    return result
+
+
+one_minus_p = Add((N("1"), Neg(S("p"))))
+
+CASES = [
+    ("(1-p)/p", Div(one_minus_p, S("p"))),
+    ("x^2", Pow(S("x"), N("2"))),
+    ("x**2", Pow(S("x"), N("2"))),
+    ("sqrt(x)", Call("sqrt", (S("x"),))),
+    ("2*x", Mul((N("2"), S("x")))),
+    ("2x", Mul((N("2"), S("x")))),
+    ("2 x", Mul((N("2"), S("x")))),
+    ("exp(-u)", Call("exp", (Neg(S("u")),))),
+    ("sin(x)^2", Pow(Call("sin", (S("x"),)), N("2"))),
+    ("sin (x)", Call("sin", (S("x"),))),
+    ("abs(x)", Norm(S("x"), "abs")),
+    ("|x|", Norm(S("x"), "abs")),
+    ("|x - y|", Norm(Add((S("x"), Neg(S("y")))), "abs")),
+    ("2|x|", Mul((N("2"), Norm(S("x"), "abs")))),
+    ("|a||b|", Mul((Norm(S("a"), "abs"), Norm(S("b"), "abs")))),
+    ("pi", Const("pi")),
+    ("e", Const("e")),
+    ("e^(-x)", Pow(Const("e"), Neg(S("x")))),
+    ("%pi + %e + %i", Add((Const("pi"), Const("e"), Const("i")))),
+    ("i", S("i")),
+    ("inf", Const("inf")),
+    ("infinity", Const("inf")),
+    ("x = 1", Relation((S("x"), N("1")), ("=",))),
+    ("x == 1", Relation((S("x"), N("1")), ("=",))),
+    ("x < 1", Relation((S("x"), N("1")), ("<",))),
+    ("x <= 1", Relation((S("x"), N("1")), ("<=",))),
+    ("x >= 1", Relation((S("x"), N("1")), (">=",))),
+    ("x > 1", Relation((S("x"), N("1")), (">",))),
+    ("x # 1", Relation((S("x"), N("1")), ("!=",))),
+    ("x != 1", Relation((S("x"), N("1")), ("!=",))),
+    ("0 < p < 1", Relation((N("0"), S("p"), N("1")), ("<", "<"))),
+    ("{1,2}", Seq((N("1"), N("2")), "set")),
+    ("[1,2]", Seq((N("1"), N("2")), "list")),
+    ("(1,2)", Seq((N("1"), N("2")), "tuple")),
+    ("1, 2", Seq((N("1"), N("2")), "list")),
+    ("x = 1, 2", Relation((S("x"), Seq((N("1"), N("2")), "list")), ("=",))),
+    ("matrix([1,2],[3,4])", MatrixLit(((N("1"), N("2")), (N("3"), N("4"))))),
+    # precedence
+    ("a/bc", Mul((Div(S("a"), S("b")), S("c")))),
+    ("a/b/c", Div(Div(S("a"), S("b")), S("c"))),
+    ("2x^2", Mul((N("2"), Pow(S("x"), N("2"))))),
+    ("-x^2", Neg(Pow(S("x"), N("2")))),
+    ("-2x", Neg(Mul((N("2"), S("x"))))),
+    ("2*-x", Mul((N("2"), Neg(S("x"))))),
+    ("x^-1", Pow(S("x"), N("-1"))),
+    ("2^3^4", Pow(N("2"), Pow(N("3"), N("4")))),
+    ("a - b + c", Add((S("a"), Neg(S("b")), S("c")))),
+    ("n!", Factorial(S("n"))),
+    ("(n+1)!", Factorial(Add((S("n"), N("1"))))),
+    # names and calls
+    ("p(1-p)", Mul((S("p"), one_minus_p))),
+    ("xy(1-x)", Mul((S("x"), S("y"), Add((N("1"), Neg(S("x"))))))),
+    ("xy", Mul((S("x"), S("y")))),
+    ("sigma(x)", Call("sigma", (S("x"),))),
+    ("f_0(x)", Call("f_0", (S("x"),))),
+    ("g(x)", Mul((S("g"), S("x")))),
+    ("g(x, y)", Call("g", (S("x"), S("y")))),
+    ("JSD(p, q)", Call("JSD", (S("p"), S("q")))),
+    ("KL(p, q)", Call("KL", (S("p"), S("q")))),
+    ("XR(1)", Mul((S("X"), S("R"), N("1")))),
+    ("psi_0 * theta + lambda", Add((Mul((S("psi_0"), S("theta"))), S("lambda")))),
+    ("Gamma^2", Pow(S("Gamma"), N("2"))),
+    ("x2 + x_ij", Add((S("x2"), S("x_ij")))),
+    (
+        "ln(x) + log(x) + log10(x) + log(x, 2)",
+        Add(
+            (
+                Call("log", (S("x"),)),
+                Call("log", (S("x"),)),
+                Call("log", (S("x"), N("10"))),
+                Call("log", (S("x"), N("2"))),
+            )
+        ),
+    ),  # fmt: skip
+    ("asin(x) + arcsin(x)", Add((Call("arcsin", (S("x"),)), Call("arcsin", (S("x"),))))),
+    (
+        "diag(X) + tr(X) + det(X)",
+        Add((Call("diag", (S("X"),)), Call("tr", (S("X"),)), Call("det", (S("X"),)))),
+    ),
+    ("max(a, b, c)", Call("max", (S("a"), S("b"), S("c")))),
+    ("1/(1+exp(-u))", Div(N("1"), Add((N("1"), Call("exp", (Neg(S("u")),)))))),
+    # numbers keep their text
+    ("0.50", N("0.50")),
+    ("1e-3", N("1e-3")),
+    (".5", N(".5")),
+    ("9^9^9", Pow(N("9"), Pow(N("9"), N("9")))),
+    # Unicode
+    ("π·x²", Mul((Const("pi"), Pow(S("x"), N("2"))))),
+    ("√(x) ≤ λ", Relation((Call("sqrt", (S("x"),)), S("lambda")), ("<=",))),
+    ("m - （n ＋ m）", Add((S("m"), Neg(Add((S("n"), S("m"))))))),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), CASES)
+def test_calculator_syntax(source: str, expected: Node) -> None:
+    assert tree(source) == expected
+
+
+def test_declared_constants_are_symbols() -> None:
+    declared = SymbolTable.model_validate({"symbols": {"e": {"kind": "scalar"}, "pi": {"kind": "scalar"}}})
+    assert tree("e + pi", declared) == Add((S("e"), S("pi")))
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("sin x", "sin needs its argument in parentheses"),
+        ("sin(x, y)", "sin takes 1 argument, not 2"),
+        ("abs(x, y)", "abs takes one argument"),
+        ("matrix(1, 2)", "matrix() takes rows written as lists"),
+        ("matrix([1,2],[3])", "every row of a matrix needs the same number of entries"),
+        ("f()", "f() needs an argument"),
+        ("a__b", "'a__b' cannot be a name: names may not contain '__'"),
+        ("x +", "the formula ends too early"),
+        ("\\sqrt{x}", "unexpected '\\\\'"),
+        ("x = = 1", "unexpected '='"),
+        ("", "empty formula"),
+    ],
+)
+def test_errors(source: str, message: str) -> None:
+    err = error(source)
+    assert err.message == message
+
+
+def test_error_positions_point_into_the_input() -> None:
+    assert error("1 + sin x").position == 4
+    assert error("λ + \\x").position == 4
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "__import__('os').system('touch /tmp/x')",
+        "exec('import os')",
+        "lambda x: x",
+        "x.__class__",
+        "open('/etc/passwd').read()",
+        "getattr(x, '__dict__')",
+    ],
+)
+def test_python_is_never_run_nor_named(source: str) -> None:
+    result = parse_text(source, SYMBOLS)
+    if isinstance(result, Parsed):
+        for node in walk(result.tree):
+            assert "__" not in getattr(node, "name", "") and "__" not in getattr(node, "func", "")
+
+
+def test_nothing_executes(tmp_path: Path) -> None:
+    marker = tmp_path / "x"
+    parse_text(f"__import__('os').system('touch {marker}')")
+    parse_text(f"system(touch({marker}))")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("(" * 10_000 + "x" + ")" * 10_000, "nested too deeply"),
+        ("-" * 15_000 + "x", "nested too deeply"),
+        ("^".join(["2"] * 5_000), "nested too deeply"),
+        ("|" * 15_000, "nested too deeply"),
+        ("x+" * 500_000 + "x", "formula too long"),
+    ],
+)
+def test_hostile_sizes_fail_fast(source: str, message: str) -> None:
+    assert message in error(source).message
+
+
+def test_long_flat_formulas_parse() -> None:
+    assert isinstance(tree("+".join(["x"] * 5_000)), Add)
+    assert isinstance(tree("*".join(["x"] * 5_000)), Mul)
+
+
+def test_reading_does_not_recurse_with_the_input_depth() -> None:
+    parse_text("x")
+    deep = ["(" * 390 + "x" + ")" * 390, "2^" * 390 + "2", "-" * 390 + "x"]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 80)
+    try:
+        results = [parse_text(source) for source in deep]
+    finally:
+        sys.setrecursionlimit(limit)
+    assert all(isinstance(r, Parsed) for r in results)
+
+
+def test_random_token_soup_never_raises() -> None:
+    rng = random.Random(7)
+    pieces = ["x", "2", "0.5", "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", "{", "}", "|", ",", "=", "<=", "#",
+              "!", "sin(", "sqrt(", "matrix(", "%pi", "e", "pi", "f_0(", "sigma", "__", "'", ";", "\\", "λ"]  # fmt: skip
+    for _ in range(400):
+        source = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 20)))
+        result = parse_text(source, SYMBOLS)
+        assert isinstance(result, Parsed | ParseError)
+        if isinstance(result, ParseError):
+            assert result.message and not result.message.startswith("internal"), (source, result)
