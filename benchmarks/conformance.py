@@ -29,8 +29,8 @@ Scope: cases outside a grader's job are skipped and counted, by reason:
   ``inf``/``minf`` arithmetic, …), logic
   (``and``/``or``/``not``), units, and all of ``stack_other_tests.jsonl`` (form, precision, units
   and string tests, not equivalence);
-- PrairieLearn: sets and intervals, the complex-number and ``2e+3`` input conventions when
-  complex numbers are disabled, and custom multi-argument functions.
+- PrairieLearn: sets and intervals, its input conventions (complex numbers disabled, ``j`` as
+  the imaginary unit, ``2e+3`` meaning 2·e + 3), and custom multi-argument functions.
 
 Harness adaptations (not engine changes): surrounding ``$…$``/``\\(…\\)``/``\\[…\\]`` and one outer
 ``\\boxed{…}`` are removed from Math-Verify strings; Math-Verify's ``float_rounding`` r becomes
@@ -168,7 +168,13 @@ def mathverify_case(row: dict[str, Any]) -> Case | str:
     if student is None or reference is None:
         return "free-text answer extraction"
     for text in (student, reference):
-        if "\\cup" in text or "\\cap" in text or "\\in " in text or "\\in[" in text or _HALF_OPEN.search(text):
+        if (
+            "\\cup" in text
+            or "\\cap" in text
+            or "\\in " in text
+            or "\\in[" in text
+            or _HALF_OPEN.search(text)
+        ):
             return "intervals and set operations"
         if _LOCALE_NUMBER.search(text):
             return "thousands separators or decimal commas"
@@ -183,7 +189,9 @@ def mathverify_case(row: dict[str, Any]) -> Case | str:
             return "intervals and set operations"
     rounding = options.get("float_rounding")
     atol = 0.5 * 10.0 ** (-int(rounding)) if isinstance(rounding, int) else 1e-9
-    return Case(row["id"], "mathverify", student, reference, bool(row["expected"]), "latex", atol=atol, raw=row)
+    return Case(
+        row["id"], "mathverify", student, reference, bool(row["expected"]), "latex", atol=atol, raw=row
+    )
 
 
 _MAXIMA_ONLY = re.compile(
@@ -246,6 +254,8 @@ def prairielearn_case(row: dict[str, Any]) -> Case | str:
         return "sets and intervals"
     if options.get("allow_complex") is False and "complex_or_imaginary_symbol" in features:
         return "complex numbers disabled (PrairieLearn input policy)"
+    if "complex_or_imaginary_symbol" in features and re.search(r"\dj|\bj\b", row["student"]):
+        return "j as the imaginary unit (PrairieLearn input policy)"
     if row.get("test", "").startswith("test_scientific_notation_with_sign_as_euler"):
         return "the 2e+3 = 2·e + 3 input rule (PrairieLearn policy)"
     custom = options.get("custom_functions") or []
@@ -253,7 +263,9 @@ def prairielearn_case(row: dict[str, Any]) -> Case | str:
     for name in options.get("variables") or []:
         declared[name] = {"kind": "scalar", "domain": "real"}
     if custom:
-        if any(re.search(rf"\b{re.escape(f)}\s*\([^()]*,", row["student"] + row["reference"]) for f in custom):
+        if any(
+            re.search(rf"\b{re.escape(f)}\s*\([^()]*,", row["student"] + row["reference"]) for f in custom
+        ):
             return "custom functions of several arguments"
         for name in custom:
             declared[name] = {"kind": "function"}
@@ -261,7 +273,16 @@ def prairielearn_case(row: dict[str, Any]) -> Case | str:
         table = symbol_table(declared)
     except ValueError as error:
         return f"symbols not declarable here ({error})"
-    return Case(row["id"], "prairielearn", row["student"], _sympy_str(row["reference"]), bool(row["expected"]), "text", symbols=table, raw=row)
+    return Case(
+        row["id"],
+        "prairielearn",
+        row["student"],
+        _sympy_str(row["reference"]),
+        bool(row["expected"]),
+        "text",
+        symbols=table,
+        raw=row,
+    )
 
 
 def _sympy_str(text: str) -> str:
@@ -289,12 +310,30 @@ def run_case(case: Case, timeout_s: float) -> Result:
     parse = parse_latex if case.syntax == "latex" else parse_text
     reference = parse(case.reference, case.symbols)
     if isinstance(reference, ParseError):
-        return Result(case, None, "parse", f"reference does not parse: {reference.message}", time.perf_counter() - started)
+        return Result(
+            case,
+            None,
+            "parse",
+            f"reference does not parse: {reference.message}",
+            time.perf_counter() - started,
+        )
     student = parse(case.student, case.symbols)
     if isinstance(student, ParseError):
-        return Result(case, None, "parse", f"student answer does not parse: {student.message}", time.perf_counter() - started)
+        return Result(
+            case,
+            None,
+            "parse",
+            f"student answer does not parse: {student.message}",
+            time.perf_counter() - started,
+        )
     outcome = check_equivalence(
-        student.tree, reference.tree, case.symbols, seed=0, rtol=case.rtol, atol=case.atol, timeout_s=timeout_s
+        student.tree,
+        reference.tree,
+        case.symbols,
+        seed=0,
+        rtol=case.rtol,
+        atol=case.atol,
+        timeout_s=timeout_s,
     )
     verdict = None if outcome.verdict == "undecided" else outcome.verdict == "equivalent"
     return Result(case, verdict, outcome.method, outcome.detail, time.perf_counter() - started)
@@ -404,8 +443,16 @@ def main(argv: list[str] | None = None) -> int:
                 mv = math_verify_verdict(case)
                 mv_tally.add(Result(case, mv, "math-verify", "", time.perf_counter() - started))
             wrong = result.verdict is not None and result.verdict != case.expected
-            if args.show == "all" or (args.show == "wrong" and wrong) or (args.show == "undecided" and result.verdict is None):
-                mark = "UNDECIDED" if result.verdict is None else ("OK" if not wrong else ("FALSE ACCEPT" if result.verdict else "FALSE REJECT"))
+            if (
+                args.show == "all"
+                or (args.show == "wrong" and wrong)
+                or (args.show == "undecided" and result.verdict is None)
+            ):
+                mark = (
+                    "UNDECIDED"
+                    if result.verdict is None
+                    else ("OK" if not wrong else ("FALSE ACCEPT" if result.verdict else "FALSE REJECT"))
+                )
                 shown.append(
                     f"    [{mark}] {case.id} label={case.expected} student={case.student!r} reference={case.reference!r}"
                     f"\n        {result.method}: {result.detail[:240]}"

@@ -19,7 +19,8 @@ from grader.pipeline import grade_file
 from grader.report.gradebook import gradebook_csv
 from grader.report.json_report import report_json
 from grader.report.terminal import render_terminal
-from grader.rubric.load import lint_rubric, load_rubric, rubric_digest, rubric_schema
+from grader.rubric.load import lint_rubric, load_rubric, rubric_digest, rubric_path, rubric_schema
+from grader.rubric.testing import run_rubric_tests
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 
@@ -127,6 +128,22 @@ def rubric_lint(path: Path) -> None:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         sys.exit(1)
     click.echo(f"{path}: ok")
+
+
+@rubric.command("test")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--mutants/--no-mutants", default=True, help="Also check that wrong variants of every reference are rejected.")
+def rubric_test(path: Path, mutants: bool) -> None:
+    """Run the rubric's own test answers and its reference mutants; exit 1 on any failure."""
+    try:
+        rubric, _ = _load(path)
+    except _Failed:
+        sys.exit(1)
+    report = run_rubric_tests(rubric, file=str(rubric_path(path)), mutate=mutants)
+    for failure in report.failures:
+        click.echo(f"FAIL {failure.line()}")
+    click.echo(report.summary())
+    sys.exit(0 if report.ok else 1)
 
 
 @rubric.command("schema")

@@ -2,11 +2,15 @@
 
 Each part is checked in a bounded, killable worker: a timeout or a crash becomes a result
 (``needs_review`` or ``error``) for that part only, and the rest of the submission is graded.
+Splitting the file into answers runs under the same limits, so no stage of grading a hostile
+file runs unbounded in the caller's process.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import __version__
@@ -14,13 +18,46 @@ from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, r
 from grader.checking.base import CheckContext
 from grader.checking.registry import AnyPart, checker_for
 from grader.checking.result import PartResult, missing_part
-from grader.errors import SubmissionError
+from grader.errors import Problem, SubmissionError
 from grader.rubric.models import Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
-from grader.submission.models import Answer, Submission, SubmissionProblem
-from grader.submission.read import load_submission
+from grader.submission.models import Answer, Submission, SubmissionProblem, SubmissionText
+from grader.submission.read import read_submission_text
 from grader.submission.segment import segment
+
+MIN_MEMORY_MB = 64
+MAX_MEMORY_MB = 16384
+MAX_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Overrides of the rubric's per-check limits (``grader grade --timeout/--memory``).
+
+    ``None`` keeps the rubric's value. The ranges are the rubric's own, so an override can
+    never make a limit that a rubric could not have set.
+    """
+
+    timeout_s: float | None = None
+    memory_mb: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout_s is not None and not 0 < self.timeout_s <= MAX_TIMEOUT_S:
+            raise ValueError(f"the time limit must be more than 0 and at most {MAX_TIMEOUT_S:g} s, not {self.timeout_s:g}")
+        if self.memory_mb is not None and not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
+            raise ValueError(f"the memory limit must be {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB, not {self.memory_mb}")
+
+    def apply(self, rubric: Rubric) -> Rubric:
+        """The rubric with these limits in its settings (the same object when nothing changes)."""
+        update: dict[str, float | int] = {}
+        if self.timeout_s is not None and self.timeout_s != rubric.settings.check_timeout_s:
+            update["check_timeout_s"] = float(self.timeout_s)
+        if self.memory_mb is not None and self.memory_mb != rubric.settings.check_memory_mb:
+            update["check_memory_mb"] = int(self.memory_mb)
+        if not update:
+            return rubric
+        return rubric.model_copy(update={"settings": rubric.settings.model_copy(update=update)})
 
 
 def derive_seed(*labels: object) -> int:
@@ -38,15 +75,69 @@ def segment_text(text: str, rubric: Rubric, *, path: str) -> Submission:
     return segment(text, [q.id for q in rubric.questions], path=path, aliases=_aliases(rubric))
 
 
-def grade_file(path: Path | str, rubric: Rubric, *, rubric_sha256: str = "") -> Report:
+def grade_file(path: Path | str, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None) -> Report:
     """Grade one submission file; raises SubmissionError only when it cannot be read at all."""
-    loaded = load_submission(Path(path), [q.id for q in rubric.questions], aliases=_aliases(rubric))
-    if isinstance(loaded, SubmissionProblem):
-        raise SubmissionError([loaded.to_problem()])
-    return grade_submission(loaded, rubric, rubric_sha256=rubric_sha256)
+    read = read_submission_text(Path(path))
+    if isinstance(read, SubmissionProblem):
+        raise SubmissionError([read.to_problem()])
+    return grade_text(read, rubric, rubric_sha256=rubric_sha256, limits=limits)
 
 
-def grade_submission(submission: Submission, rubric: Rubric, *, rubric_sha256: str = "") -> Report:
+def grade_text(read: SubmissionText, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None) -> Report:
+    """Grade a file already read (a remote worker gets the text, not a path it may not see)."""
+    if limits is not None:
+        rubric = limits.apply(rubric)
+    return grade_submission(split_bounded(read, rubric), rubric, rubric_sha256=rubric_sha256)
+
+
+def split_bounded(read: SubmissionText, rubric: Rubric) -> Submission:
+    """Segment under the rubric's check limits; a file that cannot be split in time is unreadable.
+
+    The segmenter is linear by design, but it is the one stage that sees the whole file, so a
+    regression there must cost one submission a clear error rather than hang the batch.
+    """
+    settings = rubric.settings
+    outcome = run_bounded(
+        _split,
+        read,
+        [q.id for q in rubric.questions],
+        _aliases(rubric),
+        timeout_s=settings.check_timeout_s,
+        memory_mb=settings.check_memory_mb,
+    )
+    if isinstance(outcome, Finished) and isinstance(outcome.value, Submission):
+        return outcome.value
+    if isinstance(outcome, TimedOut):
+        message = f"the file could not be split into answers within {settings.check_timeout_s:g} s"
+    elif isinstance(outcome, OutOfMemory):
+        message = f"splitting the file into answers needed more than {settings.check_memory_mb} MB of memory"
+    else:
+        detail = outcome.message if isinstance(outcome, Crashed) else "no result"
+        message = f"the file could not be split into answers (grader failed: {detail})"
+    raise SubmissionError(
+        [
+            Problem(
+                code="submission.too_complex",
+                message=message,
+                file=read.path,
+                fix="submit plain Markdown answers, without very long lines or deeply nested text",
+            )
+        ]
+    )
+
+
+def _split(read: SubmissionText, ids: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> Submission:
+    """``load_submission``'s segmentation step, for a file read beforehand."""
+    submission = segment(read.text, ids, path=read.path, aliases=aliases)
+    return submission.model_copy(update={"sha256": read.sha256, "warnings": read.warnings + submission.warnings})
+
+
+def grade_submission(
+    submission: Submission, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None
+) -> Report:
+    """Grade a segmented submission (every part in a bounded worker)."""
+    if limits is not None:
+        rubric = limits.apply(rubric)
     questions = [grade_question(question, submission, rubric) for question in rubric.questions]
     score = round(sum(q.score for q in questions), 4)
     review = any(q.status in ("needs_review", "error") for q in questions)

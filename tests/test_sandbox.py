@@ -140,7 +140,9 @@ def test_timeout_from_a_worker_thread() -> None:
 
 def test_value_from_a_worker_thread() -> None:
     results: list[object] = []
-    thread = threading.Thread(target=lambda: results.append(run_bounded(_add, 1, 1, timeout_s=5, memory_mb=64)))
+    thread = threading.Thread(
+        target=lambda: results.append(run_bounded(_add, 1, 1, timeout_s=5, memory_mb=64))
+    )
     thread.start()
     thread.join(10)
     assert results == [Finished(2)]

@@ -80,7 +80,9 @@ def sandbox_enabled() -> bool:
     return os.environ.get("GRADER_SANDBOX", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
-def run_bounded(fn: Callable[..., Any], *args: Any, timeout_s: float, memory_mb: int, **kwargs: Any) -> Outcome:
+def run_bounded(
+    fn: Callable[..., Any], *args: Any, timeout_s: float, memory_mb: int, **kwargs: Any
+) -> Outcome:
     """Call ``fn(*args, **kwargs)`` in a forked child; never raises for anything ``fn`` does.
 
     ``memory_mb`` caps the address space the child may add beyond the parent's current size
@@ -244,7 +246,9 @@ def _limit_threads() -> None:
         threadpool_limits(1)
 
 
-def _run_inline(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory_mb: int) -> Outcome:
+def _run_inline(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory_mb: int
+) -> Outcome:
     """The ``GRADER_SANDBOX=off`` path: same outcomes, but no time limit and no isolation."""
     try:
         return Finished(fn(*args, **kwargs))

@@ -10,14 +10,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from grader.math.equivalence import Equivalence, check_equivalence
+from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
+from grader.math.text import parse_text
 from grader.math.tree import ParseError
-
-try:  # the parsers are written concurrently; the final version imports them unconditionally
-    from grader.math.latex import parse_latex
-    from grader.math.text import parse_text
-except ImportError:  # pragma: no cover
-    pass
 
 __all__ = [
     "Equivalence",

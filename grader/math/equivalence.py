@@ -23,7 +23,7 @@ import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -75,7 +75,9 @@ from grader.math.tree import (
 __all__ = ["Equivalence", "Method", "Verdict", "check_equivalence"]
 
 Verdict = Literal["equivalent", "not_equivalent", "undecided"]
-Method = Literal["structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "none"]
+Method = Literal[
+    "structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "none"
+]
 
 SCALAR_POINTS = 12
 MATRIX_DRAWS = 6
@@ -154,7 +156,9 @@ class _Settings:
 
 def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
     """Runs in the sandbox; restart the clock here so the symbolic step's budget is honest."""
-    fresh = _Settings(settings.symbols, settings.seed, settings.rtol, settings.atol, settings.timeout_s, settings.memory_mb)
+    fresh = _Settings(
+        settings.symbols, settings.seed, settings.rtol, settings.atol, settings.timeout_s, settings.memory_mb
+    )
     try:
         return _compare(student, reference, fresh)
     except TooLarge as error:
@@ -174,7 +178,11 @@ def _different(
     wrong_entries: list[tuple[int, int]] | None = None,
 ) -> Equivalence:
     return Equivalence(
-        verdict="not_equivalent", method=method, detail=detail, counterexample=counterexample, wrong_entries=wrong_entries
+        verdict="not_equivalent",
+        method=method,
+        detail=detail,
+        counterexample=counterexample,
+        wrong_entries=wrong_entries,
     )
 
 
@@ -211,7 +219,9 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
         if values:
             return _compare_assigned(values, reference if s_rel else student, cfg, student_assigns=s_rel)
         if s_rel:
-            return _different("relation", "you wrote an equation or inequality, but the answer is an expression")
+            return _different(
+                "relation", "you wrote an equation or inequality, but the answer is an expression"
+            )
         return _different("relation", "the answer is an equation or inequality, but you wrote an expression")
     if _is_relation_collection(student) or _is_relation_collection(reference):
         return _different("relation", "one side is a list of equations or inequalities and the other is not")
@@ -231,7 +241,9 @@ def _assigned_values(relation: Node) -> list[Node]:
     """``x = 5``, ``λ = (1-p)/p``, ``(p, q) = (3, 2)``, ``f(x) = 1``: the values a chain gives a named
     quantity, to compare with a bare answer. Empty when the left side is not a name (``x + y = 1``
     is an equation, not an answer) or the name occurs in the values."""
-    if not (isinstance(relation, Relation) and relation.ops and all(op in ("=", "approx") for op in relation.ops)):
+    if not (
+        isinstance(relation, Relation) and relation.ops and all(op in ("=", "approx") for op in relation.ops)
+    ):
         return []
     names = _label_names(relation.items[0])
     if names is None:
@@ -261,7 +273,9 @@ def _label_names(node: Node) -> set[str] | None:
     return None
 
 
-def _compare_assigned(values: list[Node], bare: Node, cfg: _Settings, *, student_assigns: bool) -> Equivalence:
+def _compare_assigned(
+    values: list[Node], bare: Node, cfg: _Settings, *, student_assigns: bool
+) -> Equivalence:
     """Every value in the chain must equal the bare answer (``x = 5+5+1 = 7`` is not ``11``)."""
     outcome = _equal("structural", "")
     for value in values:
@@ -329,7 +343,9 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
         try:
             stu_value = stu_eval.eval(student)
         except ShapeError as error:
-            return _different(method, f"your expression is not defined for the declared shapes: {error.reason}")
+            return _different(
+                method, f"your expression is not defined for the declared shapes: {error.reason}"
+            )
         except TooLarge as error:
             return _undecided(method, f"too large: {error.reason}")
         except NotEvaluable as error:
@@ -367,7 +383,7 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
             return _equal(method, "both evaluate to the same number")
         what = "random matrix draws" if is_matrix else "random points"
         return _equal(method, f"your answer agrees with the reference at {valid} {what}")
-    if student_undefined and len(student_undefined) >= max(2, valid + 1):
+    if student_undefined and len(student_undefined) >= (1 if not names else max(2, valid + 1)):
         point, reason = student_undefined[0]
         where = _point_text(point, table)
         return _different(
@@ -387,7 +403,7 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
     return _undecided(method, blocker)
 
 
-_SPECIAL_VALUES = (-2.0, -1.0, -0.5, 0.5, 2.0, 3.0)
+_SPECIAL_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0)
 
 
 def _probe_special_points(
@@ -397,7 +413,7 @@ def _probe_special_points(
 
     Random points skip where an answer leaves the reals (``log x`` for ``x < 0``), so the
     answers are only compared where both are real. That misses ``(a^b)^c`` against ``a^(bc)``,
-    which differ at ``a = -2, b = 2, c = 1/2``, points of measure zero. Run only after a branch
+    which differ at ``a = -2, b = 2, c = 1/2`` (a set of measure zero). Run only after a branch
     disagreement was seen; a difference where both sides are real is a counterexample.
     """
     table = cfg.symbols
@@ -436,7 +452,10 @@ def _values_match(student: Value, reference: Value, rtol: float, atol: float) ->
     if isinstance(student, Scaling) and isinstance(reference, Mat):
         as_matrix = _identity_like(student, reference)
         if as_matrix is None:
-            return False, f"yours is a multiple of the identity, expected a {dims_text(reference.dims)} matrix"
+            return (
+                False,
+                f"yours is a multiple of the identity, expected a {dims_text(reference.dims)} matrix",
+            )
         student = as_matrix
     if isinstance(reference, Scaling) and isinstance(student, Mat):
         converted = _identity_like(reference, student)
@@ -475,7 +494,9 @@ def _close(a: complex, b: complex, rtol: float, atol: float) -> bool:
     return abs(a - b) <= atol + rtol * scale + 1e-14 * scale  # a few ulps: 1 - 0.95 is 0.05000000000000004
 
 
-def _counterexample(student: Node, reference: Node, sample: _Sample, cfg: _Settings, method: Method) -> Equivalence:
+def _counterexample(
+    student: Node, reference: Node, sample: _Sample, cfg: _Settings, method: Method
+) -> Equivalence:
     sample = _nicer_point(student, reference, sample, cfg)
     table = cfg.symbols
     where = _point_text(sample.point, table)
@@ -484,7 +505,9 @@ def _counterexample(student: Node, reference: Node, sample: _Sample, cfg: _Setti
         diff = np.abs(s_val.a - r_val.a)
         i, j = (int(k) for k in np.unravel_index(int(np.argmax(diff)), diff.shape))
         shapes = ", ".join(
-            f"{pretty_name(n)} {dims_text(_decl_dims(table, n))}" for n in sorted(sample.point) if table.is_matrix(n)
+            f"{pretty_name(n)} {dims_text(_decl_dims(table, n))}"
+            for n in sorted(sample.point)
+            if table.is_matrix(n)
         )
         extra = f" and {where}" if where else ""
         detail = (
@@ -553,7 +576,9 @@ def _decl_dims(table: SymbolTable, name: str) -> tuple[str | int, str | int]:
 
 
 def _point_text(point: dict[str, Value], table: SymbolTable) -> str:
-    return ", ".join(f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex))
+    return ", ".join(
+        f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex)
+    )
 
 
 def _json_point(point: dict[str, Value], table: SymbolTable) -> dict[str, Any]:
@@ -595,7 +620,9 @@ def _has_decimal(node: Node) -> bool:
     return any(isinstance(n, Num) and not n.text.replace(",", "").strip().isdigit() for n in walk(node))
 
 
-def _confirm_exactly(student: Node, reference: Node, points: list[dict[str, Value]], cfg: _Settings) -> Equivalence | None:
+def _confirm_exactly(
+    student: Node, reference: Node, points: list[dict[str, Value]], cfg: _Settings
+) -> Equivalence | None:
     """Re-check numeric agreement with 60-digit arithmetic for decimal-free answers.
 
     Double precision cannot tell ``99999999/10^8`` from ``99999998/99999999`` or a degree-13
@@ -607,7 +634,15 @@ def _confirm_exactly(student: Node, reference: Node, points: list[dict[str, Valu
     if budget < 0.2:
         return None
     scalar_points = [{k: v for k, v in p.items() if isinstance(v, complex)} for p in points] or [{}]
-    outcome = run_bounded(_exact_worker, student, reference, cfg.symbols, scalar_points, timeout_s=budget, memory_mb=cfg.memory_mb)
+    outcome = run_bounded(
+        _exact_worker,
+        student,
+        reference,
+        cfg.symbols,
+        scalar_points,
+        timeout_s=budget,
+        memory_mb=cfg.memory_mb,
+    )
     if not isinstance(outcome, Finished) or outcome.value is None:
         return None
     index, s_text, r_text = outcome.value
@@ -646,7 +681,9 @@ def _symbolic(student: Node, reference: Node, cfg: _Settings) -> Equivalence | N
     budget = cfg.remaining() - _SYMBOLIC_MARGIN_S
     if budget < 0.2:
         return None
-    outcome = run_bounded(_symbolic_worker, student, reference, cfg.symbols, timeout_s=budget, memory_mb=cfg.memory_mb)
+    outcome = run_bounded(
+        _symbolic_worker, student, reference, cfg.symbols, timeout_s=budget, memory_mb=cfg.memory_mb
+    )
     if not isinstance(outcome, Finished) or outcome.value is None:
         return None
     verdict, detail = outcome.value
@@ -693,7 +730,10 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
             ref_eval = Evaluator(table, point, in_matrix_context=True)
             ref_value = ref_eval.eval(reference)
         except ShapeError as error:
-            return _undecided("entrywise", f"the reference matrix is not well formed ({error.reason}); the rubric author should check it")
+            return _undecided(
+                "entrywise",
+                f"the reference matrix is not well formed ({error.reason}); the rubric author should check it",
+            )
         except (TooLarge, NotEvaluable) as error:
             return _undecided("entrywise", f"the reference cannot be evaluated: {error.reason}")
         except Undefined:
@@ -826,7 +866,9 @@ def _compare_sets(student: list[Node], reference: list[Node], cfg: _Settings, *,
     extra = [student[i] for i in s_keep if i not in matched_s]
     missing = [reference[j] for j in r_keep if j not in matched_r]
     if not extra and not missing:
-        return _equal("set", f"the same {len(r_keep)} value{'s' if len(r_keep) != 1 else ''} (order does not matter)")
+        return _equal(
+            "set", f"the same {len(r_keep)} value{'s' if len(r_keep) != 1 else ''} (order does not matter)"
+        )
     parts = []
     if missing:
         parts.append("missing " + ", ".join(describe(n, 30) for n in missing))
@@ -847,15 +889,22 @@ def _compare_structured_sets(student: list[Node], reference: list[Node], cfg: _S
     def same(i: int, j: int) -> bool:
         return verdicts[(i, j)].verdict == "equivalent"
 
-    s_keep = _distinct(list(range(len(student))), lambda i, k: _compare(student[i], student[k], cfg).verdict == "equivalent")
-    r_keep = _distinct(list(range(len(reference))), lambda j, k: _compare(reference[j], reference[k], cfg).verdict == "equivalent")
+    s_keep = _distinct(
+        list(range(len(student))), lambda i, k: _compare(student[i], student[k], cfg).verdict == "equivalent"
+    )
+    r_keep = _distinct(
+        list(range(len(reference))),
+        lambda j, k: _compare(reference[j], reference[k], cfg).verdict == "equivalent",
+    )
     pairs = _matching(s_keep, r_keep, same)
     matched_s = {i for i, _ in pairs}
     matched_r = {j for _, j in pairs}
     extra = [i for i in s_keep if i not in matched_s]
     missing = [j for j in r_keep if j not in matched_r]
     if not extra and not missing:
-        return _equal("set", f"the same {len(r_keep)} item{'s' if len(r_keep) != 1 else ''} (order does not matter)")
+        return _equal(
+            "set", f"the same {len(r_keep)} item{'s' if len(r_keep) != 1 else ''} (order does not matter)"
+        )
     undecided = any(verdicts[(i, j)].verdict == "undecided" for i in extra for j in missing)
     if undecided:
         return _undecided("set", "some items could not be compared")
@@ -867,7 +916,9 @@ def _compare_structured_sets(student: list[Node], reference: list[Node], cfg: _S
     return _different("set", "; ".join(parts))
 
 
-def _evaluate_items(items: list[Node], point: dict[str, Value], cfg: _Settings, in_context: bool) -> list[Value | None] | Equivalence:
+def _evaluate_items(
+    items: list[Node], point: dict[str, Value], cfg: _Settings, in_context: bool
+) -> list[Value | None] | Equivalence:
     values: list[Value | None] = []
     for item in items:
         try:
@@ -875,7 +926,9 @@ def _evaluate_items(items: list[Node], point: dict[str, Value], cfg: _Settings, 
         except Undefined:
             values.append(None)
         except ShapeError as error:
-            return _different("set", f"{describe(item, 30)} is not defined for the declared shapes: {error.reason}")
+            return _different(
+                "set", f"{describe(item, 30)} is not defined for the declared shapes: {error.reason}"
+            )
         except NotEvaluable as error:
             return _undecided("set", error.reason)
     return values
@@ -913,7 +966,9 @@ def _compare_tuples(student: Node, reference: Node, cfg: _Settings) -> Equivalen
     s_items = list(student.items) if isinstance(student, Seq) else [student]
     r_items = list(reference.items) if isinstance(reference, Seq) else [reference]
     if len(s_items) != len(r_items):
-        return _different("entrywise", f"yours has {len(s_items)} components, but the answer has {len(r_items)}")
+        return _different(
+            "entrywise", f"yours has {len(s_items)} components, but the answer has {len(r_items)}"
+        )
     undecided: list[str] = []
     for index, (s_item, r_item) in enumerate(zip(s_items, r_items, strict=True), start=1):
         outcome = _compare(s_item, r_item, cfg)
@@ -948,7 +1003,13 @@ class _Pair:
 
     @property
     def kind(self) -> str:
-        return {"=": "equation", "approx": "equation", "!=": "inequation", "<": "inequality", "<=": "inequality"}[self.op]
+        return {
+            "=": "equation",
+            "approx": "equation",
+            "!=": "inequation",
+            "<": "inequality",
+            "<=": "inequality",
+        }[self.op]
 
 
 def _pairs(relation: Relation) -> list[_Pair]:
@@ -981,24 +1042,35 @@ def _relations_of(node: Node) -> list[Relation]:
 
 def _compare_relation_sets(student: list[Relation], reference: list[Relation], cfg: _Settings) -> Equivalence:
     """``x = ±2`` vs ``x = 2, x = -2``: each relation must match one on the other side."""
-    verdicts = {(i, j): _compare_relations(s, r, cfg) for i, s in enumerate(student) for j, r in enumerate(reference)}
+    verdicts = {
+        (i, j): _compare_relations(s, r, cfg) for i, s in enumerate(student) for j, r in enumerate(reference)
+    }
     pairs = _matching(
-        list(range(len(student))), list(range(len(reference))), lambda i, j: verdicts[(i, j)].verdict == "equivalent"
+        list(range(len(student))),
+        list(range(len(reference))),
+        lambda i, j: verdicts[(i, j)].verdict == "equivalent",
     )
     if len(pairs) == len(student) == len(reference):
         return _equal("relation", "the same relations (order does not matter)")
     matched_s = {i for i, _ in pairs}
     unmatched = [i for i in range(len(student)) if i not in matched_s]
-    definite = all(all(verdicts[(i, j)].verdict == "not_equivalent" for j in range(len(reference))) for i in unmatched)
+    definite = all(
+        all(verdicts[(i, j)].verdict == "not_equivalent" for j in range(len(reference))) for i in unmatched
+    )
     if len(student) != len(reference) or (unmatched and definite):
-        return _different("relation", f"yours has {len(student)} relation(s) and the answer {len(reference)}, and they do not all match")
+        return _different(
+            "relation",
+            f"yours has {len(student)} relation(s) and the answer {len(reference)}, and they do not all match",
+        )
     return _undecided("relation", "some of the relations could not be compared")
 
 
 def _compare_relations(student: Relation, reference: Relation, cfg: _Settings) -> Equivalence:
     s_pairs, r_pairs = _pairs(student), _pairs(reference)
     if len(s_pairs) != len(r_pairs):
-        return _different("relation", f"yours has {len(s_pairs)} relation(s), but the answer has {len(r_pairs)}")
+        return _different(
+            "relation", f"yours has {len(s_pairs)} relation(s), but the answer has {len(r_pairs)}"
+        )
     if len(s_pairs) == 1:
         return _compare_pair(s_pairs[0], r_pairs[0], cfg)
     if len(s_pairs) > 4:
@@ -1017,9 +1089,14 @@ def _compare_relations(student: Relation, reference: Relation, cfg: _Settings) -
             return _equal("relation", "the same chain of relations")
     straight = [outcome(i, i) for i in range(len(s_pairs))]
     bad = next((o for o in straight if o.verdict == "not_equivalent"), None)
-    if bad is not None and all(any(outcome(i, j).verdict == "not_equivalent" for j in range(len(r_pairs))) for i in range(len(s_pairs))):
+    if bad is not None and all(
+        any(outcome(i, j).verdict == "not_equivalent" for j in range(len(r_pairs)))
+        for i in range(len(s_pairs))
+    ):
         return _different("relation", bad.detail, counterexample=bad.counterexample)
-    return _undecided("relation", "; ".join(o.detail for o in straight if o.verdict != "equivalent") or "the chains differ")
+    return _undecided(
+        "relation", "; ".join(o.detail for o in straight if o.verdict != "equivalent") or "the chains differ"
+    )
 
 
 def _compare_pair(student: _Pair, reference: _Pair, cfg: _Settings) -> Equivalence:
@@ -1043,7 +1120,13 @@ def _compare_equations(student: _Pair, reference: _Pair, cfg: _Settings) -> Equi
                 and common_s.name not in symbols_in(other_s) | symbols_in(other_r)
             ):
                 inner = _compare(other_s, other_r, cfg)
-                return inner.model_copy(update={"method": "relation" if inner.method in ("numeric", "symbolic", "structural") else inner.method})
+                return inner.model_copy(
+                    update={
+                        "method": "relation"
+                        if inner.method in ("numeric", "symbolic", "structural")
+                        else inner.method
+                    }
+                )
     f_s, f_r = _difference(s_l, s_r), _difference(r_l, r_r)
     return _proportional(f_s, f_r, cfg)
 
@@ -1070,7 +1153,10 @@ def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
         except Undefined:
             continue
         except ShapeError as error:
-            return _undecided("relation", f"the reference equation is not defined for the declared shapes ({error.reason}); the rubric author should check it")
+            return _undecided(
+                "relation",
+                f"the reference equation is not defined for the declared shapes ({error.reason}); the rubric author should check it",
+            )
         except NotEvaluable as error:
             blocker = error.reason
             break
@@ -1079,7 +1165,9 @@ def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
         except Undefined:
             continue
         except ShapeError as error:
-            return _different("relation", f"the two sides of your equation do not have compatible shapes: {error.reason}")
+            return _different(
+                "relation", f"the two sides of your equation do not have compatible shapes: {error.reason}"
+            )
         except NotEvaluable as error:
             blocker = error.reason
             break
@@ -1116,7 +1204,9 @@ def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
         if symbolic is not None:
             return symbolic
         return _undecided("relation", blocker)
-    return _undecided("relation", "the equations are not multiples of each other, and their solutions could not be compared")
+    return _undecided(
+        "relation", "the equations are not multiples of each other, and their solutions could not be compared"
+    )
 
 
 def _flat(value: Value) -> np.ndarray:
@@ -1183,10 +1273,15 @@ def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
             break
     if checked:
         return _equal("relation", f"the two equations have the same solutions (checked at {checked} points)")
-    return _undecided("relation", "the equations are not multiples of each other, and no solutions could be found to compare")
+    return _undecided(
+        "relation",
+        "the equations are not multiples of each other, and no solutions could be found to compare",
+    )
 
 
-def _slope_ratio(f_s: Node, f_r: Node, point: dict[str, Value], variable: str, cfg: _Settings) -> float | None:
+def _slope_ratio(
+    f_s: Node, f_r: Node, point: dict[str, Value], variable: str, cfg: _Settings
+) -> float | None:
     """(df_s/dv) / (df_r/dv) at a common solution, by central differences (None if not real)."""
     centre = point[variable]
     assert isinstance(centre, complex)
@@ -1196,7 +1291,9 @@ def _slope_ratio(f_s: Node, f_r: Node, point: dict[str, Value], variable: str, c
         values = []
         for step in (h, -h):
             try:
-                evaluator = Evaluator(cfg.symbols, {**point, variable: centre + step}, in_matrix_context=False)
+                evaluator = Evaluator(
+                    cfg.symbols, {**point, variable: centre + step}, in_matrix_context=False
+                )
                 value = evaluator.eval(f)
             except EvalError:
                 return None
@@ -1239,7 +1336,11 @@ def _root_along(f: Node, base: dict[str, Value], variable: str, cfg: _Settings) 
             out = evaluator.eval(f)
         except EvalError:
             return None
-        if not isinstance(out, complex) or evaluator.left_reals or abs(out.imag) > 1e-9 * max(1.0, abs(out.real)):
+        if (
+            not isinstance(out, complex)
+            or evaluator.left_reals
+            or abs(out.imag) > 1e-9 * max(1.0, abs(out.real))
+        ):
             return None
         return out.real
 
@@ -1342,8 +1443,13 @@ def _compare_inequalities(student: _Pair, reference: _Pair, cfg: _Settings) -> E
                     return _inequality_counterexample(near, truth[0], cfg)
     if strict_s != strict_r:
         s_text, r_text = _OP_TEXT[student.op], _OP_TEXT[reference.op]
-        return _different("relation", f"yours uses {s_text} but the answer uses {r_text}: the boundary is treated differently")
-    return _equal("relation", f"the inequalities hold at the same {agree} random points and share their boundary")
+        return _different(
+            "relation",
+            f"yours uses {s_text} but the answer uses {r_text}: the boundary is treated differently",
+        )
+    return _equal(
+        "relation", f"the inequalities hold at the same {agree} random points and share their boundary"
+    )
 
 
 def _truths(g_s: Node, g_r: Node, point: dict[str, Value], cfg: _Settings) -> tuple[bool, bool] | None:
@@ -1375,7 +1481,3 @@ def _inequality_counterexample(point: dict[str, Value], student_true: bool, cfg:
     else:
         detail = f"{prefix}the answer's inequality holds but yours does not"
     return _different("relation", detail, counterexample={"point": _json_point(point, cfg.symbols)})
-
-
-def _describe_items(items: Sequence[Node]) -> str:
-    return ", ".join(describe(i, 30) for i in items)

@@ -191,7 +191,7 @@ def names_to_sample(trees: Iterable[Node], symbols: SymbolTable) -> list[str]:
     in_matrix_context = matrix_context(trees, symbols)
     names: set[str] = set()
     for tree in trees:
-        for node in walk(tree):
+        for node in _free_nodes(tree):
             if not isinstance(node, Sym):
                 continue
             decl = symbols.get(node.name)
@@ -205,6 +205,30 @@ def names_to_sample(trees: Iterable[Node], symbols: SymbolTable) -> list[str]:
                 continue
             names.add(node.name)
     return sorted(names)
+
+
+def _free_nodes(tree: Node) -> list[Node]:
+    """Nodes outside the scope of a summation index: ``k`` in ``∑_{k=1}^{n} k²`` needs no value."""
+    out: list[Node] = []
+    stack: list[tuple[Node, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, Sym) and node.name in bound:
+            continue
+        out.append(node)
+        if (
+            isinstance(node, Operator)
+            and isinstance(node.sub, Relation)
+            and isinstance(node.sub.items[0], Sym)
+        ):
+            inner = bound | {node.sub.items[0].name}
+            stack.append((node.body, inner))
+            stack.extend((item, bound) for item in node.sub.items[1:])
+            if node.sup is not None:
+                stack.append((node.sup, bound))
+            continue
+        stack.extend((child, bound) for child in children(node))
+    return out
 
 
 def expand_plus_minus(node: Node) -> list[Node]:
@@ -324,7 +348,10 @@ def _render(node: Node, parent: int) -> str:
         case Neg(arg):
             return _wrap("-" + _render(arg, 2), 2, parent)
         case Mul(factors):
-            rendered = [_render(f, 2) if k == 0 or not isinstance(f, Neg) else f"({_render(f, 0)})" for k, f in enumerate(factors)]
+            rendered = [
+                _render(f, 2) if k == 0 or not isinstance(f, Neg) else f"({_render(f, 0)})"
+                for k, f in enumerate(factors)
+            ]
             return _wrap(("·" if _needs_dot(factors) else "").join(rendered), 2, parent)
         case Div(num, den):
             return _wrap(f"{_render(num, 2)}/{_render(den, 3)}", 2, parent)
@@ -401,7 +428,9 @@ def _short(x: float, digits: int) -> str:
 # Sampling
 
 
-def sample_assignment(names: Iterable[str], symbols: SymbolTable, rng: np.random.Generator) -> dict[str, Value]:
+def sample_assignment(
+    names: Iterable[str], symbols: SymbolTable, rng: np.random.Generator
+) -> dict[str, Value]:
     """Random values for ``names`` from their declared domains and shapes (sorted, so seeded = reproducible).
 
     Scalars: bounded intervals uniform inside with a 5% margin; ``(0, ∞)`` log-uniform in 0.1..10;
@@ -468,7 +497,9 @@ def _draw_integer(domain: Domain, rng: np.random.Generator) -> float:
 def _sample_matrix(decl: MatrixSymbol, symbols: SymbolTable, rng: np.random.Generator) -> Mat:
     rows, cols = (symbols.size(d) for d in decl.shape)
     if max(rows, cols) > MAX_MATRIX_DIM:
-        raise TooLarge(f"a declared matrix is {rows}×{cols}; matrices above {MAX_MATRIX_DIM} rows or columns are not evaluated")
+        raise TooLarge(
+            f"a declared matrix is {rows}×{cols}; matrices above {MAX_MATRIX_DIM} rows or columns are not evaluated"
+        )
     if rows < 1 or cols < 1:
         raise NotEvaluable("a declared matrix has an empty shape")
     match decl.structure:
@@ -555,7 +586,9 @@ class Evaluator:
                 return self._pow(base, exp)
             case Transpose(arg):
                 value = self._eval(arg)
-                return Mat(value.a.T.copy(), (value.dims[1], value.dims[0])) if isinstance(value, Mat) else value
+                return (
+                    Mat(value.a.T.copy(), (value.dims[1], value.dims[0])) if isinstance(value, Mat) else value
+                )
             case Hadamard(left, right):
                 return self._hadamard(self._eval(left), self._eval(right), left, right)
             case Norm(arg, kind):
@@ -586,7 +619,9 @@ class Evaluator:
         if isinstance(decl, MatrixSymbol) and decl.structure == "identity":
             rows, cols = (self.symbols.size(d) for d in decl.shape)
             if max(rows, cols) > MAX_MATRIX_DIM:
-                raise TooLarge(f"{name} is {rows}×{cols}; matrices above {MAX_MATRIX_DIM} rows or columns are not evaluated")
+                raise TooLarge(
+                    f"{name} is {rows}×{cols}; matrices above {MAX_MATRIX_DIM} rows or columns are not evaluated"
+                )
             return Mat(np.eye(rows, cols, dtype=np.complex128), (decl.shape[0], decl.shape[1]))
         if decl is None and self.in_matrix_context and is_identity_name(name):
             return Scaling(1)
@@ -637,7 +672,9 @@ class Evaluator:
                 scalar = value if scalar is None else scalar + value
         if matrix is not None:
             if scalar is not None:
-                raise ShapeError(f"a scalar cannot be added to {describe(matrix_term or terms[0], 40)}, a {dims_text(matrix.dims)} matrix")
+                raise ShapeError(
+                    f"a scalar cannot be added to {describe(matrix_term or terms[0], 40)}, a {dims_text(matrix.dims)} matrix"
+                )
             if scaling is not None:
                 rows, cols = matrix.shape
                 if rows != cols:
@@ -751,7 +788,9 @@ class Evaluator:
     def _pow_matrix(self, base: Mat, exp: complex, base_node: Node) -> Mat:
         rows, cols = base.shape
         if rows != cols:
-            raise ShapeError(f"{describe(base_node, 40)} is {dims_text(base.dims)}, not square, so it has no powers or inverse")
+            raise ShapeError(
+                f"{describe(base_node, 40)} is {dims_text(base.dims)}, not square, so it has no powers or inverse"
+            )
         if exp.imag != 0:
             raise NotEvaluable("a complex power of a matrix")
         e = exp.real
@@ -764,7 +803,9 @@ class Evaluator:
             return Mat(np.linalg.matrix_power(a, k), base.dims)
         off_diagonal = base.a - np.diag(np.diag(base.a))
         if np.any(off_diagonal != 0):
-            raise NotEvaluable(f"a fractional power of {describe(base_node, 40)} (only diagonal matrices are supported)")
+            raise NotEvaluable(
+                f"a fractional power of {describe(base_node, 40)} (only diagonal matrices are supported)"
+            )
         diagonal = np.array([self._pow_scalar(complex(x), exp) for x in np.diag(base.a)], dtype=np.complex128)
         return Mat(np.diag(diagonal), base.dims)
 
@@ -858,7 +899,10 @@ class Evaluator:
             raise NotEvaluable(f"{pretty_name(func)} takes one argument, not {len(args)}")
         value = self._eval(args[0])
         if isinstance(value, Mat):  # functions of vectors act entrywise (σ(Xw))
-            return Mat(np.vectorize(lambda z: self._apply(impl, complex(z)), otypes=[np.complex128])(value.a), value.dims)
+            return Mat(
+                np.vectorize(lambda z: self._apply(impl, complex(z)), otypes=[np.complex128])(value.a),
+                value.dims,
+            )
         return self._apply(impl, self._scalar(value, pretty_name(func)))
 
     def _apply(self, impl: Callable[[complex], complex], x: complex) -> complex:
@@ -893,16 +937,28 @@ class Evaluator:
     # -- big operators --------------------------------------------------------------------
     def _operator(self, name: str, body: Node, sub: Node | None, sup: Node | None) -> Value:
         if name not in ("sum", "prod"):
-            label = {"E": "an expectation E[…]", "int": "an integral", "lim": "a limit"}.get(name, f"{name}(…)")
+            label = {"E": "an expectation E[…]", "int": "an integral", "lim": "a limit"}.get(
+                name, f"{name}(…)"
+            )
             raise NotEvaluable(f"{label} cannot be evaluated numerically")
-        if not (isinstance(sub, Relation) and sub.ops == ("=",) and len(sub.items) == 2 and isinstance(sub.items[0], Sym)) or sup is None:
+        if (
+            not (
+                isinstance(sub, Relation)
+                and sub.ops == ("=",)
+                and len(sub.items) == 2
+                and isinstance(sub.items[0], Sym)
+            )
+            or sup is None
+        ):
             raise NotEvaluable(f"a {name} without explicit integer bounds cannot be evaluated")
         index = sub.items[0].name
         lo = self._integer(self._eval(sub.items[1]), f"the lower bound of a {name}")
         hi = self._integer(self._eval(sup), f"the upper bound of a {name}")
         count = hi - lo + 1
         if count > MAX_SUM_TERMS:
-            raise TooLarge(f"a {name} with {count} terms is too large to evaluate (the limit is {MAX_SUM_TERMS})")
+            raise TooLarge(
+                f"a {name} with {count} terms is too large to evaluate (the limit is {MAX_SUM_TERMS})"
+            )
         saved = self.values.get(index)
         total: Value = 0j if name == "sum" else 1 + 0j
         try:
@@ -950,9 +1006,12 @@ def _raise_undefined(reason: str) -> complex:
 def _number(text: str) -> complex:
     cleaned = text.replace(",", "").replace(" ", "").replace("{}", "")
     try:
-        return complex(float(cleaned))
+        value = float(cleaned)
     except ValueError:
         raise NotEvaluable(f"the number {text!r} cannot be read") from None
+    if math.isinf(value):
+        raise TooLarge(f"the number {text[:20]}… is too large to evaluate")
+    return complex(value)
 
 
 def _finite(value: Value) -> Value:
@@ -1065,7 +1124,12 @@ _SCALAR_FUNCTIONS: dict[str, Callable[[complex], complex]] = {
     "abs": lambda x: complex(abs(x)),
 }
 
-_CONSTANTS: dict[str, complex] = {"pi": complex(math.pi), "e": complex(math.e), "i": 1j, "inf": complex(math.inf)}
+_CONSTANTS: dict[str, complex] = {
+    "pi": complex(math.pi),
+    "e": complex(math.e),
+    "i": 1j,
+    "inf": complex(math.inf),
+}
 
 
 def _diag(ev: Evaluator, values: list[Value], nodes: tuple[Node, ...]) -> Value:
@@ -1080,7 +1144,9 @@ def _diag(ev: Evaluator, values: list[Value], nodes: tuple[Node, ...]) -> Value:
         dim = value.dims[0] if cols == 1 else value.dims[1]
         return Mat(np.diag(value.a.ravel()), (dim, dim))
     if rows != cols:
-        raise ShapeError(f"diag({describe(nodes[0], 40)}) needs a square matrix or a vector, not {dims_text(value.dims)}")
+        raise ShapeError(
+            f"diag({describe(nodes[0], 40)}) needs a square matrix or a vector, not {dims_text(value.dims)}"
+        )
     return Mat(np.diag(np.diag(value.a)), value.dims)
 
 
@@ -1094,7 +1160,9 @@ def _square(ev: Evaluator, values: list[Value], nodes: tuple[Node, ...], name: s
         return value
     rows, cols = value.shape
     if rows != cols:
-        raise ShapeError(f"{name}({describe(nodes[0], 40)}) needs a square matrix, not {dims_text(value.dims)}")
+        raise ShapeError(
+            f"{name}({describe(nodes[0], 40)}) needs a square matrix, not {dims_text(value.dims)}"
+        )
     return value
 
 

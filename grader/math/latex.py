@@ -8,7 +8,7 @@ Three stages, each linear in the input and none recursive, so hostile input retu
    separators, checks that brackets balance and nest at most ``max_depth`` deep, and braces
    single-token arguments (``\\frac12`` -> ``\\frac{1}{2}``).
 2. **Lark** (LALR, contextual lexer, ``latex.lark``) reads the context-free skeleton.
-3. **Building** (``_Builder``, a non-recursive transformer) turns each flat run of factors and
+3. **Building** (``_Builder``, a non-recursive walk of Lark's tree) turns each flat run of factors and
    operators into nodes with an iterative operator-precedence pass that uses the SymbolTable to
    decide juxtaposition: ``p(1-p)`` is a product unless ``p`` is a declared function.
 
@@ -26,14 +26,22 @@ Reading rules worth knowing (the tests pin each one):
   argument (``\\log x``, ``\\sin 2x``: the following product). Declared functions need
   parentheses. An undeclared name followed by parentheses is a product, except when the
   parentheses hold several arguments or a ``|``/``||`` separator (``\\mathcal{L}(\\theta, \\phi)``,
-  ``p(x|z)``, ``D_{KL}(q||p)``), or when the name is an upright multi-letter word (``JSD(...)``,
-  ``\\mathrm{KL}(...)``) that is not a product of declared letters.
+  ``p(x|z)``, ``D_{KL}(q||p)``), or when the name is a multi-letter word that is capitalised
+  (``JSD(...)``, ``KL(...)``) or written upright (``\\mathrm{KL}(...)``, ``\\text{Bern}(p)``) and is
+  not a product of declared letters (``XR(a)`` with X and R declared is a product).
+- Juxtaposition binds tighter than ``/`` and ``\\cdot``: ``a/bc`` is ``a/(bc)``; ``-x^2`` is
+  ``-(x^2)``; ``x^12`` is ``x^1 \\cdot 2`` (TeX's single-token rule).
 - Big operators: ``\\max \\min \\arg\\max \\sup \\inf`` and ``\\int`` take the rest of the sum as
   their body (the objective of ``\\min_w f(w) + g(w)`` is the whole sum; an integral runs to its
   ``dx``, whose variable becomes ``sub`` when no subscript is written); ``\\sum \\prod \\lim`` and
   a bracketless ``\\mathbb{E}`` take the rest of the product.
 - ``\\frac{\\partial f}{\\partial x}`` is ``Call("diff", (f, x))`` and ``\\nabla_x f`` is
   ``Call("grad", (f, x))``; these are placeholders nobody evaluates (see ``functions``).
+- Lenient readings, each reported in ``Parsed.warnings``: a trailing ``.``/``,``/``;`` is ignored,
+  ``y* =`` is ``y^*``, ``{1, 2}`` with commas is a set, a formula starting with ``=`` is its right
+  side, ``\\to``/``\\Rightarrow`` between statements separate them into a list, and every repaired
+  conversion escape is listed. (A line of an aligned derivation starting with ``=`` continues the
+  relation above it: ``a &= b \\\\ &= c`` is the chain a = b = c.)
 """
 
 from __future__ import annotations
@@ -47,9 +55,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, cast
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
-from lark.visitors import Transformer_NonRecursive, v_args
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from grader.math import names
 from grader.math.functions import (
@@ -241,7 +248,9 @@ _FULL_WIDTH = re.compile("[\uff01-\uff5e]")
 
 
 def _unicode(mapped: _Mapped) -> _Mapped:
-    mapped = mapped.sub(_FULL_WIDTH, lambda m: chr(ord(m.group()) - 0xFEE0))  # （ ＋ ） typed on CJK keyboards
+    mapped = mapped.sub(
+        _FULL_WIDTH, lambda m: chr(ord(m.group()) - 0xFEE0)
+    )  # （ ＋ ） typed on CJK keyboards
     mapped = mapped.sub(_SUPER_RE, lambda m: "^{" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + "}")
     mapped = mapped.sub(_SUB_RE, lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}")
     return mapped.sub(_UNICODE_RE, lambda m: _UNICODE[m.group()])
@@ -1792,7 +1801,7 @@ class _Context:
             if len(items) > 1:
                 # TeX would print "1, 3" without braces; the student meant a set
                 self.warnings.append("read '{...}' with commas as a set; write \\{ \\} for set braces")
-                node = Seq(tuple(item.get() for item in items), "set")
+                node: Node = Seq(tuple(item.get() for item in items), "set")
             else:
                 node = items[0].get()
         elif delim == "\\{":
@@ -2005,16 +2014,81 @@ def _pos(meta: Any) -> int:
     return int(getattr(meta, "start_pos", 0) or 0)
 
 
-@v_args(meta=True)
-class _Builder(Transformer_NonRecursive[Token, Any]):
-    """Grammar rule -> intermediate value; each ``seq`` is resolved as soon as it is complete."""
+_OPERATOR_TOKENS = frozenset({"BINOP", "STARLIKE", "ADDOP", "BANG"})
+
+
+class _Builder:
+    """Grammar rule -> intermediate value; each ``seq`` is resolved as soon as it is complete.
+
+    The walk is post-order over an explicit stack (no recursion), and rule methods are called
+    directly as ``rule(meta, children)``: cheaper than Lark's transformer wrappers on long input.
+    """
 
     def __init__(self, ctx: _Context):
-        super().__init__(visit_tokens=False)
         self.c = ctx
+
+    def transform(self, tree: Tree[Token]) -> Any:
+        order: list[Tree[Token] | Token] = []
+        stack: list[Tree[Token] | Token] = [tree]
+        while stack:
+            item = stack.pop()
+            order.append(item)
+            if isinstance(item, Tree):
+                stack.extend(item.children)
+        values: list[Any] = []
+        for item in reversed(order):
+            if isinstance(item, Tree):
+                count = len(item.children)
+                args = values[len(values) - count :] if count else []
+                if count:
+                    del values[len(values) - count :]
+                values.append(getattr(self, item.data)(item.meta, args))
+            else:
+                values.append(item)
+        return values[0]
 
     def _src(self, meta: Any) -> str:
         return self.c.text[meta.start_pos : meta.end_pos] if not meta.empty else ""
+
+    @staticmethod
+    def _atom(value: _Atom | Token) -> _Atom:
+        """A primary as an atom; single-token primaries arrive as tokens."""
+        if isinstance(value, _Atom):
+            return value
+        text = str(value)
+        pos = value.start_pos or 0
+        kind = value.type
+        if kind == "NUMBER":
+            return _Atom("num", pos, base=text, src=text)
+        if kind == "WORD":
+            return _Atom("word", pos, base=text, src=text)
+        if kind == "GREEK":
+            return _Atom("name", pos, base=names.GREEK[text[1:]], src=text)
+        if kind == "CONSTCMD":
+            return _Atom("const", pos, base="inf" if text == "\\infty" else "i")
+        if kind == "UPRIGHT":
+            return _Atom("upright", pos, base=text[len("\\mathrm{") : -1], src=text)
+        if kind == "TEXT":
+            return _Atom("text", pos, base=text[len("\\text{") : -1].strip())
+        if kind == "FUNC":
+            return _Atom("func", pos, base=FUNCTION_ALIASES.get(text[1:], text[1:]))
+        if kind == "BIGOP":
+            return _Atom("bigop", pos, base=text[1:])
+        simple = {
+            "ARGCMD": "argcmd",
+            "NABLA": "nabla",
+            "PARTIAL": "partial",
+            "TOP": "top",
+            "PRIMECMD": "primecmd",
+        }
+        return _Atom(simple[kind], pos, base=text)
+
+    @staticmethod
+    def _arg(brace: _Atom) -> _Arg:
+        """A braced argument: its source (for labels), its content, and its only atom if single."""
+        lst = brace.lst or _List([], [], brace.pos)
+        atom = lst.items[0].atom if len(lst.items) == 1 else None
+        return _Arg(brace.src, brace.pos, lst, atom)
 
     def start(self, meta: Any, ch: list[Any]) -> Node:
         return cast(Node, ch[0])
@@ -2028,8 +2102,6 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         )
 
     def relation(self, meta: Any, ch: list[Any]) -> _Res:
-        if len(ch) == 1:
-            return cast(_Res, ch[0])
         items = tuple(cast(_Res, c).get() for c in ch[0::2])
         ops = tuple(_RELOPS[str(t)] for t in ch[1::2])
         return _Res(_pos(meta), Relation(items, ops))
@@ -2044,8 +2116,11 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
 
     def seq(self, meta: Any, ch: list[Any]) -> _Res:
         pos = _pos(meta)
-        if len(ch) == 1 and isinstance(ch[0], Token):
-            tok = ch[0]
+        elements: list[_Atom | Token] = [
+            c if isinstance(c, Token) and c.type in _OPERATOR_TOKENS else self._atom(c) for c in ch
+        ]
+        if len(elements) == 1 and isinstance(elements[0], Token):
+            tok = elements[0]
             if str(tok) == "\\cdot":  # the placeholder in \mathbb{E}[\cdot]
                 return _Res(pos, Text("\\cdot"))
             if tok.type == "STARLIKE":
@@ -2054,28 +2129,31 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
                     atom=_Atom("star", pos, base="*"),
                     error=_Fail("'*' needs something on both sides", pos),
                 )
-        if len(ch) >= 2 and isinstance(ch[-1], Token) and str(ch[-1]) == "*" and isinstance(ch[-2], _Atom):
+        last = elements[-1]
+        if (
+            len(elements) >= 2
+            and isinstance(last, Token)
+            and str(last) == "*"
+            and isinstance(elements[-2], _Atom)
+        ):
             # "y* = ..." is how people type y^*: a trailing star labels the name before it
-            named = ch[-2]
+            named = elements[-2]
             if named.kind in ("name", "word", "upright") and named.sup is None and not named.primes:
-                star = _Atom("star", ch[-1].start_pos or 0, base="*")
+                star = _Atom("star", last.start_pos or 0, base="*")
                 named.sup = _Arg("*", star.pos, _List([], [], star.pos), star)
                 self.c.warnings.append("read a trailing '*' as the label ^*")
-                ch = ch[:-1]
-        single = ch[0] if len(ch) == 1 and isinstance(ch[0], _Atom) else None
+                elements = elements[:-1]
+        single = elements[0] if len(elements) == 1 and isinstance(elements[0], _Atom) else None
         try:
-            node = self.c.resolve(ch)
+            node = self.c.resolve(elements)
         except _Fail as fail:
             if single is None:
                 raise
             return _Res(pos, atom=single, error=fail)
         return _Res(pos, node, atom=single)
 
-    def operator(self, meta: Any, ch: list[Any]) -> Token:
-        return cast(Token, ch[0])
-
     def scripted(self, meta: Any, ch: list[Any]) -> _Atom:
-        atom = cast(_Atom, ch[0])
+        atom = self._atom(ch[0])
         for kind, value in ch[1:]:
             if kind == "sub":
                 if atom.sub is not None:
@@ -2100,53 +2178,13 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         return atom
 
     def sub(self, meta: Any, ch: list[Any]) -> tuple[str, _Arg]:
-        return ("sub", ch[1])
+        return ("sub", self._arg(ch[1]))
 
     def sup(self, meta: Any, ch: list[Any]) -> tuple[str, _Arg]:
-        return ("sup", ch[1])
+        return ("sup", self._arg(ch[1]))
 
     def prime(self, meta: Any, ch: list[Any]) -> tuple[str, int]:
         return ("prime", len(str(ch[0])))
-
-    def number(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("num", _pos(meta), base=str(ch[0]), src=str(ch[0]))
-
-    def word(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("word", _pos(meta), base=str(ch[0]), src=str(ch[0]))
-
-    def greek(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("name", _pos(meta), base=names.GREEK[str(ch[0])[1:]], src=str(ch[0]))
-
-    def const(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("const", _pos(meta), base="inf" if str(ch[0]) == "\\infty" else "i")
-
-    def upright(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("upright", _pos(meta), base=str(ch[0])[len("\\mathrm{") : -1], src=str(ch[0]))
-
-    def text(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("text", _pos(meta), base=str(ch[0])[len("\\text{") : -1].strip())
-
-    def func(self, meta: Any, ch: list[Any]) -> _Atom:
-        name = str(ch[0])[1:]
-        return _Atom("func", _pos(meta), base=FUNCTION_ALIASES.get(name, name))
-
-    def bigop(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("bigop", _pos(meta), base=str(ch[0])[1:])
-
-    def argcmd(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("argcmd", _pos(meta), base="\\arg")
-
-    def nabla(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("nabla", _pos(meta), base="\\nabla")
-
-    def partial(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("partial", _pos(meta), base="\\partial")
-
-    def top(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("top", _pos(meta), base=str(ch[0]))
-
-    def primecmd(self, meta: Any, ch: list[Any]) -> _Atom:
-        return _Atom("primecmd", _pos(meta), base="\\prime")
 
     def _group(self, meta: Any, ch: list[Any], delim: str) -> _Atom:
         lst = next((c for c in ch if isinstance(c, _List)), None)
@@ -2172,18 +2210,11 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     def normgroup(self, meta: Any, ch: list[Any]) -> _Atom:
         return self._group(meta, ch, "norm")
 
-    def arg(self, meta: Any, ch: list[Any]) -> _Arg:
-        group = cast(_Atom, ch[0])
-        lst = group.lst or _List([], [], group.pos)
-        atom = lst.items[0].atom if len(lst.items) == 1 else None
-        return _Arg(self._src(meta), _pos(meta), lst, atom)
-
     def frac(self, meta: Any, ch: list[Any]) -> _Atom:
-        return self.c.fraction(ch[1], ch[2], _pos(meta))
+        return self.c.fraction(self._arg(ch[1]), self._arg(ch[2]), _pos(meta))
 
     def sqrt(self, meta: Any, ch: list[Any]) -> _Atom:
-        arg = cast(_Arg, ch[-1])
-        body = self.c.arg_node(arg)
+        body = self.c.arg_node(self._arg(ch[-1]))
         index = next((c for c in ch if isinstance(c, _List)), None)
         if index is None:
             return _Atom("node", _pos(meta), node=Call("sqrt", (body,)))
@@ -2192,7 +2223,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         return _Atom("node", _pos(meta), node=Call("root", (body, index.items[0].get())))
 
     def font(self, meta: Any, ch: list[Any]) -> _Atom:
-        return self.c.font(str(ch[0])[1:], ch[1], _pos(meta), self._src(meta))
+        return self.c.font(str(ch[0])[1:], self._arg(ch[1]), _pos(meta), self._src(meta))
 
     def env(self, meta: Any, ch: list[Any]) -> _Atom:
         return self.c.matrix(ch[0], ch[1], ch[2], _pos(meta))
@@ -2316,15 +2347,6 @@ def parse_latex(
         node = cast(Node, _Builder(ctx).transform(tree))
         _check_tree(node, max_depth)
         return Parsed(node, source, tuple(warnings + ctx.warnings))
-    except VisitError as err:
-        inner = err.orig_exc
-        if isinstance(inner, _Fail):
-            return _fail_error(inner, prepared)
-        if isinstance(inner, RecursionError):
-            return ParseError("formula nested too deeply", None, "simplify the formula or split it")
-        return ParseError(
-            f"internal parser error ({type(inner).__name__})", None, "please report this formula"
-        )
     except _Fail as fail:
         return _fail_error(fail, prepared)
     except UnexpectedInput as err:

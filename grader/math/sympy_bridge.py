@@ -171,14 +171,19 @@ class _Converter:
         if func == "root" and len(values) == 2:
             x, n = values
             if x.is_Number and x.is_negative and n.is_Integer and int(n) % 2 == 1:
-                return sympy.Mul(sympy.Integer(-1), _power(sympy.Mul(sympy.Integer(-1), x), _power(n, sympy.Integer(-1))))
+                return sympy.Mul(
+                    sympy.Integer(-1), _power(sympy.Mul(sympy.Integer(-1), x), _power(n, sympy.Integer(-1)))
+                )
             return _power(x, _power(n, sympy.Integer(-1)))
         if func in ("max", "min") and len(values) >= 2:
             return sympy.Max(*values) if func == "max" else sympy.Min(*values)
         if func in ("binom", "binomial") and len(values) == 2:
             return sympy.binomial(values[0], values[1])
         if func == "sigma" and len(values) == 1:  # σ without a definition is the logistic function
-            return _power(sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(sympy.Integer(-1), values[0]))), sympy.Integer(-1))
+            return _power(
+                sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(sympy.Integer(-1), values[0]))),
+                sympy.Integer(-1),
+            )
         if func in ("diag", "tr", "det", "rank", "Var", "Cov"):
             raise Unsupported(f"{func} needs the numeric path")
         known = _FUNCTIONS.get(func)
@@ -203,7 +208,12 @@ class _Converter:
     def _operator(self, name: str, body: Node, sub: Node | None, sup: Node | None) -> sympy.Expr:
         if name not in ("sum", "prod"):
             raise Unsupported(f"{name} has no symbolic form here")
-        if not (isinstance(sub, Relation) and sub.ops == ("=",) and isinstance(sub.items[0], Sym) and sup is not None):
+        if not (
+            isinstance(sub, Relation)
+            and sub.ops == ("=",)
+            and isinstance(sub.items[0], Sym)
+            and sup is not None
+        ):
             raise Unsupported(f"a {name} without explicit bounds")
         index = sympy.Symbol(sub.items[0].name, integer=True)
         lo, hi = self.run(sub.items[1]), self.run(sup)
@@ -328,10 +338,14 @@ def exact_difference(
             value = point[symbol.name]
             re_num, re_den = Fraction(value.real).as_integer_ratio()
             im_num, im_den = Fraction(value.imag).as_integer_ratio()
-            mapping[symbol] = sympy.Add(sympy.Rational(re_num, re_den), sympy.Mul(sympy.I, sympy.Rational(im_num, im_den)))
+            mapping[symbol] = sympy.Add(
+                sympy.Rational(re_num, re_den), sympy.Mul(sympy.I, sympy.Rational(im_num, im_den))
+            )
         a_value = a.evalf(digits, subs=mapping)
         b_value = b.evalf(digits, subs=mapping)
-        if not (a_value.is_number and b_value.is_number) or a_value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        if not (a_value.is_number and b_value.is_number) or a_value.has(
+            sympy.zoo, sympy.nan, sympy.oo, -sympy.oo
+        ):
             return None
         if b_value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return None

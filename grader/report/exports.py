@@ -45,6 +45,14 @@ CANVAS_POINTS_ROW = "    Points Possible"
 MOODLE_IDENTIFIERS = (("Email address", "email"), ("ID number", "id_number"), ("Username", "username"))
 
 
+def _display_text(value: str) -> str:
+    """A name a spreadsheet would read as a formula (``=HYPERLINK(...)``) gets a leading quote.
+
+    Only for display columns: identifiers must stay exactly as the gradebook stores them.
+    """
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+
+
 def _writer() -> tuple[io.StringIO, Any]:
     out = io.StringIO()
     return out, csv.writer(out, lineterminator="\n")
@@ -85,7 +93,7 @@ def canvas_csv(
     for report, entry in _sorted_rows(reports, entries):
         writer.writerow(
             [
-                entry.name,
+                _display_text(entry.name),
                 entry.canvas_id,
                 entry.sis_user_id,
                 entry.sis_login_id,
@@ -154,7 +162,9 @@ def gradescope_results(report: Report, rubric: Rubric) -> dict[str, Any]:
     titles = {q.id: q.title for q in rubric.questions}
     provisional = [q.id for q in report.questions if q.status in ("needs_review", "error")]
     output = f"{points(report.score)} / {points(report.max_score)} points."
-    if provisional:
+    if len(provisional) == 1:
+        output += f" Question {provisional[0]} needs a person's review; its points are proposed."
+    elif provisional:
         output += f" Questions {', '.join(provisional)} need a person's review; their points are proposed."
     return {
         "score": report.score,

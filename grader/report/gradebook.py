@@ -22,6 +22,12 @@ def gradebook_csv(rubric: Rubric, reports: Sequence[Report]) -> str:
     for report in sorted(reports, key=lambda r: r.submission):
         scores = {q.id: q.score for q in report.questions}
         writer.writerow(
-            [report.submission, *(_points(scores.get(i, 0)) for i in ids), _points(report.score), _points(report.max_score), report.status]
+            [
+                report.submission,
+                *(_points(scores.get(i, 0)) for i in ids),
+                _points(report.score),
+                _points(report.max_score),
+                report.status,
+            ]
         )
     return out.getvalue()

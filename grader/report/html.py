@@ -13,7 +13,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -185,7 +185,6 @@ class ReportView:
     rubric: str
     submission_sha256: str
     rubric_sha256: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def reference_markup(rubric_question: Question | None, part_id: str) -> Markup | None:
@@ -395,7 +394,8 @@ def question_view(question: QuestionResult, rubric: Rubric, *, show_reference: b
         score=points(question.score),
         max_score=points(question.max_score),
         lines=lines,
-        feedback=tuple(question.feedback),
+        # The scorer repeats the parts' feedback at question level; show each sentence once.
+        feedback=tuple(f for f in question.feedback if not any(f in p.feedback for p in question.parts)),
         parts=parts,
     )
 

@@ -69,7 +69,7 @@ class _Element:
     tag: str
     attrs: list[tuple[str, str]]
     children: list[_Element | str] = field(default_factory=list)
-    marked: bool = False
+    classes: list[str] = field(default_factory=list)
 
 
 class _TreeBuilder(HTMLParser):
@@ -149,7 +149,40 @@ def _mark_cells(math: _Element, cells: Iterable[tuple[int, int]]) -> None:
         if 1 <= row <= len(rows):
             tds = [d for d in rows[row - 1].children if isinstance(d, _Element) and d.tag == "mtd"]
             if 1 <= column <= len(tds):
-                tds[column - 1].marked = True
+                tds[column - 1].classes.append("wrong-entry")
+
+
+# Matrix delimiters drawn by CSS (see report.css): a stretched parenthesis needs an OpenType
+# MATH font, which many phones and Linux machines lack, and then the fence stays one line tall.
+_FENCES = {("(", ")"): "paren", ("[", "]"): "bracket", ("|", "|"): "vert", ("\u2016", "\u2016"): "dvert"}
+
+
+def _fence_of(node: _Element | str) -> str | None:
+    if isinstance(node, _Element) and node.tag == "mo" and len(node.children) == 1 and isinstance(node.children[0], str):
+        return node.children[0].strip()
+    return None
+
+
+def _draw_fences(node: _Element) -> None:
+    """Replace ``<mo>(</mo><mtable>…</mtable><mo>)</mo>`` by one ``<mtable class="fence-paren">``."""
+    kids = [c for c in node.children if not (isinstance(c, str) and not c.strip())]
+    out: list[_Element | str] = []
+    k = 0
+    while k < len(kids):
+        window = kids[k : k + 3]
+        if len(window) == 3 and isinstance(window[1], _Element) and window[1].tag == "mtable":
+            kind = _FENCES.get((_fence_of(window[0]) or "", _fence_of(window[2]) or ""))
+            if kind is not None:
+                window[1].classes.append(f"fence-{kind}")
+                out.append(window[1])
+                k += 3
+                continue
+        out.append(kids[k])
+        k += 1
+    node.children = out if len(out) != len(kids) else node.children
+    for child in node.children:
+        if isinstance(child, _Element):
+            _draw_fences(child)
 
 
 def _serialise(node: _Element | str, out: list[str]) -> None:
@@ -157,8 +190,8 @@ def _serialise(node: _Element | str, out: list[str]) -> None:
         out.append(str(escape(node)))
         return
     attrs = "".join(f' {name}="{escape(value)}"' for name, value in node.attrs)
-    if node.marked:
-        attrs += ' class="wrong-entry"'
+    if node.classes:
+        attrs += f' class="{" ".join(node.classes)}"'
     out.append(f"<{node.tag}{attrs}>")
     for child in node.children:
         _serialise(child, out)
@@ -177,6 +210,7 @@ def sanitise_mathml(
         return None
     math.attrs = [("display", "block" if display else "inline")]
     _mark_cells(math, wrong_cells)
+    _draw_fences(math)
     out: list[str] = []
     _serialise(math, out)
     return Markup("".join(out))

@@ -12,7 +12,14 @@ _LABELS = {
     "needs_review": "needs review",
     "error": "error",
 }
-_COLOURS = {"correct": "green", "partial": "yellow", "incorrect": "red", "missing": "red", "needs_review": "cyan", "error": "magenta"}
+_COLOURS = {
+    "correct": "green",
+    "partial": "yellow",
+    "incorrect": "red",
+    "missing": "red",
+    "needs_review": "cyan",
+    "error": "magenta",
+}
 
 
 def _points(value: float) -> str:
@@ -28,7 +35,9 @@ def render_terminal(report: Report, *, colour: bool = False) -> str:
     lines = [f"{report.submission} ({report.rubric}): {_points(report.score)} / {_points(report.max_score)}"]
     for question in report.questions:
         label = paint(f"{_LABELS[question.status]:<12}", question.status)
-        lines.append(f"  {question.id:<5} {label} {_points(question.score):>4} / {_points(question.max_score)}")
+        lines.append(
+            f"  {question.id:<5} {label} {_points(question.score):>4} / {_points(question.max_score)}"
+        )
         lines.extend(f"        {line}" for line in _details(question))
     review = sum(1 for q in report.questions if q.status == "needs_review")
     if review:
@@ -44,7 +53,9 @@ def _details(question: QuestionResult) -> list[str]:
             continue
         prefix = f"[{part.id}] " if len(question.parts) > 1 else ""
         if part.extracted is not None and part.extracted.line is not None and part.status != "correct":
-            out.append(f"{prefix}read line {part.extracted.line}: {_short(part.extracted.latex or part.extracted.text)}")
+            out.append(
+                f"{prefix}read line {part.extracted.line}: {_short(part.extracted.latex or part.extracted.text)}"
+            )
         for message in part.feedback:
             out.append(f"{prefix}{message}")
         if part.status == "needs_review":

@@ -8,6 +8,7 @@ them into one discriminated union, so a rubric's TOML is validated per kind with
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -44,6 +45,17 @@ class Mistake(RubricModel):
         return compiled_patterns(patterns)
 
 
+class PartTest(RubricModel):
+    """An answer the rubric must judge as stated: the rubric's own regression test."""
+
+    answer: str = Field(
+        description="what a student writes for this part: the math after 'target =' (math checkers) or prose"
+    )
+    expect: Literal["right", "wrong", "undecided"]
+    mistake: str | None = Field(default=None, description="the mistake id that must be recognised")
+    note: str = ""
+
+
 class PartBase(RubricModel):
     id: str = Field(description="part id, unique within the question (e.g. 'lambda', 'effect')")
     title: str = ""
@@ -55,6 +67,7 @@ class PartBase(RubricModel):
     feedback_correct: str = Field(default="", description="shown when the part is right")
     feedback_incorrect: str = Field(default="", description="shown when the part is wrong and no mistake matched")
     mistakes: list[Mistake] = Field(default_factory=list)
+    tests: list[PartTest] = Field(default_factory=list, description="answers with the verdict they must get")
 
     @field_validator("id")
     @classmethod

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from grader.math import Equivalence, check_equivalence, equivalence, symbol_table
+from grader.math import Equivalence, check_equivalence, equivalence, is_equivalent, parse_latex, symbol_table
 from grader.math.tree import (
     Add,
     Call,
@@ -20,6 +20,7 @@ from grader.math.tree import (
     Norm,
     Num,
     Operator,
+    ParseError,
     PlusMinus,
     Pow,
     Relation,
@@ -80,21 +81,75 @@ EIGEN = Seq((Neg(HALF), PlusMinus(None, I_HALF)), "list")
 CASES: list[tuple[str, Node, Node, str, str]] = [
     # id, reference, answer, verdict, method
     ("same tree", Add((x, N("1"))), Add((x, N("1"))), "equivalent", "structural"),
-    ("expanded square", Pow(Add((x, N("1"))), N("2")), Add((Pow(x, N("2")), Mul((N("2"), x)), N("1"))), "equivalent", "numeric"),
+    (
+        "expanded square",
+        Pow(Add((x, N("1"))), N("2")),
+        Add((Pow(x, N("2")), Mul((N("2"), x)), N("1"))),
+        "equivalent",
+        "numeric",
+    ),
     ("lambda dropout", frac(sub(N("1"), p), p), sub(frac("1", p), N("1")), "equivalent", "numeric"),
     ("lambda inverted", frac(sub(N("1"), p), p), frac(p, sub(N("1"), p)), "not_equivalent", "numeric"),
     ("sqrt(p^2)=p for p>0", p, Call("sqrt", (Pow(p, N("2")),)), "equivalent", "numeric"),
     ("sqrt(x^2)≠x for real x", x, Call("sqrt", (Pow(x, N("2")),)), "not_equivalent", "numeric"),
     ("sqrt(x^2)=|x|", Norm(x, "abs"), Call("sqrt", (Pow(x, N("2")),)), "equivalent", "numeric"),
-    ("log rule for positive λ", Call("log", (lam,)), Div(Call("log", (Pow(lam, N("2")),)), N("2")), "equivalent", "numeric"),
-    ("log rule where both are real", Call("log", (x,)), Div(Call("log", (Pow(x, N("2")),)), N("2")), "equivalent", "numeric"),
-    ("(a^b)^c vs a^(bc) at a=-2", Pow(a, Mul((b, S("c")))), Pow(Pow(a, b), S("c")), "not_equivalent", "numeric"),
-    ("1/sqrt(x) vs sqrt(1/x)", frac("1", Call("sqrt", (x,))), Call("sqrt", (frac("1", x),)), "equivalent", "numeric"),
-    ("exact: beyond double precision", frac("99999998", "99999999"), Div(N("99999999"), Pow(N("10"), N("8"))), "not_equivalent", "symbolic"),
-    ("exact: polynomial off by one", Pow(Add((x, N("1"))), N("12")), Add((Pow(Add((x, N("1"))), N("12")), Neg(frac("1", Pow(N("10"), N("30")))))), "not_equivalent", "symbolic"),
-    ("exact: surds agree", Mul((N("2"), Call("sqrt", (N("3"),)))), Call("sqrt", (N("12"),)), "equivalent", "numeric"),
+    (
+        "log rule for positive λ",
+        Call("log", (lam,)),
+        Div(Call("log", (Pow(lam, N("2")),)), N("2")),
+        "equivalent",
+        "numeric",
+    ),
+    (
+        "log rule where both are real",
+        Call("log", (x,)),
+        Div(Call("log", (Pow(x, N("2")),)), N("2")),
+        "equivalent",
+        "numeric",
+    ),
+    (
+        "(a^b)^c vs a^(bc) at a=-2",
+        Pow(a, Mul((b, S("c")))),
+        Pow(Pow(a, b), S("c")),
+        "not_equivalent",
+        "numeric",
+    ),
+    (
+        "1/sqrt(x) vs sqrt(1/x)",
+        frac("1", Call("sqrt", (x,))),
+        Call("sqrt", (frac("1", x),)),
+        "equivalent",
+        "numeric",
+    ),
+    (
+        "exact: beyond double precision",
+        frac("99999998", "99999999"),
+        Div(N("99999999"), Pow(N("10"), N("8"))),
+        "not_equivalent",
+        "symbolic",
+    ),
+    (
+        "exact: polynomial off by one",
+        Pow(Add((x, N("1"))), N("12")),
+        Add((Pow(Add((x, N("1"))), N("12")), Neg(frac("1", Pow(N("10"), N("30")))))),
+        "not_equivalent",
+        "symbolic",
+    ),
+    (
+        "exact: surds agree",
+        Mul((N("2"), Call("sqrt", (N("3"),)))),
+        Call("sqrt", (N("12"),)),
+        "equivalent",
+        "numeric",
+    ),
     ("sigma symmetry", sub(N("1"), Call("sigma", (x,))), Call("sigma", (Neg(x),)), "equivalent", "numeric"),
-    ("sigma definition", Call("sigma", (x,)), frac("1", Add((N("1"), Pow(Const("e"), Neg(x))))), "equivalent", "numeric"),
+    (
+        "sigma definition",
+        Call("sigma", (x,)),
+        frac("1", Add((N("1"), Pow(Const("e"), Neg(x))))),
+        "equivalent",
+        "numeric",
+    ),
     ("decimal vs fraction", frac("1", "3"), N("0.33"), "not_equivalent", "numeric"),
     ("decimal equal", HALF, N("0.5"), "equivalent", "numeric"),
     ("complex constant", Mul((S("i"), S("i"))), N("-1"), "equivalent", "numeric"),
@@ -109,58 +164,201 @@ CASES: list[tuple[str, Node, Node, str, str]] = [
     ("forgot the ridge", RIDGE, Mul((inv(Mul((T(X), X))), T(X), y)), "not_equivalent", "matrix_numeric"),
     ("transpose of product", T(Mul((X, w))), Mul((T(w), T(X))), "equivalent", "matrix_numeric"),
     ("transpose order wrong", T(Mul((T(X), y))), Mul((T(X), y)), "not_equivalent", "matrix_numeric"),
-    ("squared norm", Pow(Norm(sub(y, Mul((X, w))), "2"), N("2")), Mul((T(sub(y, Mul((X, w)))), sub(y, Mul((X, w))))), "equivalent", "matrix_numeric"),
+    (
+        "squared norm",
+        Pow(Norm(sub(y, Mul((X, w))), "2"), N("2")),
+        Mul((T(sub(y, Mul((X, w)))), sub(y, Mul((X, w))))),
+        "equivalent",
+        "matrix_numeric",
+    ),
     # concrete matrices
-    ("J* itself rewritten", J_STAR, MatrixLit(((N("0"), N("0"), N("-0.5")), (N("0"), N("-0.5"), N("0")), (N("0.5"), N("0"), N("0")))), "equivalent", "entrywise"),
+    (
+        "J* itself rewritten",
+        J_STAR,
+        MatrixLit(((N("0"), N("0"), N("-0.5")), (N("0"), N("-0.5"), N("0")), (N("0.5"), N("0"), N("0")))),
+        "equivalent",
+        "entrywise",
+    ),
     ("J* vs zero", J_STAR, ZERO3, "not_equivalent", "entrywise"),
     ("J* sign flipped", J_STAR, J_FLIPPED, "not_equivalent", "entrywise"),
-    ("J* wrong shape", J_STAR, MatrixLit(((N("0"), N("0")), (N("0"), N("0")))), "not_equivalent", "entrywise"),
+    (
+        "J* wrong shape",
+        J_STAR,
+        MatrixLit(((N("0"), N("0")), (N("0"), N("0")))),
+        "not_equivalent",
+        "entrywise",
+    ),
     # sets and ±
     ("eigenvalues as a set", EIGEN, Seq((I_HALF, Neg(HALF), Neg(I_HALF)), "set"), "equivalent", "set"),
-    ("eigenvalues reordered list", EIGEN, Seq((PlusMinus(None, I_HALF), Neg(HALF)), "list"), "equivalent", "set"),
+    (
+        "eigenvalues reordered list",
+        EIGEN,
+        Seq((PlusMinus(None, I_HALF), Neg(HALF)), "list"),
+        "equivalent",
+        "set",
+    ),
     ("eigenvalues all zero", EIGEN, Seq((N("0"), N("0"), N("0")), "list"), "not_equivalent", "set"),
     ("eigenvalue missing", EIGEN, Seq((Neg(HALF), I_HALF), "list"), "not_equivalent", "set"),
-    ("set duplicates collapse", Seq((N("1"), N("2")), "set"), Seq((N("2"), N("1"), N("1")), "set"), "equivalent", "set"),
-    ("multiset duplicates count", Seq((N("1"), N("2")), "list"), Seq((N("2"), N("1"), N("1")), "list"), "not_equivalent", "set"),
+    (
+        "set duplicates collapse",
+        Seq((N("1"), N("2")), "set"),
+        Seq((N("2"), N("1"), N("1")), "set"),
+        "equivalent",
+        "set",
+    ),
+    (
+        "multiset duplicates count",
+        Seq((N("1"), N("2")), "list"),
+        Seq((N("2"), N("1"), N("1")), "list"),
+        "not_equivalent",
+        "set",
+    ),
     (
         "symbolic roots with ±",
-        Seq((Neg(HALF), Div(PlusMinus(Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),))), N("2"))), "list"),
-        Seq((Div(sub(Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),))), N("2")), Neg(HALF), Div(Add((Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),)))), N("2"))), "list"),
+        Seq(
+            (
+                Neg(HALF),
+                Div(
+                    PlusMinus(Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),))), N("2")
+                ),
+            ),
+            "list",
+        ),
+        Seq(
+            (
+                Div(sub(Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),))), N("2")),
+                Neg(HALF),
+                Div(Add((Neg(S("gamma")), Call("sqrt", (sub(Pow(S("gamma"), N("2")), N("1")),)))), N("2")),
+            ),
+            "list",
+        ),
         "equivalent",
         "set",
     ),
     # tuples are ordered
-    ("tuple same", Seq((N("0"), N("0"), N("1")), "tuple"), Seq((N("0"), N("0"), N("1")), "tuple"), "equivalent", "structural"),
-    ("tuple reordered", Seq((N("0"), N("1"), Neg(HALF)), "tuple"), Seq((N("0"), Neg(HALF), N("1")), "tuple"), "not_equivalent", "entrywise"),
-    ("tuple vs list", Seq((N("0"), N("1")), "tuple"), Seq((N("0"), frac("2", "2")), "list"), "equivalent", "entrywise"),
+    (
+        "tuple same",
+        Seq((N("0"), N("0"), N("1")), "tuple"),
+        Seq((N("0"), N("0"), N("1")), "tuple"),
+        "equivalent",
+        "structural",
+    ),
+    (
+        "tuple reordered",
+        Seq((N("0"), N("1"), Neg(HALF)), "tuple"),
+        Seq((N("0"), Neg(HALF), N("1")), "tuple"),
+        "not_equivalent",
+        "entrywise",
+    ),
+    (
+        "tuple vs list",
+        Seq((N("0"), N("1")), "tuple"),
+        Seq((N("0"), frac("2", "2")), "list"),
+        "equivalent",
+        "entrywise",
+    ),
     # relations
     ("equation sides swapped", rel(a, "=", b), rel(b, "=", a), "equivalent", "relation"),
     ("equation scaled", rel(x, "=", N("2")), rel(Mul((N("2"), x)), "=", N("4")), "equivalent", "relation"),
-    ("equation rearranged", rel(Add((x, S("z"))), "=", N("1")), rel(x, "=", sub(N("1"), S("z"))), "equivalent", "relation"),
+    (
+        "equation rearranged",
+        rel(Add((x, S("z"))), "=", N("1")),
+        rel(x, "=", sub(N("1"), S("z"))),
+        "equivalent",
+        "relation",
+    ),
     ("equation wrong", rel(x, "=", N("2")), rel(Mul((N("2"), x)), "=", N("5")), "not_equivalent", "relation"),
-    ("equation same solutions", rel(Pow(Const("e"), x), "=", Pow(Const("e"), N("2"))), rel(x, "=", N("2")), "equivalent", "relation"),
-    ("equation times a nonvanishing factor", rel(S("z"), "=", frac(x, sub(Mul((N("2"), x)), N("1")))), rel(Add((frac("1", x), frac("1", S("z")))), "=", N("2")), "equivalent", "relation"),
-    ("equation with a repeated root", rel(x, "=", N("2")), rel(Pow(sub(x, N("2")), N("2")), "=", N("0")), "not_equivalent", "relation"),
-    ("equation outside the reals", rel(x, "=", S("z")), rel(Call("sqrt", (x,)), "=", Call("sqrt", (S("z"),))), "not_equivalent", "relation"),
-    ("assignment vs value", frac(sub(N("1"), p), p), rel(S("lambda_d"), "=", sub(frac("1", p), N("1"))), "equivalent", "numeric"),
-    ("assignment wrong value", frac(sub(N("1"), p), p), rel(S("lambda_d"), "=", frac(p, sub(N("1"), p))), "not_equivalent", "numeric"),
+    (
+        "equation same solutions",
+        rel(Pow(Const("e"), x), "=", Pow(Const("e"), N("2"))),
+        rel(x, "=", N("2")),
+        "equivalent",
+        "relation",
+    ),
+    (
+        "equation times a nonvanishing factor",
+        rel(S("z"), "=", frac(x, sub(Mul((N("2"), x)), N("1")))),
+        rel(Add((frac("1", x), frac("1", S("z")))), "=", N("2")),
+        "equivalent",
+        "relation",
+    ),
+    (
+        "equation with a repeated root",
+        rel(x, "=", N("2")),
+        rel(Pow(sub(x, N("2")), N("2")), "=", N("0")),
+        "not_equivalent",
+        "relation",
+    ),
+    (
+        "equation outside the reals",
+        rel(x, "=", S("z")),
+        rel(Call("sqrt", (x,)), "=", Call("sqrt", (S("z"),))),
+        "not_equivalent",
+        "relation",
+    ),
+    (
+        "assignment vs value",
+        frac(sub(N("1"), p), p),
+        rel(S("lambda_d"), "=", sub(frac("1", p), N("1"))),
+        "equivalent",
+        "numeric",
+    ),
+    (
+        "assignment wrong value",
+        frac(sub(N("1"), p), p),
+        rel(S("lambda_d"), "=", frac(p, sub(N("1"), p))),
+        "not_equivalent",
+        "numeric",
+    ),
     ("matrix assignment", rel(w, "=", RIDGE), rel(w, "=", PUSH_THROUGH), "equivalent", "matrix_numeric"),
-    ("matrix assignment shape error", rel(w, "=", RIDGE), rel(w, "=", RIDGE_WRONG_SIDE), "not_equivalent", "matrix_numeric"),
+    (
+        "matrix assignment shape error",
+        rel(w, "=", RIDGE),
+        rel(w, "=", RIDGE_WRONG_SIDE),
+        "not_equivalent",
+        "matrix_numeric",
+    ),
     ("≥ flipped to ≤", rel(a, ">=", b), rel(b, "<=", a), "equivalent", "relation"),
     ("a > b vs a - b > 0", rel(a, ">", b), rel(sub(a, b), ">", N("0")), "equivalent", "relation"),
     ("inequality reversed", rel(a, ">=", b), rel(a, "<", b), "not_equivalent", "relation"),
-    ("inequality wrong boundary", rel(x, ">", N("2")), rel(x, ">", frac("201", "100")), "not_equivalent", "relation"),
+    (
+        "inequality wrong boundary",
+        rel(x, ">", N("2")),
+        rel(x, ">", frac("201", "100")),
+        "not_equivalent",
+        "relation",
+    ),
     ("inequality strictness", rel(x, ">", N("2")), rel(x, ">=", N("2")), "not_equivalent", "relation"),
     ("inequality scaled", rel(x, "<", N("2")), rel(Mul((N("3"), x)), "<", N("6")), "equivalent", "relation"),
     ("inequality negated", rel(x, "<", N("2")), rel(Neg(x), ">", N("-2")), "equivalent", "relation"),
-    ("chain", Relation((N("0"), x, N("1")), ("<", "<")), Relation((N("1"), x, N("0")), (">", ">")), "equivalent", "relation"),
-    ("chain wrong", Relation((N("0"), x, N("1")), ("<", "<")), Relation((N("0"), x, N("2")), ("<", "<")), "not_equivalent", "relation"),
+    (
+        "chain",
+        Relation((N("0"), x, N("1")), ("<", "<")),
+        Relation((N("1"), x, N("0")), (">", ">")),
+        "equivalent",
+        "relation",
+    ),
+    (
+        "chain wrong",
+        Relation((N("0"), x, N("1")), ("<", "<")),
+        Relation((N("0"), x, N("2")), ("<", "<")),
+        "not_equivalent",
+        "relation",
+    ),
     ("equation vs inequality", rel(x, "=", N("2")), rel(x, "<", N("2")), "not_equivalent", "relation"),
-    ("x = ±2 vs list", rel(x, "=", PlusMinus(None, N("2"))), Seq((rel(x, "=", N("-2")), rel(x, "=", N("2"))), "list"), "equivalent", "relation"),
+    (
+        "x = ±2 vs list",
+        rel(x, "=", PlusMinus(None, N("2"))),
+        Seq((rel(x, "=", N("-2")), rel(x, "=", N("2"))), "list"),
+        "equivalent",
+        "relation",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("reference", "answer", "verdict", "method"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("reference", "answer", "verdict", "method"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_table(reference: Node, answer: Node, verdict: str, method: str) -> None:
     outcome = check_equivalence(answer, reference, TABLE)
     assert (outcome.verdict, outcome.method) == (verdict, method), outcome.detail
@@ -255,7 +453,12 @@ BOMBS: list[tuple[str, Node, Node, object]] = [
     ("factorial of a power", Factorial(Pow(N("10"), Pow(N("10"), N("10")))), N("3"), None),
     ("huge sum", Operator("sum", S("k"), rel(S("k"), "=", N("1")), Pow(N("10"), N("12"))), N("1"), None),
     ("300×300 declared matrix", Mul((S("A"), S("A"))), Mul((S("A"), S("A"), N("1"))), BIG),
-    ("300×300 literal", MatrixLit(tuple(tuple(N("1") for _ in range(300)) for _ in range(300))), N("1"), None),
+    (
+        "300×300 literal",
+        MatrixLit(tuple(tuple(N("1") for _ in range(300)) for _ in range(300))),
+        N("1"),
+        None,
+    ),
     ("symbolic tower", Pow(x, _tower(4, "10")), Pow(x, N("2")), None),
     ("many ±", Seq(tuple(PlusMinus(None, N(str(k))) for k in range(200)), "list"), N("1"), None),
 ]
@@ -301,3 +504,133 @@ def test_memory_limit_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_structural_equality_needs_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(equivalence, "_compare", _spin)
     assert check_equivalence(RIDGE, RIDGE, TABLE, timeout_s=0.1).verdict == "equivalent"
+
+
+# -- end to end through the parsers and the public API -----------------------------------------
+
+A3_SYMBOLS = {
+    "X": {"kind": "matrix", "shape": ["n", "d"]},
+    "y": {"kind": "matrix", "shape": ["n", 1]},
+    "w": {"kind": "matrix", "shape": ["d", 1]},
+    "lambda": {"kind": "scalar", "domain": "positive"},
+    "p": {"kind": "scalar", "domain": "(0, 1)"},
+    "gamma": {"kind": "scalar", "domain": "positive"},
+    "theta": {"kind": "scalar"},
+    "psi_0": {"kind": "scalar"},
+    "psi_1": {"kind": "scalar"},
+    "sigma": {"kind": "function", "definition": "1/(1+exp(-u))"},
+}
+RIDGE_TEX = r"(X^\top X + \lambda I_d)^{-1} X^\top y"
+J_TEX = r"\begin{pmatrix} 0 & 0 & -\frac12 \\ 0 & -\frac12 & 0 \\ \frac12 & 0 & 0 \end{pmatrix}"
+FIELD_TEX = r"(-\theta\sigma(\psi_0\theta+\psi_1), \sigma(-\psi_1)-\sigma(\psi_0\theta+\psi_1), \psi_0\sigma(\psi_0\theta+\psi_1))"
+
+END_TO_END: list[tuple[str, str, str, bool | None]] = [
+    # id, reference, answer, is_equivalent
+    ("1.2 dropout strength", r"\frac{1-p}{p}", r"\frac{1}{p} - 1", True),
+    ("1.2 inverted", r"\frac{1-p}{p}", r"\frac{p}{1-p}", False),
+    ("1.2 named", r"\frac{1-p}{p}", r"\lambda_{dropout} = \frac{1}{p}-1", True),
+    ("1.3 push-through", RIDGE_TEX, r"X^\top (X X^\top + \lambda I_n)^{-1} y", True),
+    ("1.3 wrong side", RIDGE_TEX, r"X^\top y (X^\top X + \lambda I)^{-1}", False),
+    ("1.3 inverse of the wrong Gram matrix", RIDGE_TEX, r"(XX^\top + \lambda I)^{-1} X^\top y", False),
+    ("1.3 forgot the inverse", RIDGE_TEX, r"(X^\top X + \lambda I) X^\top y", False),
+    (
+        "1.1 dropout loss",
+        r"\|y - pXw\|^2 + p(1-p)\|\mathrm{diag}(X^\top X)^{1/2} w\|^2",
+        r"(y-pXw)^\top (y-pXw) + p(1-p) w^\top \mathrm{diag}(X^\top X) w",
+        True,
+    ),
+    (
+        "5.1 field",
+        FIELD_TEX,
+        r"(-\theta\sigma(\psi_0\theta+\psi_1), 1-\sigma(\psi_1)-\sigma(\psi_0\theta+\psi_1), \frac{\psi_0}{1+e^{-\psi_0\theta-\psi_1}})",
+        True,
+    ),
+    (
+        "5.1 field wrong",
+        FIELD_TEX,
+        r"(-\theta^2\sigma(\psi_0\theta+\psi_1), \sigma(-\psi_1), \psi_0^2\sigma(\psi_0\theta))",
+        False,
+    ),
+    ("5.1 stationary point", r"(0, 0, 0)", r"(0,0,0)", True),
+    ("5.2 J*", J_TEX, r"\begin{bmatrix} 0 & 0 & -0.5 \\ 0 & -0.5 & 0 \\ 0.5 & 0 & 0 \end{bmatrix}", True),
+    ("5.2 zero matrix", J_TEX, r"\begin{pmatrix} 0 & 0 & 0 \\ 0 & 0 & 0 \\ 0 & 0 & 0 \end{pmatrix}", False),
+    ("5.3 eigenvalues", r"-\frac12, \pm\frac{i}{2}", r"\frac{i}{2}, -\frac{i}{2}, -\frac{1}{2}", True),
+    ("5.3 all zero", r"-\frac12, \pm\frac{i}{2}", r"0, 0, 0", False),
+    (
+        "5.6 eigenvalues",
+        r"-\frac12, \frac{-\gamma \pm \sqrt{\gamma^2 - 1}}{2}",
+        r"\frac{-\gamma+\sqrt{\gamma^2-1}}{2}, \frac{-\gamma-\sqrt{\gamma^2-1}}{2}, -0.5",
+        True,
+    ),
+    ("2.2 inequality reversed", r"a \geq b", r"a < b", False),
+    ("bomb", r"3", r"2^{2^{2^{2^{2^{100}}}}}", None),
+    ("factorial bomb", r"3", r"10^{10^{10}}!", None),
+    ("unparseable student", r"x", r"\frac{1}{", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("reference", "answer", "expected"), [c[1:] for c in END_TO_END], ids=[c[0] for c in END_TO_END]
+)
+def test_is_equivalent_end_to_end(reference: str, answer: str, expected: bool | None) -> None:
+    assert is_equivalent(answer, reference, symbols=A3_SYMBOLS) is expected
+
+
+def test_is_equivalent_text_syntax_and_unparseable_reference() -> None:
+    assert is_equivalent("sqrt(p^2)", "p", syntax="text", symbols={"p": "positive"}) is True
+    assert is_equivalent("sqrt(x^2)", "x", syntax="text") is False
+    with pytest.raises(ValueError, match="does not parse"):
+        is_equivalent("x", r"\frac{1}{", symbols=A3_SYMBOLS)
+
+
+def test_check_equivalence_accepts_parsed_trees() -> None:
+    table = symbol_table(A3_SYMBOLS)
+    reference, answer = (
+        parse_latex(RIDGE_TEX, table),
+        parse_latex(r"X^\top y (X^\top X + \lambda I)^{-1}", table),
+    )
+    assert not isinstance(reference, ParseError) and not isinstance(answer, ParseError)
+    outcome = check_equivalence(answer.tree, reference.tree, table)
+    assert (outcome.verdict, outcome.method) == ("not_equivalent", "matrix_numeric")
+    assert "inner sizes 1 and d differ" in outcome.detail
+
+
+# -- the SymPy bridge ----------------------------------------------------------------------------
+
+
+def test_bridge_assumptions_follow_domains() -> None:
+    import sympy
+
+    from grader.math.sympy_bridge import symbolic_equal, to_sympy
+
+    table = symbol_table({"p": "(0, 1)", "n": "positive_integer"})
+    p_sym = to_sympy(S("p"), table)
+    assert p_sym is not None and p_sym.is_positive
+    n_sym = to_sympy(S("n"), table)
+    assert n_sym is not None and n_sym.is_integer and n_sym.is_positive
+    x_sym = to_sympy(S("x"), table)
+    assert x_sym is not None and x_sym.is_real and x_sym.is_positive is None
+    root = to_sympy(Call("sqrt", (Pow(S("p"), N("2")),)), table)
+    assert root == p_sym
+    assert symbolic_equal(sympy.Abs(x_sym), sympy.sqrt(x_sym**2)) is True
+
+
+def test_bridge_keeps_decimals_as_floats_and_refuses_matrices_and_bombs() -> None:
+    import sympy
+
+    from grader.math.sympy_bridge import symbolic_equal, to_sympy
+
+    third = to_sympy(N("0.33"))
+    assert isinstance(third, sympy.Float)
+    assert symbolic_equal(third, sympy.Rational(1, 3)) is False
+    assert to_sympy(Mul((X, w)), TABLE) is None
+    assert to_sympy(_tower(5, "100")) is None
+    assert to_sympy(Factorial(N("500"))) is None
+    assert to_sympy(Text("words")) is None
+
+
+@pytest.mark.parametrize("answer", [frac("1", "0"), Div(N("1"), Call("log", (N("1"),)))])
+def test_undefined_constant_is_not_the_reference(answer: Node) -> None:
+    outcome = check_equivalence(answer, N("1"), TABLE)
+    assert (outcome.verdict, outcome.method) == ("not_equivalent", "numeric")
+    assert "undefined" in outcome.detail

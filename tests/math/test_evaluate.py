@@ -48,7 +48,7 @@ from grader.math.tree import (
 )
 
 N, S = Num, Sym
-X, y, w, lam, I_ = S("X"), S("y"), S("w"), S("lambda"), S("I")
+X, y, w, lam, I_, x_ = S("X"), S("y"), S("w"), S("lambda"), S("I"), S("x")
 
 
 def inv(node: Node) -> Pow:
@@ -130,7 +130,11 @@ def test_scalar_values(tree: Node, values: dict[str, complex], expected: complex
         (Pow(N("2"), Pow(N("2"), Pow(N("2"), Pow(N("2"), Pow(N("2"), N("100")))))), TooLarge, "exponent"),
         (Factorial(Pow(N("10"), Pow(N("10"), N("10")))), TooLarge, "exponent"),
         (Factorial(N("171")), TooLarge, "factorial"),
-        (Operator("sum", S("k"), Relation((S("k"), N("1")), ("=",)), Pow(N("10"), N("6"))), TooLarge, "terms"),
+        (
+            Operator("sum", S("k"), Relation((S("k"), N("1")), ("=",)), Pow(N("10"), N("6"))),
+            TooLarge,
+            "terms",
+        ),
         (Operator("E", S("x")), NotEvaluable, "expectation"),
         (Operator("max", S("x"), S("x")), NotEvaluable, "max"),
         (Call("f", (N("1"),)), NotEvaluable, "not known"),
@@ -393,3 +397,14 @@ def test_plus_minus_expands_to_both_signs() -> None:
 )
 def test_describe(tree: Node, text: str) -> None:
     assert describe(tree) == text
+
+
+def test_summation_index_is_not_sampled() -> None:
+    tree = Operator("prod", Add((N("1"), Div(x_, S("k")))), Relation((S("k"), N("1")), ("=",)), N("5"))
+    assert names_to_sample([tree], ML) == ["x"]
+    assert names_to_sample([Add((tree, S("k")))], ML) == ["k", "x"]
+
+
+def test_number_literal_beyond_floating_point_is_too_large() -> None:
+    with pytest.raises(TooLarge):
+        evaluate(N("9" * 400), {})

@@ -29,7 +29,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     """``golden(name, text)``: compare ``text`` with ``golden/name``, or rewrite it when updating."""
-    update = bool(request.config.getoption("--update-goldens", default=False)) or os.environ.get("GRADER_UPDATE_GOLDENS") == "1"
+    update = (
+        bool(request.config.getoption("--update-goldens", default=False))
+        or os.environ.get("GRADER_UPDATE_GOLDENS") == "1"
+    )
 
     def check(name: str, text: str) -> None:
         path = GOLDEN_DIR / name
@@ -42,8 +45,14 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         expected = path.read_text(encoding="utf-8")
         if text != expected:
             diff = "".join(
-                list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), f"golden/{name}", "output"))[:80]
+                list(
+                    difflib.unified_diff(
+                        expected.splitlines(True), text.splitlines(True), f"golden/{name}", "output"
+                    )
+                )[:80]
             )
-            pytest.fail(f"{name} differs from its golden file (run pytest tests/report --update-goldens if intended):\n{diff}")
+            pytest.fail(
+                f"{name} differs from its golden file (run pytest tests/report --update-goldens if intended):\n{diff}"
+            )
 
     return check

@@ -6,10 +6,14 @@ evidence, feedback echoing the answer, warnings) carries a hostile payload in ``
 
 from __future__ import annotations
 
+import re
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from grader.checking.result import PartResult
+from grader.report.mathml import ALLOWED_ELEMENTS
 from grader.report.roster import Roster, parse_roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
@@ -20,7 +24,12 @@ IMG = "<img src=x onerror=\"document.body.appendChild(document.createElement('di
 HOSTILE_NAME = 'evil"><img src=x onerror=alert(1)>.md'
 
 RUBRIC_DATA: dict[str, Any] = {
-    "assignment": {"id": "t1", "title": "Test assignment", "course": "Course <b>101</b>", "due": "2020-04-12"},
+    "assignment": {
+        "id": "t1",
+        "title": "Test assignment",
+        "course": "Course <b>101</b>",
+        "due": "2020-04-12",
+    },
     "settings": {"show_reference": False},
     "dimensions": {},
     "symbols": {"p": {"kind": "scalar", "domain": "(0, 1)"}},
@@ -38,7 +47,12 @@ RUBRIC_DATA: dict[str, Any] = {
                     "target": r"\lambda",
                     "reference": r"\frac{1-p}{p}",
                     "mistakes": [
-                        {"id": "lambda-inverted", "answer": r"\frac{p}{1-p}", "feedback": "Your λ is inverted.", "points": 1}
+                        {
+                            "id": "lambda-inverted",
+                            "answer": r"\frac{p}{1-p}",
+                            "feedback": "Your λ is inverted.",
+                            "points": 1,
+                        }
                     ],
                 },
                 {
@@ -50,7 +64,9 @@ RUBRIC_DATA: dict[str, Any] = {
                         {"id": "decreasing", "label": "λ decreases as p increases", "patterns": ["decreas"]},
                         {"id": "increasing", "label": "λ increases as p increases", "patterns": ["increas"]},
                     ],
-                    "mistakes": [{"id": "grows-with-p", "option": "increasing", "feedback": "It shrinks as p grows."}],
+                    "mistakes": [
+                        {"id": "grows-with-p", "option": "increasing", "feedback": "It shrinks as p grows."}
+                    ],
                 },
             ],
         },
@@ -77,7 +93,9 @@ RUBRIC_DATA: dict[str, Any] = {
                     "id": "proof",
                     "kind": "manual",
                     "points": 4,
-                    "expected": [{"id": "cancel", "description": "the log-det terms cancel", "patterns": ["cancel"]}],
+                    "expected": [
+                        {"id": "cancel", "description": "the log-det terms cancel", "patterns": ["cancel"]}
+                    ],
                 }
             ],
         },
@@ -104,23 +122,40 @@ def _math(question: str, part: str, latex: str, line: int, target: str) -> Extra
 
 def _prose(question: str, part: str, text: str, line: int) -> Extraction:
     return Extraction(
-        question_id=question, part_id=part, how="prose", text=text, line=line, description=f"read the answer as text (line {line})"
+        question_id=question,
+        part_id=part,
+        how="prose",
+        text=text,
+        line=line,
+        description=f"read the answer as text (line {line})",
     )
 
 
-def _part(part_id: str, kind: str, status: str, verdict: str, score: float, max_score: float, **extra: Any) -> PartResult:
+def _part(
+    part_id: str, kind: str, status: str, verdict: str, score: float, max_score: float, **extra: Any
+) -> PartResult:
     return PartResult.model_validate(
-        {"id": part_id, "kind": kind, "status": status, "verdict": verdict, "score": score, "max_score": max_score, **extra}
+        {
+            "id": part_id,
+            "kind": kind,
+            "status": status,
+            "verdict": verdict,
+            "score": score,
+            "max_score": max_score,
+            **extra,
+        }
     )
 
 
-def _question(qid: str, title: str, status: str, parts: list[PartResult], lines: tuple[int, int] | None) -> QuestionResult:
+def _question(
+    qid: str, title: str, status: str, parts: list[PartResult], lines: tuple[int, int] | None
+) -> QuestionResult:
     return QuestionResult(
         id=qid,
         title=title,
         score=sum(p.score for p in parts),
         max_score=sum(p.max_score for p in parts),
-        status=status,  # type: ignore[arg-type]
+        status=status,
         answer_lines=lines,
         parts=parts,
     )
@@ -254,7 +289,7 @@ def carol() -> Report:
 
 def hostile() -> Report:
     """Every student-controlled string is an injection attempt."""
-    text = f"{IMG} {{{{ 7*7 }}}} {{% for x in range(3) %}}loop{{% endfor %}} <a href=\"javascript:alert(1)\">x</a> $\\text{{{SCRIPT}}}$ {SCRIPT}"
+    text = f'{IMG} {{{{ 7*7 }}}} {{% for x in range(3) %}}loop{{% endfor %}} <a href="javascript:alert(1)">x</a> $\\text{{{SCRIPT}}}$ {SCRIPT}'
     return _report(
         HOSTILE_NAME,
         [
@@ -299,10 +334,10 @@ def all_reports() -> list[Report]:
 
 ROSTER_CSV = (
     "submission,name,id,sis_user_id,sis_login_id,section,email,id_number\n"
-    "alice.md,\"Liddell, Alice\",1001,S1001,aliddell,Section 1,alice@example.edu,S1001\n"
+    'alice.md,"Liddell, Alice",1001,S1001,aliddell,Section 1,alice@example.edu,S1001\n'
     "bob,Bob Builder,1002,S1002,bbuilder,Section 2,bob@example.edu,S1002\n"
     "submissions/carol.md,Carol <Danvers>,1003,S1003,cdanvers,Section 1,carol@example.edu,S1003\n"
-    f"\"{HOSTILE_NAME.replace(chr(34), chr(34) * 2)}\",=HYPERLINK(1),1004,S1004,evil,Section 2,,S1004\n"
+    f'"{HOSTILE_NAME.replace(chr(34), chr(34) * 2)}",=HYPERLINK(1),1004,S1004,evil,Section 2,,S1004\n'
 )
 
 
@@ -329,3 +364,82 @@ def tags_of(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     collector.feed(html)
     collector.close()
     return collector.tags
+
+
+# Every element the report and summary templates write; anything else came from input.
+TEMPLATE_ELEMENTS = frozenset(
+    {
+        "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "nav", "section",
+        "article", "h1", "h2", "h3", "p", "span", "div", "a", "ul", "ol", "li", "dl", "dt", "dd", "table",
+        "thead", "tbody", "tr", "th", "td", "strong", "code", "br", "svg", "rect", "line", "text", "figure",
+        "figcaption",
+    }
+)  # fmt: skip
+
+
+def assert_no_injected_markup(html: str) -> None:
+    """Only template and MathML elements; no event handlers, no script URLs, links stay inside."""
+    for tag, attrs in tags_of(html):
+        assert tag in TEMPLATE_ELEMENTS | ALLOWED_ELEMENTS, f"unexpected element <{tag}>"
+        for name, value in attrs:
+            assert not name.startswith("on"), f"event handler {name} on <{tag}>"
+            assert "javascript:" not in (value or "").lower(), f"script URL in {name} of <{tag}>"
+            if name in ("href", "src", "action", "srcdoc", "data"):
+                assert name == "href" and (value or "").startswith(("#", "./")), (
+                    f"{name}={value!r} on <{tag}>"
+                )
+    assert html.count("<script") == 0
+    assert html.count("<style>") == 1  # the inlined stylesheet, nothing a student wrote
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def chromium(tmp_path: Path, page: Path, *args: str) -> str:
+    """Run Chromium on a local page with a fresh profile; returns stdout (the DOM for --dump-dom)."""
+    profile = tmp_path / f"profile-{page.stem[:20]}-{len(list(tmp_path.iterdir()))}"
+    result = subprocess.run(
+        [
+            str(CHROMIUM),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=3000",
+            *args,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def dump_dom(tmp_path: Path, page: Path) -> str:
+    return chromium(tmp_path, page, "--dump-dom")
+
+
+def injected(dom: str) -> list[str]:
+    """Traces of a payload having run, found in the DOM after scripts would have run."""
+    found = []
+    title = re.search(r"<title>(.*?)</title>", dom, re.S)
+    if title and "PWNED" in title.group(1):
+        found.append("document.title was changed")
+    for tag, attrs in tags_of(dom):
+        if ("id", "pwned") in attrs:
+            found.append("an element with id 'pwned' was added")
+        if tag in ("script", "img", "iframe", "object", "embed", "form", "input", "base", "textarea"):
+            found.append(f"a <{tag}> element exists")
+        found += [f"<{tag} {name}=...> handler exists" for name, _ in attrs if name.startswith("on")]
+    return found

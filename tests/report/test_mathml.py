@@ -21,9 +21,17 @@ SCRIPT = "<script>document.title='PWNED'</script>"
 @pytest.mark.parametrize(
     ("latex", "present", "absent"),
     [
-        (r"\frac{1-p}{p}", ["<math display=\"inline\">", "<mfrac>", "<mi>p</mi>"], ["<code"]),
-        (r"\begin{pmatrix} 0 & -\frac12 \\ \frac12 & 0 \end{pmatrix}", ["<mtable>", "<mtr>", "<mtd>", "<mfrac>"], ["<code"]),
-        (r"\begin{aligned} a &= b \\ c &= d \end{aligned}", ["<mtable", "<mo>=</mo>"], ["<mi>&amp;</mi>", "<code"]),
+        (r"\frac{1-p}{p}", ['<math display="inline">', "<mfrac>", "<mi>p</mi>"], ["<code"]),
+        (
+            r"\begin{pmatrix} 0 & -\frac12 \\ \frac12 & 0 \end{pmatrix}",
+            ['<mtable class="fence-paren">', "<mtr>", "<mtd>", "<mfrac>"],
+            ["<code", "<mo>(</mo>"],
+        ),
+        (
+            r"\begin{aligned} a &= b \\ c &= d \end{aligned}",
+            ["<mtable", "<mo>=</mo>"],
+            ["<mi>&amp;</mi>", "<code"],
+        ),
         (r"\lambda^{\text{dropout}}", ["<msup>", "<mtext>dropout</mtext>"], ["<code"]),
         (r"\text{a < b & c}", ["<mtext>a\xa0&lt;\xa0b\xa0&amp;\xa0c</mtext>"], ["<code"]),
         (r"a < b", ["<mo>&lt;</mo>"], ["<code"]),
@@ -31,7 +39,11 @@ SCRIPT = "<script>document.title='PWNED'</script>"
         # Student markup inside \text{} is never markup: the whole formula falls back to source.
         (r"\text{" + SCRIPT + "}", ['<code class="latex">', "&lt;script&gt;"], ["<script", "<math"]),
         (r"\text{<img src=x onerror=alert(1)>}", ["<code", "&lt;img"], ["<img", "<math"]),
-        (r"x + \text{</mtext></math><script>alert(1)</script>}", ["<code", "&lt;/math&gt;"], ["<script", "<math"]),
+        (
+            r"x + \text{</mtext></math><script>alert(1)</script>}",
+            ["<code", "&lt;/math&gt;"],
+            ["<script", "<math"],
+        ),
         (r"\text{<!-- c -->}", ["<code", "&lt;!--"], ["<!--", "<math"]),
         (r"\text{<b>bold</b>}", ["<code", "&lt;b&gt;"], ["<b>", "<math"]),
         # Commands whose attributes would link or style: rendered, attribute dropped.
@@ -61,10 +73,22 @@ def test_render_math(latex: str, present: list[str], absent: list[str]) -> None:
     ("mathml", "expected"),
     [
         ("<math><mi>a</mi></math>", '<math display="inline"><mi>a</mi></math>'),
-        ('<math><mi onclick="alert(1)" mathvariant="bold">a</mi></math>', '<math display="inline"><mi mathvariant="bold">a</mi></math>'),
-        ('<math href="javascript:alert(1)" xmlns="http://www.w3.org/1998/Math/MathML"><mi>a</mi></math>', '<math display="inline"><mi>a</mi></math>'),
-        ('<math><mi mathvariant="x:expression(alert(1))">a</mi></math>', '<math display="inline"><mi>a</mi></math>'),
-        ('<math><mspace width="1em" style="display:none"/></math>', '<math display="inline"><mspace width="1em"></mspace></math>'),
+        (
+            '<math><mi onclick="alert(1)" mathvariant="bold">a</mi></math>',
+            '<math display="inline"><mi mathvariant="bold">a</mi></math>',
+        ),
+        (
+            '<math href="javascript:alert(1)" xmlns="http://www.w3.org/1998/Math/MathML"><mi>a</mi></math>',
+            '<math display="inline"><mi>a</mi></math>',
+        ),
+        (
+            '<math><mi mathvariant="x:expression(alert(1))">a</mi></math>',
+            '<math display="inline"><mi>a</mi></math>',
+        ),
+        (
+            '<math><mspace width="1em" style="display:none"/></math>',
+            '<math display="inline"><mspace width="1em"></mspace></math>',
+        ),
         ("<math><mi>&lt;script&gt;</mi></math>", '<math display="inline"><mi>&lt;script&gt;</mi></math>'),
         ("<math><mi>&</mi></math>", '<math display="inline"><mi>&amp;</mi></math>'),
         ("<math><mi>a</mi></math><script>alert(1)</script>", None),
@@ -97,6 +121,28 @@ def test_sanitise_mathml(mathml: str, expected: str | None) -> None:
 def test_wrong_cells_are_marked(cells: list[tuple[int, int]], marked: int) -> None:
     html = render_math(r"\begin{pmatrix} 0 & \frac12 \\ -\frac12 & 0 \end{pmatrix}", wrong_cells=cells)
     assert html.count('<mtd class="wrong-entry">') == marked
+    assert html.count("wrong-entry") == marked
+
+
+@pytest.mark.parametrize(
+    ("latex", "fence"),
+    [
+        (r"\begin{pmatrix} a \\ b \end{pmatrix}", "paren"),
+        (r"\left(\begin{matrix} a \\ b \end{matrix}\right)", "paren"),
+        (r"\begin{bmatrix} a \\ b \end{bmatrix}", "bracket"),
+        (r"\begin{vmatrix} a \\ b \end{vmatrix}", "vert"),
+        (r"\begin{Vmatrix} a \\ b \end{Vmatrix}", "dvert"),
+        (r"\begin{cases} a & x > 0 \\ b & x \le 0 \end{cases}", None),  # one-sided: the brace stays an <mo>
+        (r"(a + b)", None),  # not a matrix: parentheses stay operators
+    ],
+)
+def test_matrix_fences_are_drawn_by_css(latex: str, fence: str | None) -> None:
+    html = render_math(latex)
+    if fence is None:
+        assert "fence-" not in html
+    else:
+        assert f'<mtable class="fence-{fence}">' in html
+        assert "<mo>" not in html and "<mo " not in html  # the one-line-tall delimiters are gone
 
 
 def test_wrong_cells_mark_the_right_entry() -> None:
@@ -114,7 +160,11 @@ def test_display_mode() -> None:
     [
         (r"a <b>bold</b> $\frac12$ end", ["a &lt;b&gt;bold&lt;/b&gt; ", "<mfrac>", " end"], ["<b>"]),
         (r"so $$x = \frac{1}{2}$$ holds", ['<math display="block">', "holds"], []),
-        (r"\(x\) and \[y\]", ['<math display="inline"><mrow><mi>x</mi>', '<math display="block"><mrow><mi>y</mi>'], []),
+        (
+            r"\(x\) and \[y\]",
+            ['<math display="inline"><mrow><mi>x</mi>', '<math display="block"><mrow><mi>y</mi>'],
+            [],
+        ),
         (r"cost \$5 {{ 7*7 }}", ["cost \\$5 {{ 7*7 }}"], ["<math", "49"]),
         ("$\\text{" + SCRIPT + "}$ tail", ["<code", "&lt;script&gt;", " tail"], ["<script"]),
         ("unclosed $x + y", ["unclosed ", "<mi>x</mi>"], []),
