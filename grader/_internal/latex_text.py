@@ -103,3 +103,13 @@ _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(\-*])|\n\s*\n")
 def split_sentences(text: str) -> list[str]:
     """Sentences, approximately: enough to tell "in scenario 1 ... . In scenario 2 ..." apart."""
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+_SHORT_INLINE_MATH = re.compile(r"(?<![$\\])\$([^$\n]{1,60})\$(?!\$)")
+
+
+def prose_text(text: str) -> str:
+    """Text for phrase patterns: short inline math unwrapped (``as $p$ grows`` reads ``as p grows``),
+    Markdown emphasis dropped and white space folded."""
+    unwrapped = _SHORT_INLINE_MATH.sub(lambda m: m.group(1).strip(), text)
+    return " ".join(unwrapped.replace("**", " ").replace("__", " ").split())

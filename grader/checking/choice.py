@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from grader._internal.latex_text import relations_in, split_paragraphs, split_sentences
+from grader._internal.latex_text import prose_text, relations_in, split_paragraphs, split_sentences
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
@@ -204,7 +204,7 @@ class ChoiceChecker(Checker[ChoicePart]):
         return hits
 
     def _from_phrases(self, part: ChoicePart, text: str) -> list[dict[str, Any]]:
-        prose = " ".join(text.replace("**", " ").split())
+        prose = prose_text(text)
         hits: list[dict[str, Any]] = []
         for option in part.options:
             for pattern in option.patterns:

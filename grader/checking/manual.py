@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from grader._internal.latex_text import prose_text
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
 from grader.rubric.base import PartBase, RubricModel, compiled_patterns
@@ -49,7 +50,7 @@ class ManualChecker(Checker[ManualPart]):
     def check(self, part: ManualPart, answer: Answer, ctx: CheckContext) -> PartResult:
         # Prose patterns read the text as written; math patterns read the compact LaTeX key
         # (fonts, spacing and single-token braces removed), so either kind of pattern can match.
-        haystacks = (" ".join(answer.text.split()), latex_key(answer.text))
+        haystacks = (prose_text(answer.text), latex_key(answer.text))
 
         def seen(patterns: list[str]) -> bool:
             return any(re.search(p, text, re.IGNORECASE) for p in patterns for text in haystacks)

@@ -1,0 +1,483 @@
+"""Grade a whole class: parallel, bounded, resumable, and the same bytes whatever the parallelism.
+
+``grade_batch`` is what ``grader grade`` runs. Submissions go to an executor (a pool of local
+worker processes, or a Dask cluster); each report is written atomically the moment its
+submission finishes, so an interrupted batch (Ctrl-C, ``kill``, a power cut) leaves only
+complete reports, and ``resume=True`` skips every submission whose report is up to date: the
+same submission hash, rubric hash and grader version. Reports hold no timestamps or paths beyond
+the file name, and every random draw is seeded from the rubric, question and part, so a report
+does not depend on ``jobs``, on the executor, or on the order submissions finish in.
+
+Limits: each check (and the splitting of each file) runs in a killable child with the rubric's
+``check_timeout_s`` and ``check_memory_mb`` (``limits`` overrides both); each worker process is
+capped at the same memory on top of its start-up size, and a worker that dies or overruns a
+generous per-submission budget is killed and replaced, costing only that submission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Literal, Protocol, TextIO
+
+from grader import __version__
+from grader.errors import Problem
+from grader.executors.base import Done, Executor, Job, Setup, default_jobs
+from grader.executors.local import LocalExecutor
+from grader.pipeline import Limits
+from grader.report.gradebook import gradebook_csv
+from grader.report.json_report import load_report, report_json
+from grader.rubric.models import Rubric
+from grader.scoring.models import Report
+from grader.submission.read import MAX_BYTES
+
+__all__ = [
+    "BarProgress",
+    "BatchInterrupted",
+    "BatchResult",
+    "LineProgress",
+    "Limits",
+    "Progress",
+    "SubmissionResult",
+    "default_jobs",
+    "grade_batch",
+    "make_executor",
+    "make_progress",
+    "report_name",
+]
+
+ExecutorName = Literal["local", "dask"]
+ProgressMode = Literal["auto", "bar", "lines", "off"]
+GRADEBOOK = "grades.csv"
+_TMP_FILE = re.compile(r"^\..+\.tmp(?P<pid>[0-9]+)$")
+
+
+# ---------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    """One submission of the batch: its report, or the problems that kept it from having one."""
+
+    path: Path
+    report: Report | None
+    problems: tuple[Problem, ...] = ()
+    resumed: bool = False  # the report on disk was up to date and was kept as it is
+    seconds: float = 0.0  # grading time in the worker (0 when resumed)
+    worker: str = ""
+    peak_rss_mb: float | None = None  # the worker's peak resident memory (shared pages included)
+    peak_check_rss_mb: float | None = None  # the largest check process the worker had run
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Everything a batch did, in the order the submissions were given."""
+
+    out_dir: Path
+    results: tuple[SubmissionResult, ...]
+    jobs: int
+    executor: str
+    seconds: float
+
+    @property
+    def reports(self) -> tuple[Report, ...]:
+        """The reports in the gradebook: graded now or resumed."""
+        return tuple(r.report for r in self.results if r.report is not None)
+
+    @property
+    def failed(self) -> tuple[SubmissionResult, ...]:
+        return tuple(r for r in self.results if r.report is None)
+
+    @property
+    def graded(self) -> int:
+        return sum(1 for r in self.results if r.report is not None and not r.resumed)
+
+    @property
+    def resumed(self) -> int:
+        return sum(1 for r in self.results if r.resumed)
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the batch; every report written so far is complete."""
+
+    def __init__(self, written: int, total: int) -> None:
+        super().__init__(f"interrupted: {written} of {total} report(s) are written; run again with --resume to finish")
+        self.written = written
+        self.total = total
+
+
+# ---------------------------------------------------------------------- progress
+
+
+class Progress(Protocol):
+    """Told when a batch starts, as each submission ends (in completion order), and at the end."""
+
+    def start(self, total: int, resumed: int) -> None: ...
+
+    def update(self, result: SubmissionResult) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class LineProgress:
+    """One plain line per finished submission, for logs and CI: ``graded k/N: path score/max``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.total = 0
+        self.done = 0
+
+    def start(self, total: int, resumed: int) -> None:
+        self.total, self.done = total, resumed
+        if resumed:
+            self._write(f"resumed {resumed}/{total}: report(s) already up to date")
+
+    def update(self, result: SubmissionResult) -> None:
+        self.done += 1
+        where = f"{self.done}/{self.total}"
+        if result.report is not None:
+            self._write(f"graded {where}: {result.path} {result.report.score:g}/{result.report.max_score:g}")
+        else:
+            reason = result.problems[0].message if result.problems else "no report"
+            self._write(f"failed {where}: {result.path}: {reason}")
+
+    def finish(self) -> None:
+        self.stream.flush()
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+class BarProgress:
+    """A single updating terminal line: done/total, failures, elapsed time and ETA."""
+
+    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic, min_interval: float = 0.1) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.min_interval = min_interval
+        self.total = self.done = self.resumed = self.failed = self.graded = 0
+        self.started = 0.0
+        self._drawn = float("-inf")
+
+    def start(self, total: int, resumed: int) -> None:
+        self.total, self.done, self.resumed = total, resumed, resumed
+        self.started = self.clock()
+        self._draw(force=True)
+
+    def update(self, result: SubmissionResult) -> None:
+        self.done += 1
+        self.graded += 1
+        if result.report is None:
+            self.failed += 1
+        self._draw(force=self.done == self.total)
+
+    def finish(self) -> None:
+        self._draw(force=True)
+        self.stream.write("\n")
+        self.stream.flush()
+
+    def line(self, width: int = 80) -> str:
+        """The status line as it would be drawn now (without the carriage return)."""
+        elapsed = self.clock() - self.started
+        remaining = self.total - self.done
+        if remaining == 0:
+            eta = "done"
+        elif self.graded:
+            eta = "ETA " + _clock(elapsed / self.graded * remaining)
+        else:
+            eta = "ETA --:--"
+        counts = f"{self.done}/{self.total}"
+        extra = "".join(
+            text for text, shown in ((f", {self.failed} failed", self.failed), (f", {self.resumed} resumed", self.resumed)) if shown
+        )
+        tail = f" {counts}{extra}  {_clock(elapsed)} elapsed, {eta}"
+        bar_width = max(0, min(30, width - len(tail) - 3))
+        if bar_width >= 5:
+            filled = bar_width * self.done // max(1, self.total)
+            return f"[{'#' * filled}{'.' * (bar_width - filled)}]{tail}"[:width]
+        return tail.strip()[:width]
+
+    def _draw(self, *, force: bool) -> None:
+        now = self.clock()
+        if not force and now - self._drawn < self.min_interval:
+            return
+        self._drawn = now
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        self.stream.write("\r" + self.line(width) + "\x1b[K")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds + 0.5))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def make_progress(mode: ProgressMode = "auto", stream: TextIO | None = None) -> Progress | None:
+    """``auto``: the bar on a terminal, plain lines otherwise (both on stderr by default)."""
+    stream = sys.stderr if stream is None else stream
+    if mode == "off":
+        return None
+    if mode == "auto":
+        tty = bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+        mode = "bar" if tty else "lines"
+    return BarProgress(stream) if mode == "bar" else LineProgress(stream)
+
+
+# ---------------------------------------------------------------------- the batch
+
+
+def make_executor(executor: ExecutorName = "local", *, jobs: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor named on the command line; ``dask`` needs the ``grader[dask]`` extra."""
+    if executor == "local":
+        if scheduler:
+            raise ValueError("--scheduler is only used with --executor dask")
+        return LocalExecutor(jobs)
+    if executor == "dask":
+        from grader.executors.dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler, jobs=jobs)
+    raise ValueError(f"unknown executor {executor!r}; use 'local' or 'dask'")
+
+
+def report_name(path: Path) -> str:
+    """``S.json`` for submission ``S.md``: the name the CLI has always used."""
+    return f"{path.stem}.json"
+
+
+def grade_batch(
+    files: Sequence[Path | str],
+    rubric: Rubric,
+    out_dir: Path | str,
+    *,
+    rubric_sha256: str = "",
+    jobs: int | None = None,
+    resume: bool = False,
+    executor: ExecutorName | Executor = "local",
+    scheduler: str | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+) -> BatchResult:
+    """Grade ``files`` into ``out_dir``: ``S.json`` per submission, then ``grades.csv``.
+
+    ``on_result`` is called once per submission in the order of ``files`` (as soon as every
+    earlier one is done), so output built from it is the same whatever ``jobs`` is; ``progress``
+    hears about submissions as they finish. ``rubric_sha256`` is the rubric file's digest (the
+    CLI's ``rubric_digest``); without it a digest of the loaded rubric is used, so that resuming
+    still notices a changed rubric. Raises ``BatchInterrupted`` on Ctrl-C or SIGTERM after
+    stopping every worker; reports already written stay.
+    """
+    started = time.monotonic()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out)
+    digest = rubric_sha256 or _rubric_fingerprint(rubric)
+    paths = [Path(f) for f in files]
+    effective = limits.apply(rubric) if limits is not None else rubric
+    setup = Setup.for_rubric(effective, digest)
+
+    settled: dict[int, SubmissionResult] = {}
+    jobs_to_run: list[Job] = []
+    claimed: dict[str, Path] = {}
+    for index, path in enumerate(paths):
+        name = report_name(path)
+        if name in claimed:
+            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name], name),))
+            continue
+        claimed[name] = path
+        kept = _up_to_date(path, out / name, rubric, digest) if resume else None
+        if kept is not None:
+            settled[index] = SubmissionResult(path=path, report=kept, resumed=True)
+        else:
+            jobs_to_run.append(Job(index=index, path=str(path)))
+
+    release = _InOrder(len(paths), on_result)
+    for index in sorted(settled):
+        release.add(index, settled[index])
+    owned = not isinstance(executor, Executor)
+    runner = make_executor(executor, jobs=jobs, scheduler=scheduler) if isinstance(executor, str) else executor
+    if progress is not None:
+        progress.start(len(paths), sum(1 for r in settled.values() if r.resumed))
+    outcomes = _run(runner, setup, jobs_to_run)
+    try:
+        with _sigterm_as_interrupt():
+            for done in outcomes:
+                result = _settle(done, paths[done.index], out)
+                settled[done.index] = result
+                if progress is not None:
+                    progress.update(result)
+                release.add(done.index, result)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.finish()
+        written = sum(1 for r in settled.values() if r.report is not None)
+        raise BatchInterrupted(written, len(paths)) from None
+    finally:
+        outcomes.close()  # stops the workers now, not when the traceback is freed
+        if owned:
+            runner.close()
+    if progress is not None:
+        progress.finish()
+    results = tuple(settled[i] for i in range(len(paths)))
+    _write_atomic(out / GRADEBOOK, gradebook_csv(rubric, [r.report for r in results if r.report is not None]))
+    return BatchResult(
+        out_dir=out, results=results, jobs=runner.jobs, executor=runner.name, seconds=time.monotonic() - started
+    )
+
+
+def _run(runner: Executor, setup: Setup, jobs: Sequence[Job]) -> Generator[Done, None, None]:
+    """The executor's outcomes, closing its generator (and so its workers) however we leave."""
+    if not jobs:
+        return
+    outcomes = runner.run(setup, jobs)
+    try:
+        yield from outcomes
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
+
+
+def _settle(done: Done, path: Path, out: Path) -> SubmissionResult:
+    """Write the report of a finished submission (atomically) and describe the outcome."""
+    problems = done.problems
+    report = done.report
+    if report is not None:
+        try:
+            _write_atomic(out / report_name(path), report_json(report))
+        except OSError as error:
+            problems = (
+                Problem(
+                    code="batch.write_failed",
+                    message=f"the report could not be written: {error.strerror or error}",
+                    file=str(out / report_name(path)),
+                    fix="check the output folder (free space, permissions), then run again with --resume",
+                ),
+            )
+            report = None
+    return SubmissionResult(
+        path=path,
+        report=report,
+        problems=problems,
+        seconds=done.seconds,
+        worker=done.worker,
+        peak_rss_mb=done.peak_rss_mb,
+        peak_check_rss_mb=done.peak_check_rss_mb,
+    )
+
+
+class _InOrder:
+    """Hands results to a callback in input order, each as soon as all earlier ones are known."""
+
+    def __init__(self, total: int, callback: Callable[[SubmissionResult], None] | None) -> None:
+        self.callback = callback
+        self.waiting: dict[int, SubmissionResult] = {}
+        self.next = 0
+        self.total = total
+
+    def add(self, index: int, result: SubmissionResult) -> None:
+        self.waiting[index] = result
+        while self.next in self.waiting:
+            ready = self.waiting.pop(self.next)
+            self.next += 1
+            if self.callback is not None:
+                self.callback(ready)
+
+
+def _up_to_date(path: Path, report_path: Path, rubric: Rubric, digest: str) -> Report | None:
+    """The report on disk if it was made from these exact bytes, this rubric and this grader."""
+    try:
+        if not report_path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        data = path.read_bytes()
+        report = load_report(report_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # unreadable, or not a report (pydantic errors are ValueErrors)
+        return None
+    current = (hashlib.sha256(data).hexdigest(), digest, __version__, path.name, rubric.assignment.id)
+    stored = (report.submission_sha256, report.rubric_sha256, report.grader_version, report.submission, report.rubric)
+    return report if stored == current else None
+
+
+def _rubric_fingerprint(rubric: Rubric) -> str:
+    """A digest of the loaded rubric, for callers that do not pass the file's digest."""
+    return hashlib.sha256(rubric.model_dump_json().encode()).hexdigest()
+
+
+def _duplicate(path: Path, first: Path, name: str) -> Problem:
+    return Problem(
+        code="batch.duplicate_name",
+        message=f"{first} also writes {name}, so this submission was not graded",
+        file=str(path),
+        fix="rename one of the two files (reports are named after the file) and run again with --resume",
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write beside the target, flush to disk, and rename: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Remove ``.S.json.tmpPID`` files left by a batch that was killed mid-write."""
+    for entry in out.iterdir():
+        match = _TMP_FILE.match(entry.name)
+        if match is None or not entry.is_file() or _alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            entry.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours, from an earlier batch in this process that was interrupted
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while the batch runs, so ``kill`` also stops workers cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,149 @@
+"""Grade on a Dask distributed cluster, for courses that outgrow one machine (``grader[dask]``).
+
+The client reads each file (so workers need no shared filesystem) and sends its text; the rubric
+is broadcast once. Dask cannot stop a running task, so every task grades inside the same bounded,
+killable child as a single check (``run_bounded``) with the submission's budget and memory
+limit: a stuck or exploding submission costs its task a clear failure, never a worker thread.
+
+Dask starts its worker processes as daemons, and a daemonic process may not start children;
+each task lifts that flag for its own process, which is safe here because every child the
+sandbox starts is killed with its parent (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
+from grader.submission.models import SubmissionProblem, SubmissionText
+from grader.submission.read import read_submission_text
+
+__all__ = ["DaskExecutor", "dask_available"]
+
+_INSTALL = "install the optional extra: pip install 'grader[dask]'"
+
+
+def dask_available() -> bool:
+    """True when ``distributed`` can be imported (the ``grader[dask]`` extra is installed)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class DaskExecutor(Executor):
+    """Run jobs on the Dask scheduler at ``scheduler`` (``tcp://host:8786``), or on ``client``.
+
+    Without either, a ``LocalCluster`` with ``jobs`` single-threaded worker processes is started
+    and stopped with the executor (useful to try the executor, not faster than ``local``).
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, client: Any = None, jobs: int | None = None) -> None:
+        if not dask_available():
+            raise ImportError(f"the dask executor needs dask.distributed; {_INSTALL}")
+        self.scheduler = scheduler
+        self.jobs = jobs or default_jobs()
+        self._client = client
+        self._owned: list[Any] = []  # what this executor started and must close
+
+    def run(self, setup: Setup, jobs: Sequence[Job]) -> Iterator[Done]:
+        from distributed import as_completed
+
+        client = self._connect()
+        shared = client.scatter(setup, broadcast=True)
+        batch = uuid.uuid4().hex[:12]
+        submitted: dict[str, tuple[Any, Job]] = {}
+        try:
+            for job in jobs:
+                read = read_submission_text(Path(job.path))
+                if isinstance(read, SubmissionProblem):
+                    yield Done(index=job.index, report=None, problems=(read.to_problem(),))
+                    continue
+                future = client.submit(_grade_remote, shared, job, read, key=f"grader-{batch}-{job.index}", pure=False)
+                submitted[future.key] = (future, job)
+            for future in as_completed([future for future, _ in submitted.values()]):
+                _, job = submitted.pop(future.key)
+                try:
+                    done = future.result()
+                except Exception as error:  # the worker died (KilledWorker) or the task could not run
+                    done = failure(
+                        job.index,
+                        job.path,
+                        "grading.worker_died",
+                        f"the Dask task grading this submission failed: {type(error).__name__}: {error}",
+                        "check the Dask workers' logs, then run again with --resume",
+                    )
+                yield done
+        finally:
+            if submitted:
+                with contextlib.suppress(Exception):
+                    client.cancel([future for future, _ in submitted.values()])
+
+    def close(self) -> None:
+        while self._owned:
+            with contextlib.suppress(Exception):
+                self._owned.pop().close()
+
+    def _connect(self) -> Any:
+        if self._client is not None:
+            return self._client
+        import dask
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            self._client = Client(self.scheduler)
+            self._owned.append(self._client)
+            return self._client
+        with dask.config.set({"distributed.worker.daemon": False}):
+            cluster = LocalCluster(
+                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        self._owned.append(cluster)
+        self._client = Client(cluster)
+        self._owned.append(self._client)
+        return self._client
+
+
+def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
+    """The Dask task: grade in a bounded child so a stuck submission cannot pin a worker thread."""
+    with contextlib.suppress(Exception):
+        multiprocessing.current_process().daemon = False
+    where = _worker_address()
+    outcome = run_bounded(grade_job, setup, job, read, timeout_s=setup.budget_s, memory_mb=setup.memory_mb)
+    if isinstance(outcome, Finished) and isinstance(outcome.value, Done):
+        value: Done = outcome.value
+        return Done(
+            index=value.index,
+            report=value.report,
+            problems=value.problems,
+            seconds=value.seconds,
+            worker=where,
+            peak_rss_mb=value.peak_rss_mb,
+            peak_check_rss_mb=value.peak_check_rss_mb,
+        )
+    fix = "report this file to the grader's maintainers; the rest of the batch was graded"
+    if isinstance(outcome, TimedOut):
+        message = f"grading this submission did not finish within {setup.budget_s:.0f} s, although every check is limited"
+        return failure(job.index, job.path, "grading.timeout", message, fix, worker=where)
+    if isinstance(outcome, OutOfMemory):
+        message = f"grading this submission needed more than {setup.memory_mb} MB of memory outside the checks"
+        return failure(job.index, job.path, "grading.out_of_memory", message, fix, worker=where)
+    detail = outcome.message if isinstance(outcome, Crashed) else "no result"
+    return failure(job.index, job.path, "grading.crashed", f"grader failed on this submission: {detail}", fix, worker=where)
+
+
+def _worker_address() -> str:
+    with contextlib.suppress(Exception):
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    return ""
