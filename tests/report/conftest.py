@@ -1,8 +1,5 @@
-"""Golden files for the report tests; ``pytest tests/report --update-goldens`` rewrites them.
-
-The option is registered here, so pass it with a path inside ``tests/report`` (pytest reads
-this file before parsing options only for such paths); ``GRADER_UPDATE_GOLDENS=1`` works from
-anywhere.
+"""Golden files for the report tests; ``pytest --update-goldens`` (or ``GRADER_UPDATE_GOLDENS=1``)
+rewrites them. The option is registered in ``tests/conftest.py`` so it works from the root.
 """
 
 from __future__ import annotations
@@ -15,15 +12,6 @@ from pathlib import Path
 import pytest
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--update-goldens",
-        action="store_true",
-        default=False,
-        help="rewrite tests/report/golden/* from the current output instead of comparing",
-    )
 
 
 @pytest.fixture
