@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/conformance.py [--data DIR] [--file NAME] [--show wrong|undecided|all]
-        [--timeout 5] [--jobs N]
+        [--timeout 5]
 
 The data (``../shared/conformance`` next to the repository by default) holds cases from the test
 suites of Math-Verify, STACK and PrairieLearn; read its README. Each in-scope case is parsed with
@@ -12,32 +12,51 @@ the source test states one). A case *agrees* when our decided verdict equals the
 ``undecided`` verdict never agrees. A *false accept* is "equivalent" on a case labelled false; a
 *false reject* is "not equivalent" on a case labelled true.
 
-Scope: cases outside a grader's job are skipped and counted, by reason:
+Scope: a case is in scope when it compares two formulas, which is a grader's job, whatever the
+formulas hold: numbers, expressions, equations, inequalities, sets, tuples, intervals, matrices,
+ratios, lists of named values, decimals against fractions under a rounding. Skipped cases are
+counted by reason, and each reason is a case that is not a comparison of two formulas:
 
 - every file: rows without a true/false label (expected errors, rejections), rows the extractor
   flagged as mislabelled, and ``string_form`` rows (exact text output, not equivalence);
-- Math-Verify: free-text answer extraction (``free_text_extraction``, prose around the formula,
-  several ``\\boxed``), percentages, units and ``\\text`` words (``text_or_units``), intervals and
-  set operations (the expression tree has no interval node), ``strict=false`` (variable renaming),
-  ``allow_set_relation_comp``, rows written as SymPy constructor text, thousands separators and
-  decimal commas (locale number formatting), and chains with two or more ``=``/``≈`` (Math-Verify
-  keeps only the last right-hand side; a grader must check every step);
+- Math-Verify (the issue's own exclusions: free-text extraction, units, percent):
+  - free-text answer extraction: prose around or inside the formula (two words in a row), the
+    ``free_text_extraction`` tag, several ``\\boxed``, several ``$…$``, "and"/"or" between
+    answers;
+  - percentages (``%``, "percent", "pct");
+  - units, degrees and ``\\text`` words: a ``\\text``/``\\textbf``/``\\mbox`` holding anything but a
+    single letter (``\\text{e}``, ``\\text{E}`` are symbols and stay in), ``^\\circ``;
+  - locale number formats: comma thousands separators (``7,425,000``) and decimal commas
+    (``1,22``), which read as lists (``1 000``, ``1\\,000``, ``14{,}912``, ``49,\\!479`` are in);
+  - chains ``x = 5+5+1 = 7 = 11`` with two or more ``=``/``≈`` in one statement: Math-Verify
+    grades only the last right-hand side, a grader every link (``k=0`` in a subscript and
+    ``a = 1, b = 2`` are not chains);
+  - clock times (both sides ``h:mm``);
+  - ``strict=false`` (variable renaming) and ``allow_set_relation_comp`` (set-vs-relation
+    matching), Math-Verify options that are not grading;
+  - garbled source strings: a doubled backslash before a command (``\\\\le``), as the README notes;
+  - SymPy constructor text that is not a plain number (see the harness adaptations);
 - STACK: every answer test except AlgEquiv, NumRelative and NumAbsolute (EqualComAss, CasEqual and
   EqualComAssRules are structural on purpose; SubstEquiv renames variables; SysEquiv, Sets and
   PropLogic need systems, Maxima sets and logic), Maxima-only constructs (``ev``, ``stackeq``,
-  noun forms ``'f``, ``declare``/``assume``, intervals ``oo(…)``, ``%union``, ``:=``, Maxima's
-  ``inf``/``minf`` arithmetic, …), logic
+  noun forms of functions grader does not read (``'diff``), ``declare``/``assume``, intervals
+  ``oo(…)``, ``%union``, ``:=``, Maxima's ``inf``/``minf`` arithmetic, …), logic
   (``and``/``or``/``not``), units, and all of ``stack_other_tests.jsonl`` (form, precision, units
   and string tests, not equivalence);
-- PrairieLearn: sets and intervals, its input conventions (complex numbers disabled, ``j`` as
-  the imaginary unit, ``2e+3`` meaning 2·e + 3), and custom multi-argument functions.
+- PrairieLearn: sets and intervals (calculator syntax has no interval reader yet), and its input
+  policies (complex numbers disabled, ``j`` as the imaginary unit, ``2e+3`` meaning 2·e + 3).
 
-Harness adaptations (not engine changes): surrounding ``$…$``/``\\(…\\)``/``\\[…\\]`` and one outer
-``\\boxed{…}`` are removed from Math-Verify strings; Math-Verify's ``float_rounding`` r becomes
-``atol = 0.5·10⁻ʳ``; Maxima's ``%pi``, ``%e``, ``%i`` become ``pi``, ``e``, ``i``; STACK's
-NumRelative/NumAbsolute tolerance becomes ``rtol``/``atol``; PrairieLearn references (SymPy ``str``
-output) have ``**`` → ``^``, ``I`` → ``i``, ``E`` → ``e``, ``oo`` → ``infinity``, and the variables
-the test declares become scalar symbols (so ``i`` is a variable when the test says so).
+Harness adaptations (not engine changes): surrounding ``$…$``/``\\(…\\)``/``\\[…\\]``, a lone
+leftover ``$`` and one outer ``\\boxed{…}`` are removed from Math-Verify strings; Math-Verify's
+``float_rounding`` r becomes ``atol = 0.5·10⁻ʳ``; its ``sympy.Float(0.333)``/``sympy.Rational(1, 3)``
+rows become ``0.333``/``\\frac{1}{3}``; Maxima's ``%pi``, ``%e``, ``%i`` become ``pi``, ``e``, ``i``
+and the noun quote of a function grader reads is dropped (``'root(x)`` is ``root(x)``); STACK's
+AlgEquiv is exact equality (``rtol = atol = 0``: decimals are the numbers they write, so
+``0.333333333333333`` is not ``1/3``) and NumRelative/NumAbsolute tolerances become
+``rtol``/``atol``; PrairieLearn references (SymPy ``str`` output) have ``**`` → ``^``, ``I`` →
+``i``, ``E`` → ``e``, ``oo`` → ``infinity``, the variables the test declares become scalar
+symbols (so ``i`` is a variable when the test says so; ``μ0`` is declared as ``mu0``, the name
+grader reads) and its custom functions are declared without a definition (uninterpreted).
 
 Targets: Math-Verify in-scope agreement ≥ 95% with zero false accepts; STACK plain-expression
 AlgEquiv (no feature tag) agreement ≥ 90%.
@@ -62,10 +81,12 @@ sys.path.insert(0, str(ROOT))
 
 from grader._internal.sandbox import Finished, run_bounded  # noqa: E402
 from grader.math import check_equivalence, parse_latex, parse_text, symbol_table  # noqa: E402
+from grader.math.functions import FUNCTION_ALIASES  # noqa: E402
 from grader.math.symbols import SymbolTable  # noqa: E402
-from grader.math.tree import ParseError  # noqa: E402
+from grader.math.tree import ParseError, Sym  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "conformance"
+_KNOWN_WORDS = frozenset(FUNCTION_ALIASES) | {"root", "lg", "abs", "factorial", "log10", "log2"}
 
 
 @dataclass
@@ -107,15 +128,22 @@ def common_skip(row: dict[str, Any]) -> str | None:
 
 
 _DELIMITERS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
-_INTERVAL = re.compile(r"[\[(][^\[\]()]*,[^\[\]()]*[\])]")
-_INEQUALITY = re.compile(r"<|>|\\le|\\ge|\\lt|\\gt")
-_HALF_OPEN = re.compile(r"\[[^\[\]()]*,[^\[\]()]*\)|\([^\[\]()]*,[^\[\]()]*\]")
-_LOCALE_NUMBER = re.compile(r"^\s*-?\d{1,3}([, ]\d{3})+(\.\d+)?\s*$|^\s*-?\d+,\d+\s*$|\d,\\!\s*\d")
+_LOCALE_NUMBER = re.compile(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$|^\s*-?\d+,\d+\s*$")
+_TEXT_WORD = re.compile(r"\\(?:text[a-z]*|mbox)\s*\{(?!\s*[A-Za-z]\s*\})[^{}]*\}")
+_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}'?[a-z]*\s+[A-Za-z]{2,}(?![A-Za-z]*\s*[({])")
+_DEGREES = re.compile(r"\\circ|°")
+_PERCENT = re.compile(r"%|\bpercent|\bpct\b")
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+_GARBLED = re.compile(r"(?<!\\)\\\\(?:le|ge|boxed|left|right|frac|text|sqrt|cdot)(?![A-Za-z])")
+_SYMPY_NUMBER = re.compile(r"sympy\.(?:Float|Integer)\(\s*(-?[\d.]+)\s*\)")
+_SYMPY_RATIONAL = re.compile(r"sympy\.Rational\(\s*(-?\d+)\s*,\s*(\d+)\s*\)")
 
 
 def strip_math(text: str) -> str | None:
     """The formula inside one pair of math delimiters and one outer ``\\boxed{}``; None if prose remains."""
     s = text.strip().rstrip(".").strip()
+    if s.replace("\\$", "").count("$") == 1 and (s.startswith("$") or s.endswith("$")):
+        s = s.strip("$").strip()  # a lone delimiter left over from extraction: "0.3333$"
     for opening, closing in _DELIMITERS:
         if s.startswith(opening) and s.endswith(closing) and len(s) >= len(opening) + len(closing):
             inner = s[len(opening) : len(s) - len(closing)]
@@ -148,45 +176,66 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+def _statements(text: str) -> list[str]:
+    """Top-level statements (split at commas and semicolons outside brackets), brace groups blanked."""
+    out, current, depth = [], [], 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if depth == 0 and ch in ",;":
+            out.append("".join(current))
+            current = []
+            continue
+        current.append(ch if depth == 0 or ch in "()[]" else " ")
+    out.append("".join(current))
+    return out
+
+
+def _is_chain(text: str) -> bool:
+    """``x = 5+5+1 = 7 = 11``: one statement with two or more ``=``/``≈`` (not ``k=0`` in a subscript)."""
+    return any(len(re.findall(r"(?<![<>!:\\])=|\\approx", statement)) >= 2 for statement in _statements(text))
+
+
+def _from_sympy(text: str) -> str | None:
+    """``sympy.Rational(1, 3) + 1`` as LaTeX (numbers and + - only); None for anything else."""
+    out = _SYMPY_RATIONAL.sub(lambda m: f"\\frac{{{m.group(1)}}}{{{m.group(2)}}}", text)
+    out = _SYMPY_NUMBER.sub(lambda m: m.group(1), out)
+    return None if "sympy" in out or re.search(r"[^\d\s.+\-\\{}a-z]", out) else out
+
+
 def mathverify_case(row: dict[str, Any]) -> Case | str:
     options = row.get("options") or {}
     features = set(row.get("features") or [])
+    raw_student, raw_reference = row["student"], row["reference"]
     if row.get("syntax") != "latex":
-        return "SymPy constructor text, not LaTeX"
-    for tag, reason in (
-        ("free_text_extraction", "free-text answer extraction"),
-        ("percent", "percentages"),
-        ("text_or_units", "units or \\text words"),
-    ):
-        if tag in features:
-            return reason
+        translated = (_from_sympy(raw_student), _from_sympy(raw_reference))
+        if translated[0] is None or translated[1] is None:
+            return "SymPy constructor text that is not a plain number"
+        raw_student, raw_reference = translated[0], translated[1]
+    if "free_text_extraction" in features:
+        return "free-text answer extraction (prose, several answers, several \\boxed)"
     if options.get("strict") is False:
         return "strict=false (variable renaming)"
     if options.get("allow_set_relation_comp"):
         return "set-vs-relation comparison option"
-    student, reference = strip_math(row["student"]), strip_math(row["reference"])
-    if student is None or reference is None:
-        return "free-text answer extraction"
+    if any(_GARBLED.search(t) for t in (raw_student, raw_reference)):
+        return "garbled source string (a doubled backslash before a command)"
+    if any(_PERCENT.search(t) for t in (raw_student, raw_reference)):
+        return "percentages"
+    if any(_TEXT_WORD.search(t) or _DEGREES.search(t) for t in (raw_student, raw_reference)):
+        return "units, degrees or \\text words"
+    student, reference = strip_math(raw_student), strip_math(raw_reference)
+    if student is None or reference is None or _PROSE.search(student) or _PROSE.search(reference):
+        return "free-text answer extraction (prose, several answers, several \\boxed)"
     for text in (student, reference):
-        if (
-            "\\cup" in text
-            or "\\cap" in text
-            or "\\in " in text
-            or "\\in[" in text
-            or _HALF_OPEN.search(text)
-        ):
-            return "intervals and set operations"
         if _LOCALE_NUMBER.search(text):
-            return "thousands separators or decimal commas"
-        if re.search(r"\d\s*:\s*\d|[A-Za-z}]\s*:\s*[A-Za-z\\]", text):
-            return "ratios and clock times (the tree has no ratio node)"
-        if len(re.findall(r"(?<![<>!\\])=|\\approx", text)) >= 2:
-            return "chain of several = (Math-Verify keeps the last right-hand side)"
-    if "set_or_interval" in features and (_INTERVAL.search(student) or _INTERVAL.search(reference)):
-        return "intervals and set operations"
-    for one, other in ((student, reference), (reference, student)):
-        if _INEQUALITY.search(one) and _INTERVAL.fullmatch(other.strip()):
-            return "intervals and set operations"
+            return "thousands separators or decimal commas (locale number formats)"
+        if _is_chain(text):
+            return "chain of several = (Math-Verify grades only the last right-hand side)"
+    if _CLOCK.match(student) and _CLOCK.match(reference):
+        return "clock times (h:mm)"
     rounding = options.get("float_rounding")
     atol = 0.5 * 10.0 ** (-int(rounding)) if isinstance(rounding, int) else 1e-9
     return Case(
@@ -220,11 +269,11 @@ def stack_case(row: dict[str, Any]) -> Case | str:
     ):
         if tag in features:
             return reason
-    student, reference = row["student"], row["reference"]
+    student, reference = _drop_nouns(row["student"]), _drop_nouns(row["reference"])
     for text in (student, reference):
         if _MAXIMA_ONLY.search(text):
             return "Maxima-only constructs"
-    rtol, atol = 1e-6, 1e-9
+    rtol, atol = 0.0, 0.0  # AlgEquiv is exact equality: 0.333333333333333 is not 1/3
     if test == "NumRelative":
         rtol, atol = _number_option(row.get("options"), 0.05), 0.0
     elif test == "NumAbsolute":
@@ -243,6 +292,15 @@ def _number_option(option: Any, default: float) -> float:
         return default
 
 
+_NOUN = re.compile(r"'([A-Za-z][A-Za-z0-9_]*)(?=\()")
+
+
+def _drop_nouns(text: str) -> str:
+    """``'root(x)`` is Maxima's unevaluated (noun) form of ``root(x)``: the same value. Only for
+    functions grader reads; ``'diff``/``'int`` nouns stay and are skipped as calculus."""
+    return _NOUN.sub(lambda m: m.group(1) if m.group(1) in _KNOWN_WORDS else m.group(0), text)
+
+
 def _maxima(text: str) -> str:
     return text.replace("%pi", "pi").replace("%e", "e").replace("%i", "i")
 
@@ -258,17 +316,11 @@ def prairielearn_case(row: dict[str, Any]) -> Case | str:
         return "j as the imaginary unit (PrairieLearn input policy)"
     if row.get("test", "").startswith("test_scientific_notation_with_sign_as_euler"):
         return "the 2e+3 = 2·e + 3 input rule (PrairieLearn policy)"
-    custom = options.get("custom_functions") or []
     declared: dict[str, Any] = {}
     for name in options.get("variables") or []:
-        declared[name] = {"kind": "scalar", "domain": "real"}
-    if custom:
-        if any(
-            re.search(rf"\b{re.escape(f)}\s*\([^()]*,", row["student"] + row["reference"]) for f in custom
-        ):
-            return "custom functions of several arguments"
-        for name in custom:
-            declared[name] = {"kind": "function"}
+        declared[_pl_name(name)] = {"kind": "scalar", "domain": "real"}
+    for name in options.get("custom_functions") or []:
+        declared[_pl_name(name)] = {"kind": "function"}  # uninterpreted: random functions decide
     try:
         table = symbol_table(declared)
     except ValueError as error:
@@ -283,6 +335,12 @@ def prairielearn_case(row: dict[str, Any]) -> Case | str:
         symbols=table,
         raw=row,
     )
+
+
+def _pl_name(name: str) -> str:
+    """A declared name as grader's reader spells it (``μ0`` is ``mu0``, ``φ`` is ``phi``)."""
+    parsed = parse_text(name)
+    return parsed.tree.name if not isinstance(parsed, ParseError) and isinstance(parsed.tree, Sym) else name
 
 
 def _sympy_str(text: str) -> str:

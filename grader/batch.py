@@ -8,6 +8,10 @@ same submission hash, rubric hash and grader version. Reports hold no timestamps
 the file name, and every random draw is seeded from the rubric, question and part, so a report
 does not depend on ``jobs``, on the executor, or on the order submissions finish in.
 
+Each submission's ``S.html`` is written just before its ``S.json``: a report on disk means its
+page is there too, which is what resuming relies on. The class pages (``grades.csv`` and
+``index.html``) are written at the end, from every report graded now or kept by resuming.
+
 Limits: each check (and the splitting of each file) runs in a killable child with the rubric's
 ``check_timeout_s`` and ``check_memory_mb`` (``limits`` overrides both); each worker process is
 capped at the same memory on top of its start-up size, and a worker that dies or overruns a
@@ -29,7 +33,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Literal, Protocol, TextIO
+from typing import Literal, TextIO
 
 from grader import __version__
 from grader.errors import Problem
@@ -37,7 +41,10 @@ from grader.executors.base import Done, Executor, Job, Setup, default_jobs
 from grader.executors.local import LocalExecutor
 from grader.pipeline import Limits
 from grader.report.gradebook import gradebook_csv
+from grader.report.html import environment, html_filename
 from grader.report.json_report import load_report, report_json
+from grader.report.roster import Roster
+from grader.report.summary import render_class_summary
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.submission.read import MAX_BYTES
@@ -48,6 +55,7 @@ __all__ = [
     "BatchResult",
     "LineProgress",
     "Limits",
+    "PROGRESS_MODES",
     "Progress",
     "SubmissionResult",
     "default_jobs",
@@ -58,8 +66,10 @@ __all__ = [
 ]
 
 ExecutorName = Literal["local", "dask"]
-ProgressMode = Literal["auto", "bar", "lines", "off"]
+ProgressMode = Literal["auto", "bar", "lines", "none"]
+PROGRESS_MODES: tuple[ProgressMode, ...] = ("auto", "bar", "lines", "none")
 GRADEBOOK = "grades.csv"
+SUMMARY = "index.html"
 _TMP_FILE = re.compile(r"^\..+\.tmp(?P<pid>[0-9]+)$")
 
 
@@ -124,17 +134,29 @@ class BatchInterrupted(KeyboardInterrupt):
 # ---------------------------------------------------------------------- progress
 
 
-class Progress(Protocol):
-    """Told when a batch starts, as each submission ends (in completion order), and at the end."""
+class Progress:
+    """Told when a batch starts, as each submission ends (in completion order), and at the end.
 
-    def start(self, total: int, resumed: int) -> None: ...
+    This base draws nothing (``--progress none``); ``echo`` prints a line of the caller's own
+    output without breaking what a subclass draws on the terminal.
+    """
 
-    def update(self, result: SubmissionResult) -> None: ...
+    def start(self, total: int, resumed: int) -> None:
+        """``total`` submissions, of which ``resumed`` are already done."""
 
-    def finish(self) -> None: ...
+    def update(self, result: SubmissionResult) -> None:
+        """One more submission is done."""
+
+    def finish(self) -> None:
+        """The batch is over (or interrupted)."""
+
+    def echo(self, text: str, *, err: bool = False) -> None:
+        stream = sys.stderr if err else sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
 
 
-class LineProgress:
+class LineProgress(Progress):
     """One plain line per finished submission, for logs and CI: ``graded k/N: path score/max``."""
 
     def __init__(self, stream: TextIO) -> None:
@@ -164,7 +186,7 @@ class LineProgress:
         self.stream.flush()
 
 
-class BarProgress:
+class BarProgress(Progress):
     """A single updating terminal line: done/total, failures, elapsed time and ETA."""
 
     def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic, min_interval: float = 0.1) -> None:
@@ -174,10 +196,12 @@ class BarProgress:
         self.total = self.done = self.resumed = self.failed = self.graded = 0
         self.started = 0.0
         self._drawn = float("-inf")
+        self._shown = False  # the bar is on screen (between start and finish)
 
     def start(self, total: int, resumed: int) -> None:
         self.total, self.done, self.resumed = total, resumed, resumed
         self.started = self.clock()
+        self._shown = True
         self._draw(force=True)
 
     def update(self, result: SubmissionResult) -> None:
@@ -188,9 +212,21 @@ class BarProgress:
         self._draw(force=self.done == self.total)
 
     def finish(self) -> None:
+        if not self._shown:
+            return
         self._draw(force=True)
+        self._shown = False
         self.stream.write("\n")
         self.stream.flush()
+
+    def echo(self, text: str, *, err: bool = False) -> None:
+        """Clear the bar, print the line, draw the bar again below it."""
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+        super().echo(text, err=err)
+        if self._shown:
+            self._draw(force=True)
 
     def line(self, width: int = 80) -> str:
         """The status line as it would be drawn now (without the carriage return)."""
@@ -229,11 +265,11 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def make_progress(mode: ProgressMode = "auto", stream: TextIO | None = None) -> Progress | None:
+def make_progress(mode: ProgressMode = "auto", stream: TextIO | None = None) -> Progress:
     """``auto``: the bar on a terminal, plain lines otherwise (both on stderr by default)."""
     stream = sys.stderr if stream is None else stream
-    if mode == "off":
-        return None
+    if mode == "none":
+        return Progress()
     if mode == "auto":
         tty = bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
         mode = "bar" if tty else "lines"
@@ -272,17 +308,22 @@ def grade_batch(
     executor: ExecutorName | Executor = "local",
     scheduler: str | None = None,
     limits: Limits | None = None,
+    html: bool = True,
+    show_reference: bool | None = None,
+    roster: Roster | None = None,
     progress: Progress | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
 ) -> BatchResult:
-    """Grade ``files`` into ``out_dir``: ``S.json`` per submission, then ``grades.csv``.
+    """Grade ``files`` into ``out_dir``: ``S.json`` and ``S.html`` per submission, then the class pages.
 
     ``on_result`` is called once per submission in the order of ``files`` (as soon as every
     earlier one is done), so output built from it is the same whatever ``jobs`` is; ``progress``
     hears about submissions as they finish. ``rubric_sha256`` is the rubric file's digest (the
     CLI's ``rubric_digest``); without it a digest of the loaded rubric is used, so that resuming
-    still notices a changed rubric. Raises ``BatchInterrupted`` on Ctrl-C or SIGTERM after
-    stopping every worker; reports already written stay.
+    still notices a changed rubric. ``show_reference`` defaults to the rubric's setting and
+    ``roster`` puts students' names on the pages; neither changes the JSON, so a page of a
+    resumed report is rendered again with the options of this run. Raises ``BatchInterrupted``
+    on Ctrl-C or SIGTERM after stopping every worker; reports already written stay.
     """
     started = time.monotonic()
     out = Path(out_dir)
@@ -291,7 +332,10 @@ def grade_batch(
     digest = rubric_sha256 or _rubric_fingerprint(rubric)
     paths = [Path(f) for f in files]
     effective = limits.apply(rubric) if limits is not None else rubric
-    setup = Setup.for_rubric(effective, digest)
+    reveal = rubric.settings.show_reference if show_reference is None else show_reference
+    setup = Setup.for_rubric(effective, digest, html=html, show_reference=reveal, roster=roster)
+    if html:
+        environment().get_template("report.html.j2")  # compiled once here, not in every worker
 
     settled: dict[int, SubmissionResult] = {}
     jobs_to_run: list[Job] = []
@@ -303,7 +347,7 @@ def grade_batch(
             continue
         claimed[name] = path
         kept = _up_to_date(path, out / name, rubric, digest) if resume else None
-        if kept is not None:
+        if kept is not None and (not html or _page_kept(out, kept, setup)):
             settled[index] = SubmissionResult(path=path, report=kept, resumed=True)
         else:
             jobs_to_run.append(Job(index=index, path=str(path)))
@@ -336,7 +380,10 @@ def grade_batch(
     if progress is not None:
         progress.finish()
     results = tuple(settled[i] for i in range(len(paths)))
-    _write_atomic(out / GRADEBOOK, gradebook_csv(rubric, [r.report for r in results if r.report is not None]))
+    reports = [r.report for r in results if r.report is not None]
+    _write_atomic(out / GRADEBOOK, gradebook_csv(rubric, reports))
+    if html:
+        _write_atomic(out / SUMMARY, render_class_summary(reports, rubric, roster=roster))
     return BatchResult(
         out_dir=out, results=results, jobs=runner.jobs, executor=runner.name, seconds=time.monotonic() - started
     )
@@ -356,11 +403,13 @@ def _run(runner: Executor, setup: Setup, jobs: Sequence[Job]) -> Generator[Done,
 
 
 def _settle(done: Done, path: Path, out: Path) -> SubmissionResult:
-    """Write the report of a finished submission (atomically) and describe the outcome."""
+    """Write a finished submission's page, then its report (each atomically); describe the outcome."""
     problems = done.problems
     report = done.report
     if report is not None:
         try:
+            if done.html is not None:
+                _write_atomic(out / html_filename(report), done.html)
             _write_atomic(out / report_name(path), report_json(report))
         except OSError as error:
             problems = (
@@ -442,6 +491,24 @@ def _write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _page_kept(out: Path, report: Report, setup: Setup) -> bool:
+    """Bring a resumed report's page up to date with this run's options; False: grade it again.
+
+    The page depends on ``--show-reference`` and the roster, which the report does not record,
+    so it is rendered again (cheap next to grading) and rewritten only when its bytes differ.
+    """
+    try:
+        text = setup.render_html(report)
+    except Exception:  # a page that cannot be rendered here is re-done by a bounded worker
+        return False
+    path = out / html_filename(report)
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == text.encode("utf-8"):
+            return True
+    _write_atomic(path, text)
+    return True
 
 
 def _remove_stale_temporaries(out: Path) -> None:

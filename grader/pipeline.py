@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import __version__
-from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader._internal.sandbox import (
+    Crashed,
+    Finished,
+    Outcome,
+    OutOfMemory,
+    TimedOut,
+    run_bounded,
+    run_bounded_each,
+)
 from grader.checking.base import CheckContext
 from grader.checking.registry import AnyPart, checker_for
 from grader.checking.result import PartResult, missing_part
@@ -135,10 +143,18 @@ def _split(read: SubmissionText, ids: Sequence[str], aliases: Mapping[str, Seque
 def grade_submission(
     submission: Submission, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None
 ) -> Report:
-    """Grade a segmented submission (every part in a bounded worker)."""
+    """Grade a segmented submission: every part checked in a bounded child (see ``check_parts``)."""
     if limits is not None:
         rubric = limits.apply(rubric)
-    questions = [grade_question(question, submission, rubric) for question in rubric.questions]
+    tasks = [
+        (question, part, answer)
+        for question in rubric.questions
+        if (answer := submission.answers.get(question.id)) is not None and answer.status != "missing"
+        for part in question.parts
+    ]
+    checked = check_parts([(part, answer, _context(rubric, question, part, submission)) for question, part, answer in tasks])
+    results = {(question.id, part.id): result for (question, part, _), result in zip(tasks, checked, strict=True)}
+    questions = [grade_question(question, submission, results) for question in rubric.questions]
     score = round(sum(q.score for q in questions), 4)
     review = any(q.status in ("needs_review", "error") for q in questions)
     return Report(
@@ -155,30 +171,54 @@ def grade_submission(
     )
 
 
-def grade_question(question: Question, submission: Submission, rubric: Rubric) -> QuestionResult:
+def _context(rubric: Rubric, question: Question, part: AnyPart, submission: Submission) -> CheckContext:
+    return CheckContext(
+        file=submission.path,
+        question_id=question.id,
+        symbols=rubric.symbol_table,
+        seed=derive_seed(rubric.assignment.id, rubric.settings.seed, question.id, part.id),
+        timeout_s=rubric.settings.check_timeout_s,
+        memory_mb=rubric.settings.check_memory_mb,
+    )
+
+
+def grade_question(
+    question: Question, submission: Submission, results: Mapping[tuple[str, str], PartResult]
+) -> QuestionResult:
+    """Score one question from its parts' results (a part without a result was not answered)."""
     answer = submission.answers.get(question.id)
-    parts: list[PartResult] = []
-    for part in question.parts:
-        if answer is None or answer.status == "missing":
-            parts.append(missing_part(part.id, part.kind, part.points))
-            continue
-        ctx = CheckContext(
-            file=submission.path,
-            question_id=question.id,
-            symbols=rubric.symbol_table,
-            seed=derive_seed(rubric.assignment.id, rubric.settings.seed, question.id, part.id),
-            timeout_s=rubric.settings.check_timeout_s,
-            memory_mb=rubric.settings.check_memory_mb,
-        )
-        parts.append(check_part(part, answer, ctx))
+    parts = [
+        results.get((question.id, part.id)) or missing_part(part.id, part.kind, part.points) for part in question.parts
+    ]
     lines = (answer.start_line, answer.end_line) if answer is not None and answer.status != "missing" else None
     return score_question(question.id, question.title, question.points, parts, lines)
 
 
 def check_part(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:
-    """Run one checker in a killable worker with the rubric's time and memory limits."""
-    checker = checker_for(part.kind)
-    outcome = run_bounded(checker.check, part, answer, ctx, timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
+    """Run one checker in a killable child with the rubric's time and memory limits."""
+    return check_parts([(part, answer, ctx)])[0]
+
+
+def check_parts(checks: Sequence[tuple[AnyPart, Answer, CheckContext]]) -> list[PartResult]:
+    """Run checkers in order in one killable child, each with its own time and memory limit.
+
+    One child for all (not one per part) because forking costs more than most checks; a check
+    that overruns or kills the child becomes ``undecided`` with the reason, and a fresh child
+    checks the parts after it. All checks of one call share one rubric, so one set of limits.
+    """
+    if not checks:
+        return []
+    ctx = checks[0][2]
+    outcomes = run_bounded_each(_check, checks, timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
+    return [_part_result(part, ctx, outcome) for (part, _, ctx), outcome in zip(checks, outcomes, strict=True)]
+
+
+def _check(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:
+    return checker_for(part.kind).check(part, answer, ctx)
+
+
+def _part_result(part: AnyPart, ctx: CheckContext, outcome: Outcome) -> PartResult:
+    """The checker's result, or an ``undecided`` result that says why there is none."""
     if isinstance(outcome, Finished):
         value = outcome.value
         assert isinstance(value, PartResult)
@@ -188,7 +228,6 @@ def check_part(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:
     elif isinstance(outcome, OutOfMemory):
         reason = f"the check needed more than {ctx.memory_mb} MB of memory"
     else:
-        assert isinstance(outcome, Crashed)
         return PartResult(
             id=part.id,
             kind=part.kind,

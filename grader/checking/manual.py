@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -16,7 +17,7 @@ from pydantic import Field, field_validator
 from grader._internal.latex_text import prose_text
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
-from grader.rubric.base import PartBase, RubricModel, compiled_patterns
+from grader.rubric.base import Mistake, PartBase, RubricModel, compiled_patterns
 from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
 
@@ -39,8 +40,51 @@ class ManualPart(PartBase):
     expected: list[ExpectedElement] = Field(default_factory=list)
 
 
-def _round_half(value: float) -> float:
+def round_half(value: float) -> float:
+    """Down to a half point: a proposal never gives more than the evidence supports."""
     return math.floor(value * 2 + 1e-9) / 2
+
+
+@dataclass(frozen=True)
+class ElementReview:
+    """Which expected elements and recognised mistakes the text shows (shared with derivations)."""
+
+    found: list[ExpectedElement]
+    missing: list[ExpectedElement]
+    mistakes: list[Mistake]
+
+    @property
+    def share(self) -> float:
+        """Weighted share of expected elements found; 0.5 when the rubric lists none (no evidence either way)."""
+        total = sum(e.weight for e in (*self.found, *self.missing))
+        return sum(e.weight for e in self.found) / total if total else 0.5
+
+    def cap(self, proposed: float) -> float:
+        for mistake in self.mistakes:
+            proposed = min(proposed, mistake.points)
+        return proposed
+
+    def reasons(self) -> list[str]:
+        out = [f"found: {e.description}" for e in self.found]
+        out += [f"not found: {e.description}" for e in self.missing]
+        out += [f"recognised mistake: {m.id}" for m in self.mistakes]
+        return out
+
+    def evidence(self) -> dict[str, object]:
+        return {"found": [e.id for e in self.found], "missing": [e.id for e in self.missing], "mistakes": [m.id for m in self.mistakes]}
+
+
+def review_elements(expected: list[ExpectedElement], mistakes: list[Mistake], answer: Answer) -> ElementReview:
+    # Prose patterns read the text as written; math patterns read the compact LaTeX key
+    # (fonts, spacing and single-token braces removed), so either kind of pattern can match.
+    haystacks = (prose_text(answer.text), latex_key(answer.text))
+
+    def seen(patterns: list[str]) -> bool:
+        return any(re.search(p, text, re.IGNORECASE) for p in patterns for text in haystacks)
+
+    found = [e for e in expected if seen(e.patterns)]
+    missing = [e for e in expected if e not in found]
+    return ElementReview(found, missing, [m for m in mistakes if m.patterns and seen(m.patterns)])
 
 
 class ManualChecker(Checker[ManualPart]):
@@ -48,43 +92,16 @@ class ManualChecker(Checker[ManualPart]):
     part_model = ManualPart
 
     def check(self, part: ManualPart, answer: Answer, ctx: CheckContext) -> PartResult:
-        # Prose patterns read the text as written; math patterns read the compact LaTeX key
-        # (fonts, spacing and single-token braces removed), so either kind of pattern can match.
-        haystacks = (prose_text(answer.text), latex_key(answer.text))
-
-        def seen(patterns: list[str]) -> bool:
-            return any(re.search(p, text, re.IGNORECASE) for p in patterns for text in haystacks)
-
-        found, missing = [], []
-        for element in part.expected:
-            if seen(element.patterns):
-                found.append(element)
-            else:
-                missing.append(element)
-        total = sum(e.weight for e in part.expected)
-        share = sum(e.weight for e in found) / total if total else 0.5
-        proposed = _round_half(part.points * share)
-        feedback: list[str] = []
-        mistakes = [m for m in part.mistakes if m.patterns and seen(m.patterns)]
-        for mistake in mistakes:
-            proposed = min(proposed, mistake.points)
-            feedback.append(mistake.feedback)
-        reasons = ["a person must judge this answer (proof or free text)"]
-        reasons += [f"found: {e.description}" for e in found]
-        reasons += [f"not found: {e.description}" for e in missing]
-        reasons += [f"recognised mistake: {m.id}" for m in mistakes]
+        review = review_elements(part.expected, part.mistakes, answer)
+        proposed = review.cap(round_half(part.points * review.share))
         return result(
             part,
             self.kind,
             verdict="undecided",
             method="manual",
             proposed_score=proposed,
-            feedback=feedback,
+            feedback=[m.feedback for m in review.mistakes],
             extracted=extract(answer, None, part_id=part.id, mode="prose"),
-            reasons=reasons,
-            evidence={
-                "found": [e.id for e in found],
-                "missing": [e.id for e in missing],
-                "mistakes": [m.id for m in mistakes],
-            },
+            reasons=["a person must judge this answer (proof or free text)", *review.reasons()],
+            evidence=review.evidence(),
         )

@@ -1,17 +1,44 @@
-"""The shared path of the math checkers: extract, parse, compare with references, then mistakes."""
+"""The shared path of the math checkers: extract, parse, compare with references, then mistakes.
+
+Reading the answer (extraction and parsing) and deciding from the comparisons are shared by
+every math checker; only the comparison itself differs. An open rubric compares with its
+reference LaTeX through the math engine; a sealed rubric compares with stored fingerprints.
+So the comparison is a pluggable :class:`Judge`, built per student formula (a sealed judge
+unlocks its feedback from the student's own value), and a formula already parsed (the quick
+check's calculator syntax) goes through the same decision as one read from a file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from grader.checking.base import CheckContext, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
 from grader.math import Equivalence, check_equivalence, parse_latex
 from grader.math.tree import Node, ParseError
-from grader.rubric.base import PartBase
+from grader.rubric.base import Mistake, PartBase
 from grader.submission.extract import extract
-from grader.submission.models import Answer
+from grader.submission.models import Answer, Extraction
+
+Compare = Callable[[Node], Equivalence]
+
+
+@dataclass(frozen=True)
+class Judge:
+    """What a student's formula is compared with: accepted forms first, then known mistakes.
+
+    ``feedback_correct`` replaces the part's own text when set (a sealed part stores it
+    encrypted and can show it only once the answer itself has unlocked it).
+    """
+
+    accepted: Sequence[Compare]
+    mistakes: Sequence[tuple[Mistake, Compare]] = field(default_factory=tuple)
+    feedback_correct: str | None = None
+
+
+JudgeFor = Callable[[Node], Judge]
 
 
 def lint_latex(text: str, ctx: LintContext, part: PartBase, field: str) -> list[Problem]:
@@ -40,6 +67,33 @@ def _parse_trusted(text: str, ctx: CheckContext) -> Node:
     return parsed.tree
 
 
+def reference_judge(
+    part: PartBase, ctx: CheckContext, references: Sequence[str], *, rtol: float, atol: float
+) -> JudgeFor:
+    """The open rubric's judge: the math engine against the reference LaTeX and the mistakes'."""
+
+    def compare_with(reference: str) -> Compare:
+        def compare(student: Node) -> Equivalence:
+            return check_equivalence(
+                student,
+                _parse_trusted(reference, ctx),
+                ctx.symbols,
+                seed=ctx.seed,
+                rtol=rtol,
+                atol=atol,
+                timeout_s=ctx.timeout_s,
+                memory_mb=ctx.memory_mb,
+            )
+
+        return compare
+
+    judge = Judge(
+        accepted=[compare_with(reference) for reference in references],
+        mistakes=[(m, compare_with(m.answer)) for m in part.mistakes if m.answer is not None],
+    )
+    return lambda _student: judge
+
+
 def check_math(
     part: PartBase,
     kind: str,
@@ -50,6 +104,45 @@ def check_math(
     rtol: float,
     atol: float,
 ) -> PartResult:
+    """Check an answer against reference LaTeX (the symbolic and numeric checkers)."""
+    return check_math_with(part, kind, answer, ctx, reference_judge(part, ctx, references, rtol=rtol, atol=atol))
+
+
+def check_math_with(part: PartBase, kind: str, answer: Answer, ctx: CheckContext, judge_for: JudgeFor) -> PartResult:
+    """Extract and parse the student's formula, then decide with ``judge_for``."""
+    read = read_formula(part, kind, answer, ctx)
+    if isinstance(read, PartResult):
+        return read
+    extraction, student = read
+    return decide(part, kind, student, extraction, judge_for(student))
+
+
+def check_tree(
+    part: PartBase,
+    kind: str,
+    student: Node,
+    judge_for: JudgeFor,
+    *,
+    source: str = "",
+    line: int | None = None,
+    question_id: str = "",
+) -> PartResult:
+    """Decide a formula that is already parsed (``grader check --text``): it *is* the answer to
+    the part, so it counts like ``target = ...`` written out and a mismatch is wrong."""
+    extraction = Extraction(
+        question_id=question_id,
+        part_id=part.id,
+        how="target_equation",
+        latex=source or None,
+        text=source,
+        line=line,
+        description="read the answer given on the command line",
+    )
+    return decide(part, kind, student, extraction, judge_for(student))
+
+
+def read_formula(part: PartBase, kind: str, answer: Answer, ctx: CheckContext) -> tuple[Extraction, Node] | PartResult:
+    """The student's formula for this part, or the undecided result saying why it was not read."""
     extraction = extract(answer, part.target, part_id=part.id)
     if extraction.latex is None:
         return result(
@@ -73,32 +166,22 @@ def check_math(
             reasons=[f"the formula could not be read{where}: {parsed.message}"],
             feedback=[f"grader could not read your formula{where}: {parsed.message}" + (f" ({parsed.hint})" if parsed.hint else "")],
         )
-    student = parsed.tree
+    return extraction, parsed.tree
 
-    def compare(reference: str) -> Equivalence:
-        return check_equivalence(
-            student,
-            _parse_trusted(reference, ctx),
-            ctx.symbols,
-            seed=ctx.seed,
-            rtol=rtol,
-            atol=atol,
-            timeout_s=ctx.timeout_s,
-            memory_mb=ctx.memory_mb,
-        )
 
-    outcomes = [compare(reference) for reference in references]
+def decide(part: PartBase, kind: str, student: Node, extraction: Extraction, judge: Judge) -> PartResult:
+    """Accepted forms, then mistakes, then the first definite difference; otherwise undecided."""
+    if judge.feedback_correct is not None:
+        part = part.model_copy(update={"feedback_correct": judge.feedback_correct})
+    outcomes = [compare(student) for compare in judge.accepted]
     evidence: dict[str, object] = {"comparisons": [o.model_dump(mode="json") for o in outcomes]}
     for outcome in outcomes:
         if outcome.verdict == "equivalent":
             return result(part, kind, verdict="right", method=outcome.method, extracted=extraction, evidence=evidence)
-    for mistake in part.mistakes:
-        if mistake.answer is None:
-            continue
-        if compare(mistake.answer).verdict == "equivalent":
-            return result(
-                part, kind, verdict="wrong", method=outcomes[0].method, mistake=mistake, extracted=extraction, evidence=evidence
-            )
+    method = outcomes[0].method if outcomes else "none"
+    for mistake, compare in judge.mistakes:
+        if compare(student).verdict == "equivalent":
+            return result(part, kind, verdict="wrong", method=method, mistake=mistake, extracted=extraction, evidence=evidence)
     definite = next((o for o in outcomes if o.verdict == "not_equivalent"), None)
     if definite is not None and part.target and extraction.how not in ("target_equation", "boxed"):
         # The student never wrote "target = ...": what was read is a guess, so a mismatch is not proof.
@@ -129,7 +212,7 @@ def check_math(
         part,
         kind,
         verdict="undecided",
-        method=outcomes[0].method if outcomes else "none",
+        method=method,
         extracted=extraction,
         evidence=evidence,
         reasons=[o.detail for o in outcomes if o.detail] or ["the comparison could not be decided"],

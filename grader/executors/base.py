@@ -21,11 +21,23 @@ from typing import ClassVar
 
 from grader.errors import GraderError, Problem
 from grader.pipeline import grade_file, grade_text
+from grader.report.html import render_html_report
+from grader.report.roster import Roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.submission.models import SubmissionText
 
-__all__ = ["Done", "Executor", "Job", "Setup", "default_jobs", "failure", "grade_job", "submission_budget"]
+__all__ = [
+    "Done",
+    "Executor",
+    "ExecutorUnavailable",
+    "Job",
+    "Setup",
+    "default_jobs",
+    "failure",
+    "grade_job",
+    "submission_budget",
+]
 
 # Slack on top of the per-check limits before a whole submission is declared stuck: process
 # start-up, reading, scoring. Checks are bounded one by one; this only catches grader bugs.
@@ -53,15 +65,42 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Setup:
-    """What every task of a batch shares; sent to each worker once."""
+    """What every task of a batch shares; sent to each worker once.
+
+    The HTML page is rendered in the worker, beside the grading: it is the other step that
+    reads what the student wrote, so it runs under the same per-submission budget.
+    """
 
     rubric: Rubric  # with CLI limit overrides already applied
     rubric_sha256: str
     budget_s: float  # per submission, see submission_budget
+    html: bool = False  # also render S.html
+    show_reference: bool = False
+    roster: Roster | None = None  # puts the student's name on the page
 
     @classmethod
-    def for_rubric(cls, rubric: Rubric, rubric_sha256: str) -> Setup:
-        return cls(rubric=rubric, rubric_sha256=rubric_sha256, budget_s=submission_budget(rubric))
+    def for_rubric(
+        cls,
+        rubric: Rubric,
+        rubric_sha256: str,
+        *,
+        html: bool = False,
+        show_reference: bool = False,
+        roster: Roster | None = None,
+    ) -> Setup:
+        return cls(
+            rubric=rubric,
+            rubric_sha256=rubric_sha256,
+            budget_s=submission_budget(rubric),
+            html=html,
+            show_reference=show_reference,
+            roster=roster,
+        )
+
+    def render_html(self, report: Report) -> str:
+        """The submission's HTML page for this batch's options."""
+        student = self.roster.lookup(report.submission) if self.roster is not None else None
+        return render_html_report(report, self.rubric, show_reference=self.show_reference, student=student)
 
     @property
     def memory_mb(self) -> int:
@@ -83,6 +122,7 @@ class Done:
     index: int
     report: Report | None
     problems: tuple[Problem, ...] = ()
+    html: str | None = None  # the report's page, when the batch asked for one
     seconds: float = 0.0  # wall time spent grading, in the worker
     worker: str = ""  # which worker graded it (pid or Dask address), for diagnostics
     peak_rss_mb: float | None = None  # the worker's peak resident memory so far
@@ -109,7 +149,8 @@ def grade_job(setup: Setup, job: Job, read: SubmissionText | None = None) -> Don
             report = grade_file(job.path, setup.rubric, rubric_sha256=setup.rubric_sha256)
         else:
             report = grade_text(read, setup.rubric, rubric_sha256=setup.rubric_sha256)
-        outcome = Done(index=job.index, report=report)
+        html = setup.render_html(report) if setup.html else None
+        outcome = Done(index=job.index, report=report, html=html)
     except GraderError as error:
         outcome = Done(index=job.index, report=None, problems=error.problems)
     except MemoryError:
@@ -137,12 +178,17 @@ def grade_job(setup: Setup, job: Job, read: SubmissionText | None = None) -> Don
         index=outcome.index,
         report=outcome.report,
         problems=outcome.problems,
+        html=outcome.html,
         seconds=time.monotonic() - started,
         worker=f"pid {os.getpid()}",
         peak_rss_mb=usage_self / 1024,  # Linux reports kilobytes
         peak_check_rss_mb=usage_children / 1024 if usage_children else None,
         fatal=fatal,
     )
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The executor cannot run at all (a missing extra, an unreachable scheduler): nothing was graded."""
 
 
 class Executor(ABC):

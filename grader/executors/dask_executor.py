@@ -20,13 +20,23 @@ from pathlib import Path
 from typing import Any
 
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
-from grader.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
+from grader.executors.base import (
+    Done,
+    Executor,
+    ExecutorUnavailable,
+    Job,
+    Setup,
+    default_jobs,
+    failure,
+    grade_job,
+)
 from grader.submission.models import SubmissionProblem, SubmissionText
 from grader.submission.read import read_submission_text
 
 __all__ = ["DaskExecutor", "dask_available"]
 
 _INSTALL = "install the optional extra: pip install 'grader[dask]'"
+_CONNECT_TIMEOUT_S = 10
 
 
 def dask_available() -> bool:
@@ -49,7 +59,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, scheduler: str | None = None, *, client: Any = None, jobs: int | None = None) -> None:
         if not dask_available():
-            raise ImportError(f"the dask executor needs dask.distributed; {_INSTALL}")
+            raise ExecutorUnavailable(f"the dask executor needs dask.distributed; {_INSTALL}")
         self.scheduler = scheduler
         self.jobs = jobs or default_jobs()
         self._client = client
@@ -100,12 +110,15 @@ class DaskExecutor(Executor):
         from distributed import Client, LocalCluster
 
         if self.scheduler:
-            self._client = Client(self.scheduler)
+            try:
+                self._client = Client(self.scheduler, timeout=_CONNECT_TIMEOUT_S)
+            except (OSError, ValueError, TypeError) as error:  # unreachable (OSError covers timeouts), or a bad address
+                raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {self.scheduler}: {error}") from None
             self._owned.append(self._client)
             return self._client
         with dask.config.set({"distributed.worker.daemon": False}):
-            cluster = LocalCluster(
-                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            cluster = LocalCluster(  # a random dashboard port: two batches on one machine must not clash
+                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
         self._owned.append(cluster)
         self._client = Client(cluster)
@@ -118,13 +131,16 @@ def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
     with contextlib.suppress(Exception):
         multiprocessing.current_process().daemon = False
     where = _worker_address()
-    outcome = run_bounded(grade_job, setup, job, read, timeout_s=setup.budget_s, memory_mb=setup.memory_mb)
+    # Twice the check limit: the checks inside are capped on their own, and a hard cap of just
+    # the limit here would leave them less room than on a local worker, changing verdicts.
+    outcome = run_bounded(grade_job, setup, job, read, timeout_s=setup.budget_s, memory_mb=2 * setup.memory_mb)
     if isinstance(outcome, Finished) and isinstance(outcome.value, Done):
         value: Done = outcome.value
         return Done(
             index=value.index,
             report=value.report,
             problems=value.problems,
+            html=value.html,
             seconds=value.seconds,
             worker=where,
             peak_rss_mb=value.peak_rss_mb,
@@ -135,7 +151,7 @@ def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
         message = f"grading this submission did not finish within {setup.budget_s:.0f} s, although every check is limited"
         return failure(job.index, job.path, "grading.timeout", message, fix, worker=where)
     if isinstance(outcome, OutOfMemory):
-        message = f"grading this submission needed more than {setup.memory_mb} MB of memory outside the checks"
+        message = f"grading this submission needed more than {2 * setup.memory_mb} MB of memory outside the checks"
         return failure(job.index, job.path, "grading.out_of_memory", message, fix, worker=where)
     detail = outcome.message if isinstance(outcome, Crashed) else "no result"
     return failure(job.index, job.path, "grading.crashed", f"grader failed on this submission: {detail}", fix, worker=where)

@@ -40,8 +40,9 @@ _STOP_GRACE_S = 2.0
 
 @dataclass(slots=True)
 class _Worker:
-    process: Any  # multiprocessing's forked Process
+    process: Any  # multiprocessing's forked Process (closed once retired: keep its pid below)
     conn: Connection
+    pid: int
     job: Job | None = None
     started: float = 0.0
     deadline: float = 0.0
@@ -149,7 +150,7 @@ class LocalExecutor(Executor):
                     "grading.worker_died",
                     f"the worker grading this submission {reason}; it was replaced",
                     "report this file to the grader's maintainers; the rest of the batch was graded",
-                    worker=f"pid {worker.process.pid}",
+                    worker=f"pid {worker.pid}",
                     seconds=seconds,
                 )
             elif time.monotonic() >= worker.deadline:
@@ -162,7 +163,7 @@ class LocalExecutor(Executor):
                     f"grading this submission did not finish within {seconds:.0f} s, although every check is limited; "
                     "the worker was stopped and replaced",
                     "report this file to the grader's maintainers; the rest of the batch was graded",
-                    worker=f"pid {worker.process.pid}",
+                    worker=f"pid {worker.pid}",
                     seconds=seconds,
                 )
 
@@ -202,7 +203,7 @@ class LocalExecutor(Executor):
             raise
         finally:
             child_end.close()  # only the worker holds this end, so its death reads as EOF here
-        return _Worker(process=process, conn=parent_end)
+        return _Worker(process=process, conn=parent_end, pid=process.pid or 0)
 
     def _retire(self, slot: int) -> None:
         """Kill the worker in ``slot`` (if any) and free the slot; a new one starts on demand."""
@@ -295,7 +296,10 @@ def _limit_memory(memory_mb: int) -> None:
     """Cap this worker's address space at its current size plus ``memory_mb``.
 
     Relative, like the sandbox's limit: the imported libraries already take hundreds of
-    megabytes that differ between machines, and the limit is about what grading adds.
+    megabytes that differ between machines, and the limit is about what grading adds. Only
+    the soft limit: the check children forked from this worker set their own, so a check gets
+    the same memory however much this worker has grown (else a verdict could depend on
+    which worker, and so on ``--jobs``).
     """
     try:
         with open("/proc/self/statm") as handle:
@@ -306,7 +310,7 @@ def _limit_memory(memory_mb: int) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (value, value))
+        resource.setrlimit(resource.RLIMIT_AS, (value, hard))
 
 
 def _die_with_parent() -> None:

@@ -37,6 +37,8 @@ from grader.math.evaluate import (
     Evaluator,
     Mat,
     NotEvaluable,
+    RandomFunction,
+    Sample,
     Scaling,
     ShapeError,
     TooLarge,
@@ -47,16 +49,19 @@ from grader.math.evaluate import (
     dims_text,
     expand_plus_minus,
     format_value,
+    functions_to_sample,
     matrix_context,
     names_to_sample,
     pretty_name,
-    sample_assignment,
+    sample_point,
+    summation_bounds,
 )
 from grader.math.symbols import MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import (
     Add,
     Call,
     Div,
+    Interval,
     MatrixLit,
     Mul,
     Neg,
@@ -84,6 +89,8 @@ MATRIX_DRAWS = 6
 MAX_ATTEMPTS = 60
 MAX_SET_ITEMS = 100
 _SYMBOLIC_MARGIN_S = 0.3
+_EXACT_SCREEN_RTOL = 1e-6
+_EXACT_SCREEN_ATOL = 1e-9
 
 
 class Equivalence(BaseModel):
@@ -113,7 +120,17 @@ def check_equivalence(
     timeout_s: float = 5.0,
     memory_mb: int = 1024,
 ) -> Equivalence:
-    """Compare two trees; never raises for anything a student wrote, and returns within about ``timeout_s``."""
+    """Compare two trees; never raises for anything a student wrote, and returns within about ``timeout_s``.
+
+    ``rtol``/``atol`` say how close two values must be. ``rtol = atol = 0`` asks for *exact*
+    equality: values are screened in double precision with the default tolerances (a larger
+    difference is a counterexample; smaller ones can be rounding noise) and every agreement of
+    scalar answers is confirmed with 60-digit arithmetic in which a decimal is the exact number
+    it writes, so ``0.333333333333333`` is not ``1/3`` but ``100.4 - 80.0`` is ``20.4``. With a
+    tolerance, decimals are approximations and only decimal-free answers get that confirmation.
+    """
+    if rtol < 0 or atol < 0:
+        raise ValueError("rtol and atol must not be negative")
     table = symbols or SymbolTable()
     if student == reference:
         return _equal("structural", "your answer is written exactly like the reference")
@@ -148,6 +165,7 @@ class _Settings:
     atol: float
     timeout_s: float
     memory_mb: int
+    exact: bool = False  # rtol = atol = 0 was asked for; rtol/atol are then the screening tolerances
     started: float = field(default_factory=time.monotonic)
 
     def remaining(self) -> float:
@@ -156,8 +174,15 @@ class _Settings:
 
 def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
     """Runs in the sandbox; restart the clock here so the symbolic step's budget is honest."""
+    exact = settings.rtol == 0 and settings.atol == 0
     fresh = _Settings(
-        settings.symbols, settings.seed, settings.rtol, settings.atol, settings.timeout_s, settings.memory_mb
+        settings.symbols,
+        settings.seed,
+        _EXACT_SCREEN_RTOL if exact else settings.rtol,
+        _EXACT_SCREEN_ATOL if exact else settings.atol,
+        settings.timeout_s,
+        settings.memory_mb,
+        exact,
     )
     try:
         return _compare(student, reference, fresh)
@@ -208,6 +233,18 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     student, reference = _unwrap(student), _unwrap(reference)
     if student == reference:
         return _equal("structural", "your answer is written exactly like the reference")
+    intervals = _compare_as_intervals(student, reference, cfg)
+    if intervals is not None:
+        return intervals
+    for assigns, bare in ((student, reference), (reference, student)):
+        values = _assignment_list(assigns)
+        if values is not None and isinstance(bare, Seq) and bare.kind in ("list", "tuple"):
+            if not any(isinstance(item, Relation) for item in bare.items):
+                # "AB = 4, CD = 5" against "4, 5": the values, in the order they are named
+                s_side, r_side = (
+                    (values, list(bare.items)) if assigns is student else (list(bare.items), values)
+                )
+                return _compare_tuples(Seq(tuple(s_side), "tuple"), Seq(tuple(r_side), "tuple"), cfg)
     if _is_relation_collection(student) and _is_relation_collection(reference):
         return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
     s_rel, r_rel = isinstance(student, Relation), isinstance(reference, Relation)
@@ -235,6 +272,93 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     if isinstance(student, MatrixLit) or isinstance(reference, MatrixLit):
         return _compare_entrywise(student, reference, cfg)
     return _compare_expressions(student, reference, cfg)
+
+
+def _assignment_list(node: Node) -> list[Node] | None:
+    """``x = -5, p = 14/3``: a list of two or more assignments, each giving one named value."""
+    if not (isinstance(node, Seq) and node.kind == "list" and len(node.items) >= 2):
+        return None
+    values: list[Node] = []
+    for item in node.items:
+        assigned = _assigned_values(item)
+        if len(assigned) != 1:
+            return None
+        values.append(assigned[0])
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Intervals
+
+
+_LESS = {"<": True, "<=": False}  # op -> is the end open
+_GREATER = {">": True, ">=": False}
+
+
+def _interval_view(node: Node, *, from_seq: bool) -> Interval | None:
+    """``node`` read as an interval: an ``Interval``; with ``from_seq`` a pair ``(a, b)`` (open) or
+    ``[a, b]`` (closed); or a double inequality ``a < E <= b`` (``E`` anything, the ends numbers)."""
+    if isinstance(node, Interval):
+        return node
+    if from_seq and isinstance(node, Seq) and node.kind in ("tuple", "list") and len(node.items) == 2:
+        if not any(isinstance(item, (Relation, Seq, Interval)) for item in node.items):
+            open_ = node.kind == "tuple"
+            return Interval(node.items[0], node.items[1], open_, open_)
+    if isinstance(node, Relation) and len(node.ops) == 2 and not _has_plus_minus(node):
+        low, middle, high = node.items
+        if symbols_in(low) or symbols_in(high) or not symbols_in(middle):
+            return None
+        if all(op in _LESS for op in node.ops):
+            return Interval(low, high, _LESS[node.ops[0]], _LESS[node.ops[1]])
+        if all(op in _GREATER for op in node.ops):
+            return Interval(high, low, _GREATER[node.ops[1]], _GREATER[node.ops[0]])
+    return None
+
+
+def _compare_as_intervals(student: Node, reference: Node, cfg: _Settings) -> Equivalence | None:
+    """Intervals against intervals, pairs read as intervals and double inequalities; None when
+    neither side is one. An interval inside arithmetic (``-[0, 1)``) is not a number."""
+    s_interval, r_interval = isinstance(student, Interval), isinstance(reference, Interval)
+    s_chain = _interval_view(student, from_seq=False) is not None and isinstance(student, Relation)
+    r_chain = _interval_view(reference, from_seq=False) is not None and isinstance(reference, Relation)
+    s_pair = isinstance(student, Seq) and _interval_view(student, from_seq=True) is not None
+    r_pair = isinstance(reference, Seq) and _interval_view(reference, from_seq=True) is not None
+    if s_interval or r_interval or (s_chain and r_pair) or (s_pair and r_chain):
+        s_view = _interval_view(student, from_seq=True)
+        r_view = _interval_view(reference, from_seq=True)
+        if s_view is None:
+            return _different("set", "the answer is an interval, but yours is not")
+        if r_view is None:
+            return _different("set", "yours is an interval, but the answer is not")
+        return _compare_intervals(s_view, r_view, cfg)
+    s_inside = any(isinstance(n, Interval) for n in walk(student))
+    r_inside = any(isinstance(n, Interval) for n in walk(reference))
+    if s_inside != r_inside and not isinstance(student, Seq) and not isinstance(reference, Seq):
+        return _different("set", "one answer uses an interval (a set of numbers) and the other does not")
+    return None
+
+
+def _compare_intervals(student: Interval, reference: Interval, cfg: _Settings) -> Equivalence:
+    undecided: list[str] = []
+    for which, s_end, r_end in (
+        ("lower", student.low, reference.low),
+        ("upper", student.high, reference.high),
+    ):
+        outcome = _compare(s_end, r_end, cfg)
+        if outcome.verdict == "not_equivalent":
+            return _different("set", f"the {which} end of the interval differs: {outcome.detail}")
+        if outcome.verdict == "undecided":
+            undecided.append(f"{which} end: {outcome.detail}")
+    for which, s_open, r_open in (
+        ("lower", student.low_open, reference.low_open),
+        ("upper", student.high_open, reference.high_open),
+    ):
+        if s_open != r_open:
+            included = "excludes" if s_open else "includes"
+            return _different("set", f"your interval {included} its {which} end, the answer's does not")
+    if undecided:
+        return _undecided("set", "; ".join(undecided))
+    return _equal("set", "the same interval")
 
 
 def _assigned_values(relation: Node) -> list[Node]:
@@ -293,7 +417,7 @@ def _compare_assigned(
 
 @dataclass
 class _Sample:
-    point: dict[str, Value]
+    point: dict[str, Sample]
     student: Value
     reference: Value
 
@@ -303,19 +427,22 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
     is_matrix = matrix_context([student, reference], table)
     method: Method = "matrix_numeric" if is_matrix else "numeric"
     names = names_to_sample([student, reference], table)
-    need = 1 if not names else (MATRIX_DRAWS if is_matrix else SCALAR_POINTS)
-    attempts_allowed = 1 if not names else MAX_ATTEMPTS
+    functions = functions_to_sample([student, reference], table)
+    integers = summation_bounds([student, reference])
+    varies = bool(names or functions)
+    need = 1 if not varies else (MATRIX_DRAWS if is_matrix else SCALAR_POINTS)
+    attempts_allowed = 1 if not varies else MAX_ATTEMPTS
     rng = np.random.default_rng(cfg.seed)
     valid = 0
     undefined: Counter[str] = Counter()
-    student_undefined: list[tuple[dict[str, Value], str]] = []
+    student_undefined: list[tuple[dict[str, Sample], str]] = []
     blocker: str | None = None
-    branch_point: dict[str, Value] | None = None
-    real_points: list[dict[str, Value]] = []
+    branch_point: dict[str, Sample] | None = None
+    real_points: list[dict[str, Sample]] = []
     attempts = 0
     for attempts in range(1, attempts_allowed + 1):  # noqa: B007 - attempts is reported below
         try:
-            point = sample_assignment(names, table, rng)
+            point = sample_point(names, table, rng, functions, integers)
         except TooLarge as error:
             return _undecided(method, f"too large: {error.reason}")
         except NotEvaluable as error:
@@ -331,8 +458,9 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
                 f"the reference answer is not defined for the declared shapes ({error.reason}); "
                 "the rubric author should check the reference and the symbols' shapes",
             )
-        except TooLarge as error:
-            return _undecided(method, f"too large: {error.reason}")
+        except TooLarge as error:  # 175!, (x-a)^6000: SymPy may still decide exactly
+            blocker = f"too large: {error.reason}"
+            break
         except NotEvaluable as error:
             blocker = f"the reference cannot be evaluated: {error.reason}"
             break
@@ -347,7 +475,8 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
                 method, f"your expression is not defined for the declared shapes: {error.reason}"
             )
         except TooLarge as error:
-            return _undecided(method, f"too large: {error.reason}")
+            blocker = f"too large: {error.reason}"
+            break
         except NotEvaluable as error:
             blocker = f"your answer cannot be evaluated: {error.reason}"
             break
@@ -372,18 +501,21 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
             break
     if valid >= need:
         if branch_point is not None and not is_matrix:
-            probe = _probe_special_points(student, reference, names, cfg, method)
+            probe = _probe_special_points(student, reference, names, functions, cfg, method)
             if probe is not None:
                 return probe
         if not is_matrix:
             confirmed = _confirm_exactly(student, reference, real_points[:3], cfg)
             if confirmed is not None:
                 return confirmed
-        if not names:
+        if not varies:
             return _equal(method, "both evaluate to the same number")
         what = "random matrix draws" if is_matrix else "random points"
+        if functions:
+            listed = ", ".join(pretty_name(f) for f in functions)
+            what += f", each with new random functions for {listed}"
         return _equal(method, f"your answer agrees with the reference at {valid} {what}")
-    if student_undefined and len(student_undefined) >= (1 if not names else max(2, valid + 1)):
+    if student_undefined and len(student_undefined) >= (1 if not varies else max(2, valid + 1)):
         point, reason = student_undefined[0]
         where = _point_text(point, table)
         return _different(
@@ -407,7 +539,7 @@ _SPECIAL_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0)
 
 
 def _probe_special_points(
-    student: Node, reference: Node, names: list[str], cfg: _Settings, method: Method
+    student: Node, reference: Node, names: list[str], functions: list[str], cfg: _Settings, method: Method
 ) -> Equivalence | None:
     """Small integers and halves, where powers of negative numbers are real again.
 
@@ -420,8 +552,9 @@ def _probe_special_points(
     grid_names = [n for n in names if not table.is_matrix(n)][:3]
     if not grid_names or len(grid_names) < len(names):
         return None
+    drawn = sample_point([], table, np.random.default_rng(cfg.seed + 2), functions)
     for combo in itertools.product(_SPECIAL_VALUES, repeat=len(grid_names)):
-        point: dict[str, Value] = {}
+        point: dict[str, Sample] = dict(drawn)
         for name, value in zip(grid_names, combo, strict=True):
             decl = table.get(name)
             domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
@@ -525,8 +658,17 @@ def _counterexample(
             },
         )
     s_num, r_num = _as_number(s_val), _as_number(r_val)
+    functions = sorted(n for n, v in sample.point.items() if isinstance(v, RandomFunction))
+    if functions:
+        listed = ", ".join(pretty_name(f) for f in functions)
+        where = (
+            f"{where} and random positive functions {listed}"
+            if where
+            else f"random positive functions {listed}"
+        )
     prefix = f"at {where} " if where else ""
-    detail = f"{prefix}yours gives {_value_text(s_val)}, expected {_value_text(r_val)}"
+    s_text, r_text = _distinct_texts(s_val, r_val)
+    detail = f"{prefix}yours gives {s_text}, expected {r_text}"
     return _different(
         method,
         detail,
@@ -541,12 +683,13 @@ def _counterexample(
 def _nicer_point(student: Node, reference: Node, sample: _Sample, cfg: _Settings) -> _Sample:
     """Round a scalar counterexample to 1-2 decimals when it still shows the difference."""
     table = cfg.symbols
-    if any(not isinstance(v, complex) or v.imag != 0 for v in sample.point.values()):
+    values = {n: v for n, v in sample.point.items() if not isinstance(v, RandomFunction)}
+    if any(not isinstance(v, complex) or v.imag != 0 for v in values.values()):
         return sample
     in_context = matrix_context([student, reference], table)
     for digits in (1, 2):
-        rounded: dict[str, Value] = {}
-        for name, value in sample.point.items():
+        rounded: dict[str, Sample] = {n: v for n, v in sample.point.items() if isinstance(v, RandomFunction)}
+        for name, value in values.items():
             assert isinstance(value, complex)
             x = round(value.real, digits)
             decl = table.get(name)
@@ -575,13 +718,13 @@ def _decl_dims(table: SymbolTable, name: str) -> tuple[str | int, str | int]:
     return decl.shape[0], decl.shape[1]
 
 
-def _point_text(point: dict[str, Value], table: SymbolTable) -> str:
+def _point_text(point: dict[str, Sample], table: SymbolTable) -> str:
     return ", ".join(
         f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex)
     )
 
 
-def _json_point(point: dict[str, Value], table: SymbolTable) -> dict[str, Any]:
+def _json_point(point: dict[str, Sample], table: SymbolTable) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in sorted(point.items()):
         if isinstance(value, complex):
@@ -605,11 +748,20 @@ def _as_number(value: Value) -> complex | None:
     return None
 
 
-def _value_text(value: Value) -> str:
+def _value_text(value: Value, digits: int = 4) -> str:
     number = _as_number(value)
     if number is not None:
-        return format_value(number)
+        return format_value(number, digits)
     return _kind_text(value)
+
+
+def _distinct_texts(student: Value, reference: Value) -> tuple[str, str]:
+    """Both values with as few digits as show that they differ (1.333 against 1.3333)."""
+    for digits in (4, 6, 9, 12, 15):
+        s_text, r_text = _value_text(student, digits), _value_text(reference, digits)
+        if s_text != r_text:
+            break
+    return s_text, r_text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,14 +773,15 @@ def _has_decimal(node: Node) -> bool:
 
 
 def _confirm_exactly(
-    student: Node, reference: Node, points: list[dict[str, Value]], cfg: _Settings
+    student: Node, reference: Node, points: list[dict[str, Sample]], cfg: _Settings
 ) -> Equivalence | None:
-    """Re-check numeric agreement with 60-digit arithmetic for decimal-free answers.
+    """Re-check numeric agreement with 60-digit arithmetic for decimal-free answers (and for
+    answers with decimals, read as exact numbers, when exact equality was asked for).
 
     Double precision cannot tell ``99999999/10^8`` from ``99999998/99999999`` or a degree-13
     polynomial from one whose constant term is off by 1. None keeps the numeric verdict.
     """
-    if _has_decimal(student) or _has_decimal(reference):
+    if not cfg.exact and (_has_decimal(student) or _has_decimal(reference)):
         return None
     budget = min(2.0, cfg.remaining() - _SYMBOLIC_MARGIN_S)
     if budget < 0.2:
@@ -640,6 +793,7 @@ def _confirm_exactly(
         reference,
         cfg.symbols,
         scalar_points,
+        cfg.exact,
         timeout_s=budget,
         memory_mb=cfg.memory_mb,
     )
@@ -657,12 +811,14 @@ def _confirm_exactly(
 
 
 def _exact_worker(
-    student: Node, reference: Node, symbols: SymbolTable, points: list[dict[str, complex]]
+    student: Node, reference: Node, symbols: SymbolTable, points: list[dict[str, complex]], exact: bool
 ) -> tuple[int, str, str] | None:
     from grader.math.sympy_bridge import convert, exact_difference
 
     try:
-        result = exact_difference(convert(student, symbols), convert(reference, symbols), points)
+        a = convert(student, symbols, exact_decimals=exact)
+        b = convert(reference, symbols, exact_decimals=exact)
+        result = exact_difference(a, b, points)
     except Exception:  # Unsupported, TooLarge, or SymPy failing on an odd construction
         return None
     if not isinstance(result, tuple):
@@ -706,11 +862,19 @@ def _symbolic_worker(student: Node, reference: Node, symbols: SymbolTable) -> tu
         return True, "SymPy simplifies the difference to 0"
     if result is False:
         try:
-            s_text, r_text = format_value(complex(a.evalf(15))), format_value(complex(b.evalf(15)))
-        except (TypeError, ValueError):
+            s_text, r_text = _exact_text(a), _exact_text(b)
+        except (TypeError, ValueError, OverflowError):
             return False, "the two values differ"
         return False, f"yours is {s_text}, expected {r_text}"
     return None
+
+
+def _exact_text(value: Any) -> str:
+    """A SymPy number for a person: ``2.333``, and ``7.887e+374`` for 200! (beyond a float)."""
+    number = complex(value.evalf(15))
+    if math.isfinite(number.real) and math.isfinite(number.imag):
+        return format_value(number)
+    return str(value.evalf(4))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -720,13 +884,15 @@ def _symbolic_worker(student: Node, reference: Node, symbols: SymbolTable) -> tu
 def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     table = cfg.symbols
     names = names_to_sample([student, reference], table)
+    functions = functions_to_sample([student, reference], table)
+    integers = summation_bounds([student, reference])
     rng = np.random.default_rng(cfg.seed)
-    need = 1 if not names else SCALAR_POINTS
-    wrong: dict[tuple[int, int], tuple[complex, complex, dict[str, Value]]] = {}
+    need = 1 if not (names or functions) else SCALAR_POINTS
+    wrong: dict[tuple[int, int], tuple[complex, complex, dict[str, Sample]]] = {}
     valid = 0
-    for _ in range(1 if not names else MAX_ATTEMPTS):
+    for _ in range(1 if not (names or functions) else MAX_ATTEMPTS):
         try:
-            point = sample_assignment(names, table, rng)
+            point = sample_point(names, table, rng, functions, integers)
             ref_eval = Evaluator(table, point, in_matrix_context=True)
             ref_value = ref_eval.eval(reference)
         except ShapeError as error:
@@ -812,18 +978,20 @@ def _items(node: Node) -> list[Node]:
 
 def _compare_sets(student: list[Node], reference: list[Node], cfg: _Settings, *, as_set: bool) -> Equivalence:
     """Multiset comparison with tolerance; with ``as_set`` repeated values count once."""
-    if any(isinstance(n, (Seq, MatrixLit)) for n in (*student, *reference)):
+    if any(isinstance(n, (Seq, MatrixLit, Interval)) for n in (*student, *reference)):
         return _compare_structured_sets(student, reference, cfg)
     table = cfg.symbols
     names = names_to_sample([*student, *reference], table)
+    functions = functions_to_sample([*student, *reference], table)
+    integers = summation_bounds([*student, *reference])
     in_context = matrix_context([*student, *reference], table)
     rng = np.random.default_rng(cfg.seed)
-    need = 1 if not names else SCALAR_POINTS
+    need = 1 if not (names or functions) else SCALAR_POINTS
     s_rows: list[list[Value | None]] = []
     r_rows: list[list[Value | None]] = []
-    for _ in range(1 if not names else MAX_ATTEMPTS):
+    for _ in range(1 if not (names or functions) else MAX_ATTEMPTS):
         try:
-            point = sample_assignment(names, table, rng)
+            point = sample_point(names, table, rng, functions, integers)
         except NotEvaluable as error:
             return _undecided("set", error.reason)
         r_vals = _evaluate_items(reference, point, cfg, in_context)
@@ -917,7 +1085,7 @@ def _compare_structured_sets(student: list[Node], reference: list[Node], cfg: _S
 
 
 def _evaluate_items(
-    items: list[Node], point: dict[str, Value], cfg: _Settings, in_context: bool
+    items: list[Node], point: dict[str, Sample], cfg: _Settings, in_context: bool
 ) -> list[Value | None] | Equivalence:
     values: list[Value | None] = []
     for item in items:
@@ -1140,15 +1308,17 @@ def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
     otherwise a point on one solution set that misses the other is a counterexample."""
     table = cfg.symbols
     names = names_to_sample([f_s, f_r], table)
+    functions = functions_to_sample([f_s, f_r], table)
+    integers = summation_bounds([f_s, f_r])
     in_context = matrix_context([f_s, f_r], table)
     rng = np.random.default_rng(cfg.seed)
     ratios: list[complex] = []
     both_zero = 0
     blocker: str | None = None
     not_proportional = False
-    for _ in range(MAX_ATTEMPTS if names else 1):
+    for _ in range(MAX_ATTEMPTS if (names or functions) else 1):
         try:
-            point = sample_assignment(names, table, rng)
+            point = sample_point(names, table, rng, functions, integers)
             r_val = _flat(Evaluator(table, point, in_matrix_context=in_context).eval(f_r))
         except Undefined:
             continue
@@ -1189,7 +1359,7 @@ def _proportional(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
                 ratios.extend(complex(x) for x in (s_val[mask] / r_val[mask]).ravel())
         if not_proportional:
             break
-        if len(ratios) + both_zero >= (SCALAR_POINTS if names else 1):
+        if len(ratios) + both_zero >= (SCALAR_POINTS if (names or functions) else 1):
             break
     if blocker is None and not not_proportional:
         if ratios and all(_close(k, ratios[0], 1e-6, 1e-12) for k in ratios) and abs(ratios[0]) > 1e-12:
@@ -1230,13 +1400,15 @@ def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
     """
     table = cfg.symbols
     names = [n for n in names_to_sample([f_s, f_r], table) if not table.is_matrix(n)]
+    functions = functions_to_sample([f_s, f_r], table)
+    integers = summation_bounds([f_s, f_r])
     if not names:
         return _different("relation", "the equations are not equivalent")
     rng = np.random.default_rng(cfg.seed + 1)
     checked = 0
     for attempt in range(24):
         variable = names[attempt % len(names)]
-        base = sample_assignment(names, table, rng)
+        base = sample_point(names, table, rng, functions, integers)
         for source, target, whose in ((f_r, f_s, "reference"), (f_s, f_r, "student")):
             root = _root_along(source, base, variable, cfg)
             if root is None:
@@ -1280,7 +1452,7 @@ def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
 
 
 def _slope_ratio(
-    f_s: Node, f_r: Node, point: dict[str, Value], variable: str, cfg: _Settings
+    f_s: Node, f_r: Node, point: dict[str, Sample], variable: str, cfg: _Settings
 ) -> float | None:
     """(df_s/dv) / (df_r/dv) at a common solution, by central differences (None if not real)."""
     centre = point[variable]
@@ -1306,7 +1478,7 @@ def _slope_ratio(
     return slopes[0] / slopes[1]
 
 
-def _term_scale(node: Node, point: dict[str, Value], table: SymbolTable) -> float:
+def _term_scale(node: Node, point: dict[str, Sample], table: SymbolTable) -> float:
     """Size of the terms of ``left - right``, so "zero" is judged relative to them."""
     if isinstance(node, Add):
         total = 0.0
@@ -1317,7 +1489,7 @@ def _term_scale(node: Node, point: dict[str, Value], table: SymbolTable) -> floa
     return 0.0
 
 
-def _root_along(f: Node, base: dict[str, Value], variable: str, cfg: _Settings) -> float | None:
+def _root_along(f: Node, base: dict[str, Sample], variable: str, cfg: _Settings) -> float | None:
     """A real root of ``f`` in ``variable`` (others fixed), by a sign change on a grid and bisection."""
     decl = cfg.symbols.get(variable)
     domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
@@ -1401,12 +1573,14 @@ def _compare_inequalities(student: _Pair, reference: _Pair, cfg: _Settings) -> E
     strict_s, strict_r = student.op == "<", reference.op == "<"
     table = cfg.symbols
     names = names_to_sample([g_s, g_r], table)
+    functions = functions_to_sample([g_s, g_r], table)
+    integers = summation_bounds([g_s, g_r])
     rng = np.random.default_rng(cfg.seed)
     agree = 0
-    points: list[dict[str, Value]] = []
-    for _ in range(MAX_ATTEMPTS if names else 1):
+    points: list[dict[str, Sample]] = []
+    for _ in range(MAX_ATTEMPTS if (names or functions) else 1):
         try:
-            point = sample_assignment(names, table, rng)
+            point = sample_point(names, table, rng, functions, integers)
             truth = _truths(g_s, g_r, point, cfg)
         except NotEvaluable as error:
             return _undecided("relation", error.reason)
@@ -1419,7 +1593,7 @@ def _compare_inequalities(student: _Pair, reference: _Pair, cfg: _Settings) -> E
             return _inequality_counterexample(point, s_true, cfg)
         agree += 1
         points.append(point)
-        if agree >= (2 * SCALAR_POINTS if names else 1):
+        if agree >= (2 * SCALAR_POINTS if (names or functions) else 1):
             break
     if agree == 0:
         return _undecided("relation", "no random point gave values for both inequalities")
@@ -1452,7 +1626,7 @@ def _compare_inequalities(student: _Pair, reference: _Pair, cfg: _Settings) -> E
     )
 
 
-def _truths(g_s: Node, g_r: Node, point: dict[str, Value], cfg: _Settings) -> tuple[bool, bool] | None:
+def _truths(g_s: Node, g_r: Node, point: dict[str, Sample], cfg: _Settings) -> tuple[bool, bool] | None:
     """Whether each inequality ``g > 0`` holds at the point (None where either is undefined or on the boundary)."""
     values = []
     for g in (g_s, g_r):
@@ -1473,7 +1647,7 @@ def _truths(g_s: Node, g_r: Node, point: dict[str, Value], cfg: _Settings) -> tu
     return values[0] > 0, values[1] > 0
 
 
-def _inequality_counterexample(point: dict[str, Value], student_true: bool, cfg: _Settings) -> Equivalence:
+def _inequality_counterexample(point: dict[str, Sample], student_true: bool, cfg: _Settings) -> Equivalence:
     where = _point_text(point, cfg.symbols)
     prefix = f"at {where} " if where else ""
     if student_true:

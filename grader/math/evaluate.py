@@ -35,6 +35,7 @@ from grader.math.tree import (
     Div,
     Factorial,
     Hadamard,
+    Interval,
     MatrixLit,
     Mul,
     Neg,
@@ -50,6 +51,7 @@ from grader.math.tree import (
     Text,
     Transpose,
     children,
+    symbols_in,
     walk,
 )
 
@@ -65,6 +67,8 @@ __all__ = [
     "Evaluator",
     "Mat",
     "NotEvaluable",
+    "RandomFunction",
+    "Sample",
     "Scaling",
     "ShapeError",
     "TooLarge",
@@ -76,12 +80,15 @@ __all__ = [
     "evaluate",
     "expand_plus_minus",
     "format_value",
+    "functions_to_sample",
     "is_identity_name",
     "matrix_context",
     "names_to_sample",
     "pretty_name",
     "sample_assignment",
+    "sample_point",
     "sample_scalar",
+    "summation_bounds",
 ]
 
 MAX_EXPONENT = 1000
@@ -120,6 +127,59 @@ class Scaling:
 
 
 Value: TypeAlias = complex | Mat | Scaling
+
+
+class RandomFunction:
+    """A random smooth positive function standing in for a declared function without a definition.
+
+    ``p_0``, ``p_1`` (densities), ``D`` (a discriminator): the rubric says only that they are
+    functions, so an answer is right when it is right for *every* function. The comparison draws
+    a new function per sample point, from a seed, so several independent draws must all agree:
+
+        f(t_1, …, t_k) = exp(Σ a_j t_j + b) · (1 + c · sin(Σ d_j t_j + g · t_1 t_2 + φ)),  0 < c < 1,
+
+    positive on real arguments (so logs and ratios of densities are defined) and generic enough
+    that no identity holds by accident. A matrix argument (a declared vector ``x``) enters
+    through a random linear functional of its entries; scalars and vectors therefore both work.
+    """
+
+    __slots__ = ("name", "seed")
+
+    def __init__(self, name: str, seed: int) -> None:
+        self.name = name
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return f"RandomFunction({self.name!r}, {self.seed})"
+
+    def __call__(self, args: list[Value]) -> complex:
+        count = len(args)
+        rng = np.random.default_rng([self.seed, count])
+        a = rng.uniform(-0.8, 0.8, count)
+        b = rng.uniform(-0.5, 0.5)
+        c = rng.uniform(0.3, 0.8)
+        d = rng.uniform(0.7, 2.0, count) * rng.choice([-1.0, 1.0], count)
+        g = rng.uniform(-0.5, 0.5)
+        phase = rng.uniform(0.0, 2 * math.pi)
+        t = [self._scalar(value, k) for k, value in enumerate(args)]
+        linear = sum((complex(a[k]) * t[k] for k in range(count)), complex(b))
+        inner = sum((complex(d[k]) * t[k] for k in range(count)), complex(phase))
+        if count >= 2:
+            inner += g * t[0] * t[1]
+        return cmath.exp(linear) * (1 + c * cmath.sin(inner))
+
+    def _scalar(self, value: Value, index: int) -> complex:
+        if isinstance(value, complex):
+            return value
+        if isinstance(value, Scaling):
+            return value.c
+        rows, cols = value.shape
+        weights = np.random.default_rng([self.seed, 1000 + index, rows, cols]).standard_normal((rows, cols))
+        return complex(np.sum(weights * value.a)) / math.sqrt(rows * cols)
+
+
+#: what a sample point assigns: values to symbols, random functions to uninterpreted functions
+Sample: TypeAlias = Value | RandomFunction
 
 
 class EvalError(Exception):
@@ -300,6 +360,8 @@ def _rebuild(node: Node, kids: tuple[Node, ...]) -> Node:
             return MatrixLit(tuple(tuple(next(it) for _ in row) for row in rows))
         case Seq(_, kind):
             return Seq(kids, kind)
+        case Interval(_, _, low_open, high_open):
+            return Interval(kids[0], kids[1], low_open, high_open)
         case Relation(_, ops):
             return Relation(kids, ops)
         case _:
@@ -376,6 +438,10 @@ def _render(node: Node, parent: int) -> str:
         case PlusMinus(left, right):
             text = ("" if left is None else _render(left, 1) + " ") + "± " + _render(right, 2)
             return _wrap(text, 1, parent)
+        case Interval(low, high, low_open, high_open):
+            return (
+                f"{'(' if low_open else '['}{_render(low, 0)}, {_render(high, 0)}{')' if high_open else ']'}"
+            )
         case Seq(items, kind):
             inner = ", ".join(_render(i, 0) for i in items)
             return {"set": "{" + inner + "}", "tuple": "(" + inner + ")", "list": inner}[kind]
@@ -428,27 +494,77 @@ def _short(x: float, digits: int) -> str:
 # Sampling
 
 
+def functions_to_sample(trees: Iterable[Node], symbols: SymbolTable) -> list[str]:
+    """Declared functions without a definition that the trees apply: uninterpreted, so a
+    comparison gives them random functions (σ without a definition stays the logistic function)."""
+    found: set[str] = set()
+    for tree in trees:
+        for node in walk(tree):
+            if isinstance(node, Call) and node.func != "sigma":
+                decl = symbols.get(node.func)
+                if isinstance(decl, FunctionSymbol) and decl.definition is None:
+                    found.add(node.func)
+    return sorted(found)
+
+
+def summation_bounds(trees: Iterable[Node]) -> list[str]:
+    """Names in the bounds of a sum or product (``n`` in ``∑_{k=0}^{n-1}``): they are integers."""
+    found: set[str] = set()
+    for tree in trees:
+        for node in walk(tree):
+            if isinstance(node, Operator) and node.name in ("sum", "prod"):
+                if isinstance(node.sub, Relation):
+                    for item in node.sub.items[1:]:
+                        found |= symbols_in(item)
+                if node.sup is not None:
+                    found |= symbols_in(node.sup)
+    return sorted(found)
+
+
 def sample_assignment(
-    names: Iterable[str], symbols: SymbolTable, rng: np.random.Generator
+    names: Iterable[str],
+    symbols: SymbolTable,
+    rng: np.random.Generator,
+    integers: Iterable[str] = (),
 ) -> dict[str, Value]:
     """Random values for ``names`` from their declared domains and shapes (sorted, so seeded = reproducible).
 
     Scalars: bounded intervals uniform inside with a 5% margin; ``(0, ∞)`` log-uniform in 0.1..10;
     unrestricted reals uniform in (-3, 3) away from 0; integer domains small integers; complex
     domains both parts in (-2, 2). Matrices: the declared shape with standard normal entries
-    (diagonal, symmetric, binary {0,1}, identity structures respected).
+    (diagonal, symmetric, binary {0,1}, identity structures respected). Undeclared ``integers``
+    (see :func:`summation_bounds`) are drawn from 1..8.
     """
     values: dict[str, Value] = {}
+    whole = set(integers)
     for name in sorted(set(names)):
         decl = symbols.get(name)
         if isinstance(decl, MatrixSymbol):
             values[name] = _sample_matrix(decl, symbols, rng)
         elif isinstance(decl, FunctionSymbol):
             continue
+        elif isinstance(decl, ScalarSymbol):
+            values[name] = sample_scalar(decl.parsed_domain, rng)
+        elif name in whole:
+            values[name] = sample_scalar(Domain(low=0, integer=True), rng)
         else:
-            domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else Domain()
-            values[name] = sample_scalar(domain, rng)
+            values[name] = sample_scalar(Domain(), rng)
     return values
+
+
+def sample_point(
+    names: Iterable[str],
+    symbols: SymbolTable,
+    rng: np.random.Generator,
+    functions: Iterable[str] = (),
+    integers: Iterable[str] = (),
+) -> dict[str, Sample]:
+    """:func:`sample_assignment`, then a fresh :class:`RandomFunction` for each of ``functions``
+    (see :func:`functions_to_sample`), drawn after the values so seeded points do not move."""
+    point: dict[str, Sample] = dict(sample_assignment(names, symbols, rng, integers))
+    for name in sorted(set(functions)):
+        point[name] = RandomFunction(name, int(rng.integers(2**62)))
+    return point
 
 
 def sample_scalar(domain: Domain, rng: np.random.Generator) -> complex:
@@ -537,7 +653,9 @@ class Evaluator:
     at ``x < 0``) instead of calling them counterexamples.
     """
 
-    def __init__(self, symbols: SymbolTable, values: Mapping[str, Value], *, in_matrix_context: bool) -> None:
+    def __init__(
+        self, symbols: SymbolTable, values: Mapping[str, Sample], *, in_matrix_context: bool
+    ) -> None:
         self.symbols = symbols
         self.values = dict(values)
         self.in_matrix_context = in_matrix_context
@@ -605,6 +723,8 @@ class Evaluator:
                 raise NotEvaluable("a ± inside a single expression must be compared as a set of values")
             case Seq():
                 raise NotEvaluable("a list of values cannot be used inside an expression")
+            case Interval():
+                raise NotEvaluable("an interval is a set of numbers, not a number")
             case Relation():
                 raise NotEvaluable("an equation or inequality cannot be used inside an expression")
             case Text(text):
@@ -613,8 +733,9 @@ class Evaluator:
 
     # -- leaves ---------------------------------------------------------------------------
     def _symbol(self, name: str) -> Value:
-        if name in self.values:
-            return self.values[name]
+        value = self.values.get(name)
+        if value is not None and not isinstance(value, RandomFunction):
+            return value
         decl = self.symbols.get(name)
         if isinstance(decl, MatrixSymbol) and decl.structure == "identity":
             rows, cols = (self.symbols.size(d) for d in decl.shape)
@@ -867,6 +988,11 @@ class Evaluator:
         decl = self.symbols.get(func)
         if isinstance(decl, FunctionSymbol) and decl.definition is not None:
             return self._defined(func, decl, args)
+        uninterpreted = self.values.get(func)
+        if isinstance(uninterpreted, RandomFunction):
+            if not args:
+                raise NotEvaluable(f"{pretty_name(func)} needs an argument")
+            return uninterpreted([self._eval(a) for a in args])
         if func in _MATRIX_FUNCTIONS:
             return _MATRIX_FUNCTIONS[func](self, [self._eval(a) for a in args], args)
         if func in ("Var", "Cov"):
@@ -883,6 +1009,13 @@ class Evaluator:
                 raise Undefined(f"{func} of complex numbers")
             chosen = max(x.real for x in xs) if func == "max" else min(x.real for x in xs)
             return complex(chosen)
+        if func == "atan2" and len(args) == 2:
+            y, x = (self._scalar(self._eval(a), "atan2") for a in args)
+            if y.imag != 0 or x.imag != 0:
+                raise Undefined("atan2 of complex numbers")
+            if y == 0 and x == 0:
+                raise Undefined("atan2(0, 0)", exact=True)
+            return complex(math.atan2(y.real, x.real))
         if func in ("binom", "binomial") and len(args) == 2:
             n, k = (self._scalar(self._eval(a), "a binomial coefficient") for a in args)
             if n.imag or k.imag or abs(n.real) > MAX_FACTORIAL:
@@ -1100,6 +1233,25 @@ def _sqrt(x: complex) -> complex:
     return cmath.sqrt(x)
 
 
+def _of_reciprocal(f: Callable[[complex], complex]) -> Callable[[complex], complex]:
+    """``arcsec(x) = arccos(1/x)`` and friends (SymPy's conventions for real x)."""
+
+    def apply(x: complex) -> complex:
+        if x == 0:
+            raise Undefined("division by zero", exact=True)
+        return f(1 / x)
+
+    return apply
+
+
+def _arccot(x: complex) -> complex:
+    return complex(math.pi / 2) if x == 0 else cmath.atan(1 / x)
+
+
+def _round(x: float) -> float:
+    return float(round(x))  # ties to even, like Maxima's round: round(2.5) = 2
+
+
 _SCALAR_FUNCTIONS: dict[str, Callable[[complex], complex]] = {
     "sin": cmath.sin,
     "cos": cmath.cos,
@@ -1113,6 +1265,15 @@ _SCALAR_FUNCTIONS: dict[str, Callable[[complex], complex]] = {
     "sinh": cmath.sinh,
     "cosh": cmath.cosh,
     "tanh": cmath.tanh,
+    "sech": _reciprocal(cmath.cosh),
+    "csch": _reciprocal(cmath.sinh),
+    "coth": _reciprocal(cmath.tanh),
+    "arcsinh": cmath.asinh,
+    "arccosh": cmath.acosh,
+    "arctanh": cmath.atanh,
+    "arccot": _arccot,
+    "arcsec": _of_reciprocal(cmath.acos),
+    "arccsc": _of_reciprocal(cmath.asin),
     "exp": cmath.exp,
     "log": _log,
     "ln": _log,
@@ -1120,6 +1281,7 @@ _SCALAR_FUNCTIONS: dict[str, Callable[[complex], complex]] = {
     "floor": _real_only(math.floor, "floor"),
     "ceil": _real_only(math.ceil, "ceil"),
     "sign": _real_only(_sign, "sign"),
+    "round": _real_only(_round, "round"),
     "erf": _erf,
     "abs": lambda x: complex(abs(x)),
 }

@@ -5,7 +5,14 @@ A name in :data:`KNOWN_FUNCTIONS` is always a function, whatever the rubric decl
 function declared in the rubric's SymbolTable (``sigma``, ``D^*``, ``f_0``) or from the parsers'
 documented fallbacks (an upright multi-letter name such as ``JSD`` or ``D_KL`` followed by
 parentheses, and the calculus placeholders in :data:`CALCULUS_FUNCTIONS`). Evaluators must treat
-those as unknown unless they implement them.
+those as unknown unless they implement them, except that a function the rubric declares without a
+definition is *uninterpreted*: the comparison substitutes random smooth functions for it.
+
+Spellings read only in calculator syntax (``grader.math.text``), because in LaTeX they are either
+other commands or ambiguous: ``lg(x)`` is ``log(x, 10)`` and ``lg(x, b)`` is ``log(x, b)`` (Maxima,
+ISO 80000; CS texts use lg for log₂, so LaTeX ``\\lg`` stays unsupported), ``log10``/``log2``,
+``root(x)`` is ``sqrt(x)`` (Maxima), ``abs``/``Abs`` is ``|x|``, ``factorial(n)`` is ``n!``, and
+``max(a)``/``min(a)`` with one argument is ``a``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,16 @@ KNOWN_FUNCTIONS: dict[str, int] = {
     "sinh": 1,
     "cosh": 1,
     "tanh": 1,
+    "sech": 1,
+    "csch": 1,
+    "coth": 1,
+    "arcsinh": 1,
+    "arccosh": 1,
+    "arctanh": 1,
+    "arccot": 1,
+    "arcsec": 1,
+    "arccsc": 1,
+    "atan2": 2,  # atan2(y, x): the angle of the point (x, y), as in C and SymPy
     "exp": 1,
     "log": 1,  # natural log; Call("log", (x, base)) when a base is written (\log_2 x, log(x, 2))
     "sqrt": 1,
@@ -37,8 +54,10 @@ KNOWN_FUNCTIONS: dict[str, int] = {
     "floor": 1,
     "ceil": 1,
     "sign": 1,
+    "round": 1,  # to the nearest integer, ties to even (Maxima's and Python's rule)
     "erf": 1,
-    "max": 2,  # at least two arguments: \max(a, b, c)
+    "binom": 2,
+    "max": 2,  # two or more arguments: \max(a, b, c); calculator syntax reads max(a) as a
     "min": 2,
 }
 
@@ -61,9 +80,20 @@ FUNCTION_ALIASES: dict[str, str] = {
     "Diag": "diag",
     "Det": "det",
     "sgn": "sign",
+    "signum": "sign",
     "asin": "arcsin",
     "acos": "arccos",
     "atan": "arctan",
+    "cosec": "csc",
+    "cosech": "csch",
+    **{prefix + name: "arc" + name for prefix in ("a", "ar", "arg") for name in ("sinh", "cosh", "tanh")},
+    "acot": "arccot",
+    "asec": "arcsec",
+    "acsc": "arccsc",
+    "arctan2": "atan2",
+    "binomial": "binom",
+    "Max": "max",  # Maxima's and SymPy's capitalised spellings
+    "Min": "min",
     "Rank": "rank",
 }
 
@@ -82,6 +112,7 @@ LATEX_FUNCTION_COMMANDS: frozenset[str] = frozenset(
         "sinh",
         "cosh",
         "tanh",
+        "coth",
         "exp",
         "log",
         "ln",

@@ -31,6 +31,16 @@ Reading rules worth knowing (the tests pin each one):
   not a product of declared letters (``XR(a)`` with X and R declared is a product).
 - Juxtaposition binds tighter than ``/`` and ``\\cdot``: ``a/bc`` is ``a/(bc)``; ``-x^2`` is
   ``-(x^2)``; ``x^12`` is ``x^1 \\cdot 2`` (TeX's single-token rule).
+- A single letter and the digits written right after it, or a Greek letter and the digits after
+  it, are one subscripted name: ``x1`` is ``x_1``, ``\\mu0``/``μ0`` is ``\\mu_0`` (never x·1 or μ·0);
+  not inside a script, not after ``^``/``_`` or a command still owed arguments, not before a
+  decimal, not for ``\\pi``, and after a space not before a power (``\\gamma 10^{-3}``). Words of several letters keep TeX's reading (``\\sin2x``, ``xy2``).
+- Digit groups of three after a space, ``\\,``, ``{,}`` or ``,\\!`` are one number (``1 000``,
+  ``14{,}912``); a bare comma separates items (``1,000`` is a list).
+- ``a:b`` is the ratio ``a/b`` (one colon per side; ``:=`` is a definition); ``[a, b)`` and
+  ``(a, b]`` with exactly one comma are intervals, while ``(a, b)`` and ``[a, b]`` stay a tuple
+  and a list that the comparison reads as intervals when the other side is one; with both
+  ``,`` and ``;`` at the top level, ``;`` separates groups (``p=5, q=2; p=7, q=2``).
 - Big operators: ``\\max \\min \\arg\\max \\sup \\inf`` and ``\\int`` take the rest of the sum as
   their body (the objective of ``\\min_w f(w) + g(w)`` is the whole sum; an integral runs to its
   ``dx``, whose variable becomes ``sub`` when no subscript is written); ``\\sum \\prod \\lim`` and
@@ -75,6 +85,7 @@ from grader.math.tree import (
     Div,
     Factorial,
     Hadamard,
+    Interval,
     MatrixLit,
     Mul,
     Neg,
@@ -292,7 +303,7 @@ _GRAMMAR_COMMANDS: dict[str, str] = {
     **dict.fromkeys(("infty", "imath"), "o"),
     **dict.fromkeys(
         (
-            "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh exp log ln det sgn erf "
+            "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth exp log ln det sgn erf "
             "sum prod int max min sup inf lim argmax argmin arg nabla partial frac sqrt boxed"
         ).split(),
         "p",
@@ -500,6 +511,7 @@ def _tokenize(text: str) -> list[_Tok]:
     """Linear scan: commands are checked against what the grammar reads, spelling is unified."""
     tokens: list[_Tok] = []
     envs: list[str] = []
+    scripts: list[bool] = []  # for each open bracket: is it a sub/superscript's argument?
     sizing: str | None = None
     pos = 0
     while pos < len(text):
@@ -513,8 +525,12 @@ def _tokenize(text: str) -> list[_Tok]:
         if kind == "ws":
             sizing = size
             continue
+        if kind == "num" and _GROUP_HEAD.fullmatch(value):
+            value, pos = _digit_groups(text, value, pos)
         if kind in ("num", "word"):
             tokens.append(_Tok(value, start, kind, "o"))
+            if kind == "word" and len(value) == 1 and not any(scripts):
+                pos = _digits_as_subscript(text, pos, tokens, spaces=False)
             continue
         if kind == "rel":
             tokens.append(_Tok(value, start, "char"))
@@ -557,8 +573,11 @@ def _tokenize(text: str) -> list[_Tok]:
             if value == "&":
                 tokens.append(_Tok("&", start, "amp"))
             elif value in "([{":
+                scripts.append(bool(tokens) and tokens[-1].kind == "char" and tokens[-1].text in "^_")
                 tokens.append(_Tok(value, start, "open", "p"))
             elif value in ")]}":
+                if scripts:
+                    scripts.pop()
                 tokens.append(_Tok(value, start, "close", "o"))
             else:
                 role = "o" if value in "!'" else "x"
@@ -647,6 +666,8 @@ def _tokenize(text: str) -> list[_Tok]:
             raise _Fail(f"{message} ({value} at column {start + 1})", start, hint)
         if name in _GRAMMAR_COMMANDS:
             tokens.append(_Tok(value, start, "cmd", _GRAMMAR_COMMANDS[name]))
+            if name in names.GREEK and name != "pi" and not any(scripts):
+                pos = _digits_as_subscript(text, pos, tokens, spaces=True)
             continue
         raise _Fail(
             f"unknown command {value}",
@@ -660,6 +681,47 @@ def _tokenize(text: str) -> list[_Tok]:
             "close every \\begin{...} with its \\end{...}",
         )
     return tokens
+
+
+_GROUP_HEAD = re.compile(r"\d{1,3}")
+_DIGIT_GROUP = re.compile(r"(?:\s+|\\,|\{,\}|,\\!)(\d{3})(?!\d)(\.\d+)?")
+
+
+def _digit_groups(text: str, value: str, pos: int) -> tuple[str, int]:
+    """``1 000``, ``1\\,000``, ``14{,}912``, ``49,\\!479``: digits in groups of three after a
+    space, a thin space, ``{,}`` or ``,\\!`` are one number (TeX prints 1 000; never 1·000)."""
+    while True:
+        match = _DIGIT_GROUP.match(text, pos)
+        if match is None:
+            return value, pos
+        value += match.group(1) + (match.group(2) or "")
+        pos = match.end()
+        if match.group(2):
+            return value, pos
+
+
+_TRAILING_DIGITS = re.compile(r"\s*(\d+)(?![.\d])")
+
+
+def _digits_as_subscript(text: str, pos: int, tokens: list[_Tok], *, spaces: bool) -> int:
+    """``x1`` is ``x_{1}`` and ``\\mu0`` (or ``\\mu 0``) is ``\\mu_{0}``: a letter and the digits
+    written right after it are one subscripted name, never a product with a number. Not after
+    ``^``/``_`` or a command still owed arguments (``x^a1`` is TeX's ``x^{a}1``), nor before a
+    decimal (``x1.5``). Returns where scanning continues."""
+    match = _TRAILING_DIGITS.match(text, pos)
+    if match is None or (not spaces and match.start(1) != pos):
+        return pos
+    if match.start(1) != pos and re.match(r"\s*\^", text[match.end(1) :]):
+        return pos  # "\\gamma 10^{-3}" is γ·10⁻³; "\\mu0^2" is (μ_0)²
+    before = tokens[-2] if len(tokens) >= 2 else None
+    if before is not None and ((before.kind == "char" and before.text in "^_") or _arg_count(before)):
+        return pos
+    start = match.start(1)
+    tokens.append(_Tok("_", start, "char"))
+    tokens.append(_Tok("{", start, "open", "p"))
+    tokens.append(_Tok(match.group(1), start, "num", "o"))
+    tokens.append(_Tok("}", match.end(1) - 1, "close", "o"))
+    return match.end(1)
 
 
 def _add_bars(tokens: list[_Tok], count: int, pos: int, role: str, kind: int) -> None:
@@ -785,10 +847,14 @@ def _describe_bracket(text: str) -> str:
 def _check_brackets(tokens: list[_Tok], max_depth: int) -> dict[int, int]:
     """Every bracket closed by its own kind, at most ``max_depth`` deep; returns open -> close index."""
     stack: list[int] = []
+    commas: list[int] = []  # top-level commas inside each open bracket
     match: dict[int, int] = {}
     for index, tok in enumerate(tokens):
+        if tok.kind == "char" and tok.text == "," and commas:
+            commas[-1] += 1
         if tok.kind in ("open", "begin"):
             stack.append(index)
+            commas.append(0)
             if len(stack) > max_depth:
                 raise _Fail(
                     f"formula nested too deeply (more than {max_depth} levels)",
@@ -805,16 +871,18 @@ def _check_brackets(tokens: list[_Tok], max_depth: int) -> dict[int, int]:
                     "remove it or add the missing opening bracket",
                 )
             open_index = stack.pop()
+            inner_commas = commas.pop()
             opener = tokens[open_index]
             expected = (
                 _PAIRS.get(opener.text) if opener.kind == "open" else opener.text.replace("begin", "end")
             )
-            if tok.text != expected:
+            half_open = {opener.text, tok.text} in ({"(", "]"}, {"[", ")"}) and opener.text in "(["
+            if tok.text != expected and not (half_open and inner_commas == 1):
                 raise _Fail(
                     f"the '{_describe_bracket(opener.text)}' at column {opener.pos + 1} is closed by "
                     f"'{_describe_bracket(tok.text)}' at column {tok.pos + 1}",
                     tok.pos,
-                    "close each bracket with its own kind; half-open intervals like [0, 1) are not supported",
+                    "close each bracket with its own kind (a half-open interval like [0, 1) has one comma)",
                 )
             match[open_index] = index
     if stack:
@@ -1123,6 +1191,7 @@ class _Resolver:
         self.ops: list[_Op] = []
         self.expect = True
         self.open_integrals = 0
+        self.ratio = False
         self.last_pos = elements[0].start_pos if isinstance(elements[0], Token) else elements[0].pos
 
     # ---- the machine
@@ -1261,7 +1330,13 @@ class _Resolver:
                 pos,
                 "check that every operator has an operand on both sides",
             )
-        if text in ("/", "\\div"):
+        if text == ":":  # a ratio a:b is the number a/b
+            if self.ratio:
+                raise _Fail(
+                    "a ratio of three or more parts is not supported", pos, "write the parts as a list"
+                )
+            self.ratio = True
+        if text in ("/", "\\div", ":"):
             self._binary(_MUL, Div, f"'{text}'", pos)
         elif text == "\\odot":
             self._binary(_MUL, Hadamard, f"'{text}'", pos)
@@ -1804,8 +1879,12 @@ class _Context:
                 node: Node = Seq(tuple(item.get() for item in items), "set")
             else:
                 node = items[0].get()
+        elif delim in ("(]", "[)"):
+            if len(items) != 2 or seps != [","]:
+                raise _Fail("an interval has two ends", a.pos, "write it like [0, 1)")
+            node = Interval(items[0].get(), items[1].get(), delim[0] == "(", delim[1] == ")")
         elif delim == "\\{":
-            if odd is not None:
+            if odd is not None or re.search(r":(?!=)", a.src):
                 raise _Fail(
                     "set-builder notation is not supported", a.pos, "list the elements, e.g. \\{1, 2\\}"
                 )
@@ -1946,10 +2025,27 @@ class _Context:
         return _Resolver(self, elements).run()
 
     # ---- the whole formula
+    def solutions(self, row: _List) -> Node | None:
+        """``p=5, q=2; p=7, q=2``: with both separators, ``;`` separates groups of comma-separated
+        items (here two solutions); a list of the groups. None for any other row."""
+        if not ({",", ";"} <= set(row.seps) <= {",", ";"}) or any(item.lead for item in row.items):
+            return None
+        groups: list[list[Node]] = [[]]
+        for k, item in enumerate(row.items):
+            if k > 0 and row.seps[k - 1] == ";":
+                groups.append([])
+            groups[-1].append(item.get())
+        self.warnings.append("read ';' as separating groups of comma-separated items")
+        return Seq(tuple(_commas(group) for group in groups), "list")
+
     def top(self, rows: list[_List]) -> Node:
         """Lines and commas: ``a = b \\\\ &= c`` continues a relation; ``x = 1, 2`` lists the right side."""
         statements: list[Node] = []
         for row in rows:
+            solutions = self.solutions(row)
+            if solutions is not None:
+                statements.append(solutions)
+                continue
             group: list[Node] = []
             groups = [group]
             for k, item in enumerate(row.items):
@@ -2201,6 +2297,9 @@ class _Builder:
     def bracket(self, meta: Any, ch: list[Any]) -> _Atom:
         return self._group(meta, ch, "[")
 
+    def interval(self, meta: Any, ch: list[Any]) -> _Atom:
+        return self._group(meta, ch, str(ch[0]) + str(ch[-1]))
+
     def setgroup(self, meta: Any, ch: list[Any]) -> _Atom:
         return self._group(meta, ch, "\\{")
 
@@ -2286,7 +2385,7 @@ def _lark_error(err: UnexpectedInput, prepared: _Prepared) -> ParseError:
         char = text[pos] if pos < len(text) else ""
         hints = {
             ".": "write decimals like 0.5; ellipses (...) are not supported",
-            ":": "':' is not supported (set-builder notation, mappings); write := for a definition",
+            ":": "':' is read as a ratio a:b; set-builder notation and mappings are not supported",
             "#": "write \\ne for 'not equal'",
             "%": "write \\% only inside \\text{...}",
         }

@@ -5,6 +5,9 @@ Why a bridge and not ``sympify``: answers are untrusted text, and SymPy's string
 so no string from an answer ever reaches a SymPy API.
 
 Choices:
+- Exact integers go further than floats: ``175!`` and ``(x - a)^6000`` are built (the numeric
+  evaluator refuses them), but a difference holding such a power is only sign-normalised, never
+  expanded.
 - Symbols carry the declared domain as assumptions (``positive=True`` for ``(0, 1)`` or
   ``positive``), so ``sqrt(p^2)`` simplifies to ``p`` exactly when the rubric says ``p > 0``.
   SymPy has no upper-bound assumptions; ``(0, 1)`` only tells it ``p > 0``.
@@ -27,7 +30,6 @@ import sympy
 from grader.math.evaluate import (
     IMAGINARY_UNIT,
     MAX_EXPONENT,
-    MAX_FACTORIAL,
     MAX_SUM_TERMS,
     TooLarge,
     check_size,
@@ -58,6 +60,10 @@ from grader.math.tree import (
 __all__ = ["Unsupported", "symbol_for", "symbolic_equal", "symbolic_ratio", "to_sympy"]
 
 _MAX_INTEGER_BITS = 100_000
+#: exact integers are cheap well beyond what floats can hold: 1000! has 2568 digits
+_MAX_EXACT_FACTORIAL = 1000
+#: a power of a symbolic base, like (x - a)^6000, is only built (never expanded, see symbolic_equal)
+_MAX_SYMBOLIC_EXPONENT = 100_000
 
 
 class Unsupported(Exception):
@@ -76,12 +82,16 @@ def to_sympy(node: Node, symbols: SymbolTable | None = None) -> sympy.Expr | Non
         return None
 
 
-def convert(node: Node, symbols: SymbolTable) -> sympy.Expr:
-    """Like :func:`to_sympy` but raises :class:`Unsupported` or ``TooLarge`` with the reason."""
+def convert(node: Node, symbols: SymbolTable, *, exact_decimals: bool = False) -> sympy.Expr:
+    """Like :func:`to_sympy` but raises :class:`Unsupported` or ``TooLarge`` with the reason.
+
+    ``exact_decimals`` reads ``0.1`` as the Rational 1/10 (exact equality was asked for)
+    instead of a Float.
+    """
     check_size(node)
     if matrix_context([node], symbols):
         raise Unsupported("the expression involves matrices")
-    return _Converter(symbols, {}).run(node)
+    return _Converter(symbols, {}, exact_decimals).run(node)
 
 
 def symbol_for(name: str, domain: Domain | None) -> sympy.Symbol:
@@ -107,14 +117,17 @@ def symbol_for(name: str, domain: Domain | None) -> sympy.Symbol:
 
 
 class _Converter:
-    def __init__(self, symbols: SymbolTable, bound: Mapping[str, sympy.Expr]) -> None:
+    def __init__(
+        self, symbols: SymbolTable, bound: Mapping[str, sympy.Expr], exact_decimals: bool = False
+    ) -> None:
         self.symbols = symbols
         self.bound = dict(bound)
+        self.exact_decimals = exact_decimals
 
     def run(self, node: Node) -> sympy.Expr:
         match node:
             case Num(text):
-                return _number(text)
+                return _number(text, exact=self.exact_decimals)
             case Const(name):
                 return {"pi": sympy.pi, "e": sympy.E, "i": sympy.I, "inf": sympy.oo}[name]
             case Sym(name):
@@ -137,7 +150,7 @@ class _Converter:
                 return sympy.Abs(self.run(arg))
             case Factorial(arg):
                 value = self.run(arg)
-                if value.is_Number and value > MAX_FACTORIAL:
+                if value.is_Number and value > _MAX_EXACT_FACTORIAL:
                     raise TooLarge(f"a factorial of {value} is too large")
                 return sympy.factorial(value)
             case Call(func, args):
@@ -177,6 +190,10 @@ class _Converter:
             return _power(x, _power(n, sympy.Integer(-1)))
         if func in ("max", "min") and len(values) >= 2:
             return sympy.Max(*values) if func == "max" else sympy.Min(*values)
+        if func == "atan2" and len(values) == 2:
+            return sympy.atan2(values[0], values[1])
+        if func == "round" and len(values) == 1 and decl is None:
+            return _round(values[0])
         if func in ("binom", "binomial") and len(values) == 2:
             return sympy.binomial(values[0], values[1])
         if func == "sigma" and len(values) == 1:  # σ without a definition is the logistic function
@@ -203,7 +220,7 @@ class _Converter:
             raise Unsupported(f"the definition of {func} does not parse")
         bound = dict(self.bound)
         bound.update(zip(("u", "v", "w"), values, strict=False))
-        return _Converter(self.symbols, bound).run(parsed.tree)
+        return _Converter(self.symbols, bound, self.exact_decimals).run(parsed.tree)
 
     def _operator(self, name: str, body: Node, sub: Node | None, sup: Node | None) -> sympy.Expr:
         if name not in ("sum", "prod"):
@@ -219,22 +236,38 @@ class _Converter:
         lo, hi = self.run(sub.items[1]), self.run(sup)
         if lo.is_Number and hi.is_Number and hi - lo + 1 > MAX_SUM_TERMS:
             raise TooLarge(f"a {name} with more than {MAX_SUM_TERMS} terms")
-        inner = _Converter(self.symbols, {**self.bound, sub.items[0].name: index}).run(body)
+        inner = _Converter(self.symbols, {**self.bound, sub.items[0].name: index}, self.exact_decimals).run(
+            body
+        )
         return (sympy.Sum if name == "sum" else sympy.Product)(inner, (index, lo, hi))
 
 
-def _number(text: str) -> sympy.Expr:
+def _number(text: str, *, exact: bool = False) -> sympy.Expr:
     cleaned = text.replace(",", "").replace(" ", "")
     try:
         if cleaned.isdigit():
             if len(cleaned) > 1000:
                 raise TooLarge("a number with more than 1000 digits")
             return sympy.Integer(int(cleaned))
-        exact = Fraction(cleaned)
+        exponent = cleaned.lower().partition("e")[2]
+        if exponent and abs(int(exponent)) > 1000:
+            raise TooLarge("a number with an exponent beyond 1000")
+        value = Fraction(cleaned)
     except (ValueError, ZeroDivisionError):
         raise Unsupported(f"the number {text!r} cannot be read") from None
+    if exact:
+        return sympy.Rational(value.numerator, value.denominator)
     digits = max(15, len(cleaned.replace(".", "").lstrip("0")))
-    return sympy.Float(sympy.Rational(exact.numerator, exact.denominator), digits)
+    return sympy.Float(sympy.Rational(value.numerator, value.denominator), digits)
+
+
+def _round(value: sympy.Expr) -> sympy.Expr:
+    """Round to the nearest integer, ties to even (Maxima's ``round``); symbolic stays unevaluated."""
+    if value.is_Rational:
+        return sympy.Integer(round(Fraction(int(value.p), int(value.q))))
+    if value.is_Float:
+        return sympy.Integer(round(Fraction(str(value))))
+    return sympy.Function("round")(value)
 
 
 def _power(base: sympy.Expr, exp: sympy.Expr) -> sympy.Expr:
@@ -242,7 +275,7 @@ def _power(base: sympy.Expr, exp: sympy.Expr) -> sympy.Expr:
     if exp.is_Number:
         if exp.is_finite is False:
             return sympy.Pow(base, exp)
-        if abs(exp) > MAX_EXPONENT:
+        if abs(exp) > (_MAX_SYMBOLIC_EXPONENT if base.free_symbols else MAX_EXPONENT):
             raise TooLarge(f"an exponent is too large ({exp})")
         if base.is_Rational:
             bits = max(abs(int(base.p)).bit_length(), abs(int(base.q)).bit_length())
@@ -268,6 +301,15 @@ _FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sinh": sympy.sinh,
     "cosh": sympy.cosh,
     "tanh": sympy.tanh,
+    "sech": sympy.sech,
+    "csch": sympy.csch,
+    "coth": sympy.coth,
+    "arcsinh": sympy.asinh,
+    "arccosh": sympy.acosh,
+    "arctanh": sympy.atanh,
+    "arccot": sympy.acot,
+    "arcsec": sympy.asec,
+    "arccsc": sympy.acsc,
     "exp": sympy.exp,
     "log": sympy.log,
     "ln": sympy.log,
@@ -290,6 +332,12 @@ def symbolic_equal(a: sympy.Expr, b: sympy.Expr) -> bool | None:
     difference = sympy.Add(a, sympy.Mul(sympy.Integer(-1), b))
     if difference == 0:
         return True
+    if sympy.signsimp(difference) == 0:  # (a - x)^6000 - (x - a)^6000
+        return True
+    if any(
+        isinstance(p.exp, sympy.Number) and abs(p.exp) > MAX_EXPONENT for p in difference.atoms(sympy.Pow)
+    ):
+        return None  # expanding (x - a)^6000 takes longer than any answer deserves
     steps: tuple[Callable[[sympy.Expr], sympy.Expr], ...] = (
         sympy.expand,
         lambda e: sympy.cancel(sympy.together(e)),
@@ -301,13 +349,14 @@ def symbolic_equal(a: sympy.Expr, b: sympy.Expr) -> bool | None:
         if step(difference) == 0:
             return True
     if not difference.free_symbols:
-        try:
-            magnitude = abs(complex(difference.evalf(30)))
-            scale = max(abs(complex(a.evalf(30))), abs(complex(b.evalf(30))), 1.0)
+        try:  # in SymPy's own numbers: 200! - 3 is beyond a float
+            magnitude = sympy.Abs(difference.evalf(30))
+            scale = sympy.Max(sympy.Abs(a.evalf(30)), sympy.Abs(b.evalf(30)), sympy.Integer(1))
+            if not (magnitude.is_finite and scale.is_finite and magnitude.is_real and scale.is_real):
+                return None
+            return bool(magnitude <= sympy.Float(1e-12) * scale)
         except (TypeError, ValueError):
             return None
-        if math.isfinite(magnitude) and math.isfinite(scale):
-            return magnitude <= 1e-12 * scale
     return None
 
 

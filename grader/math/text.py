@@ -10,12 +10,22 @@ Reading rules (the tests pin each one):
   ``-(x^2)``); juxtaposition is a product at the same level as ``*`` and ``/``, read left to
   right, so ``2x^2`` is ``2*(x^2)`` and ``a/bc`` is ``(a/b)*c``.
 - Names: a declared name, a Greek letter name (``lambda``, ``Gamma``), ``pi``/``e`` (constants
-  unless declared), ``inf``/``infinity``; ``i`` stays ``Sym("i")``; Maxima's ``%pi %e %i`` are
-  constants. Other all-letter words split into letters (``xy`` is ``x*y``) like in LaTeX; names
-  with digits or underscores (``psi_0``, ``f_0``, ``x2``) are one symbol.
-- ``name(...)`` is a call for whitelisted functions (``sin``, ``ln``->``log``, ``log10``,
-  ``sqrt``, ``abs``->``Norm``), declared functions, several arguments, or a capitalised word
-  (``JSD(p, q)``); otherwise a product (``p(1-p)``). Whitelisted functions need parentheses.
+  unless declared), ``inf``/``infinity``/``infty``; ``i`` stays ``Sym("i")``; Maxima's ``%pi %e
+  %i`` are constants. Other all-letter words split into letters (``xy`` is ``x*y``) like in LaTeX;
+  names with digits or underscores (``psi_0``, ``f_0``, ``x2``, ``mu0``) are one symbol, and so is
+  a Greek letter typed as Unicode and followed by digits (``μ0`` is ``mu0``, never ``mu*0``). Like
+  STACK, ``x1`` and ``x_1`` are different names.
+- ``name(...)`` is a call for whitelisted functions (``grader.math.functions``, with Maxima's and
+  SymPy's spellings: ``ln``, ``signum``, ``cosec``, ``asinh``, ``Max``, ``binomial``...), the
+  calculator-only spellings listed there (``lg``, ``log10``, ``root(x)``, ``abs``, ``factorial``),
+  declared functions, several arguments, or a capitalised word (``JSD(p, q)``). A single letter
+  or a declared non-function name before parentheses multiplies (``p(1-p)``, and ``XR(1)`` when
+  X and R are declared); any other word before ``(`` is an error "unknown function NAME", never
+  a silent product of letters (``signum`` is not s·i·g·n·u·m).
+- A whitelisted function written without parentheses takes the juxtaposed factors after it as
+  its argument, like LaTeX's ``\\sin 2x``: ``sin 5n`` is ``sin(5n)``, ``n log^2 n`` is
+  ``n*log(n)^2``, ``sin**2 (m)`` is ``sin(m)^2``, ``sin^-1 x`` is ``arcsin(x)``; an explicit ``*``
+  or ``/`` or another function ends the argument (``2 sin x cos x``).
 - ``=``/``==``, ``#``/``!=`` (not equal, Maxima), ``<``, ``<=``, ``>``, ``>=``; ``{1,2}`` is a set,
   ``[1,2]`` a list, ``(1,2)`` a tuple, ``a, b`` a top-level list; ``|x|`` is ``abs``; ``n!``.
 """
@@ -31,7 +41,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.visitors import Transformer_NonRecursive, v_args
 
 from grader.math import names
-from grader.math.functions import FUNCTION_ALIASES, KNOWN_FUNCTIONS, arity_ok
+from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
 from grader.math.latex import _check_tree, _commas, _Fail, _raw_depth
 from grader.math.symbols import SymbolTable
 from grader.math.tree import (
@@ -113,7 +123,7 @@ _UNICODE = {
     "³": "^3",
     "\u00a0": " ",
     **{
-        ch: " " + name + " "
+        ch: name
         for ch, name in zip(
             "αβγδεζηθικλμνξρστυφχψω",
             (
@@ -123,7 +133,7 @@ _UNICODE = {
         )
     },
     **{
-        ch: " " + name + " "
+        ch: name
         for ch, name in zip(
             "ΓΔΘΛΞΠΣΥΦΨΩ", "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(), strict=True
         )
@@ -141,7 +151,9 @@ _RELOPS: dict[str, RelOp] = {
     "<=": "<=",
     ">=": ">=",
 }
-_CONSTANT_NAMES = {"pi": "pi", "e": "e", "inf": "inf", "infinity": "inf"}
+_CONSTANT_NAMES = {"pi": "pi", "e": "e", "inf": "inf", "infinity": "inf", "infty": "inf"}
+#: calculator-only function spellings (see ``grader.math.functions``), read by ``_calculator_call``
+_CALCULATOR_FUNCTIONS = frozenset({"abs", "Abs", "log10", "log2", "lg", "root", "factorial"})
 
 
 @lru_cache(maxsize=1)
@@ -161,6 +173,16 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
         if "\uff01" <= ch <= "\uff5e":
             ch = chr(ord(ch) - 0xFEE0)  # full-width ASCII typed on CJK keyboards
         new = _UNICODE.get(ch, ch)
+        if len(new) > 1 and new.isalpha():
+            # a word (μ -> mu, π -> pi, √ -> sqrt): apart from a name before it and from letters
+            # after it (μx); a Greek name is joined to digits after it (μ0 is the name mu0, as
+            # PrairieLearn reads it), the constants and sqrt are not (π2 is pi*2, √2 is sqrt 2)
+            following = source[pos + 1] if pos + 1 < len(source) else ""
+            if out and (out[-1][-1:].isalnum() or out[-1][-1:] == "_"):
+                new = " " + new
+            joins_digits = new.strip() not in ("pi", "inf", "sqrt")
+            if following.isalpha() or (following.isdigit() and not joins_digits):
+                new = new + " "
         out.append(new)
         origin.extend([pos] * len(new))
     text = "".join(out)
@@ -216,6 +238,49 @@ class _Name:
         self.pos = pos
 
 
+class _Head:
+    """A function written without parentheses (``sin 5n``, ``log^2 n``): waits for its argument."""
+
+    def __init__(self, text: str, pos: int):
+        self.text = text
+        self.pos = pos
+        self.exponent: Node | None = None
+        self.inverse = False
+
+    def apply(self, argument: Node) -> Node:
+        func = _implicit_function(self.text)
+        assert func is not None
+        if self.inverse:
+            func = INVERSE_FUNCTIONS[func]
+        node: Node
+        if func == "log10":
+            node = Call("log", (argument, Num("10")))
+        elif func == "log2":
+            node = Call("log", (argument, Num("2")))
+        elif func == "abs":
+            node = Norm(argument, "abs")
+        else:
+            node = Call(func, (argument,))
+        return node if self.exponent is None else Pow(node, self.exponent)
+
+    def missing(self) -> _Fail:
+        return _Fail(f"{self.text} needs an argument", self.pos, f"write {self.text}(x)")
+
+
+def _implicit_function(text: str) -> str | None:
+    """The function a bare word applies without parentheses (one argument), or None."""
+    if text in ("lg", "log10"):
+        return "log10"
+    if text in ("log2", "abs", "Abs"):
+        return text.lower()
+    if text == "root":
+        return "sqrt"
+    func = FUNCTION_ALIASES.get(text)
+    if func is not None and (KNOWN_FUNCTIONS.get(func) == 1 or func == "log"):
+        return func
+    return None
+
+
 @v_args(meta=True)
 class _Builder(Transformer_NonRecursive[Token, Any]):
     def __init__(self, symbols: SymbolTable):
@@ -230,24 +295,30 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
             )
         return name
 
-    def _factors(self, value: Any) -> list[Node]:
-        """A value as the factors it multiplies in (a split word gives several)."""
+    def _factors(self, value: Any) -> list[Any]:
+        """A value as the factors it multiplies in (a split word gives several; a ``_Head`` waits
+        for its argument, which only ``term`` can give it)."""
         if isinstance(value, _Name):
             return self._name(value)
         if isinstance(value, list):
             return value
-        return [cast(Node, value)]
+        return [value]
 
     def _one(self, value: Any) -> Node:
         factors = self._factors(value)
+        head = next((f for f in factors if isinstance(f, _Head)), None)
+        if head is not None:
+            raise head.missing()
         return factors[0] if len(factors) == 1 else Mul(tuple(factors))
 
-    def _name(self, name: _Name) -> list[Node]:
+    def _name(self, name: _Name) -> list[Any]:
         text = self._safe(name.text, name.pos)
         if text in self.symbols.symbols:
             return [Sym(text)]
-        if text in FUNCTION_ALIASES or text in ("abs", "log10", "log2", "matrix"):
-            raise _Fail(f"{text} needs its argument in parentheses", name.pos, f"write {text}(x)")
+        if _implicit_function(text) is not None:
+            return [_Head(text, name.pos)]
+        if text in FUNCTION_ALIASES or text in _CALCULATOR_FUNCTIONS or text == "matrix":
+            raise _Fail(f"{text} needs its arguments in parentheses", name.pos, f"write {text}(...)")
         if text in _CONSTANT_NAMES:
             return [Const(cast(Any, _CONSTANT_NAMES[text]))]
         if text in names.GREEK:
@@ -291,22 +362,55 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         return self.sterm(meta, ch)
 
     def term(self, meta: Any, ch: list[Any]) -> Any:
-        """Products and quotients left to right; juxtaposition binds like ``*``: ``a/bc`` is ``(a/b)*c``."""
+        """Products and quotients left to right; juxtaposition binds like ``*``: ``a/bc`` is ``(a/b)*c``.
+
+        A function without parentheses (a ``_Head``) takes the juxtaposed factors after it, up to
+        an explicit ``*``/``/`` or the next function: ``2 sin x cos x``, ``n log^2 2n``.
+        """
         if len(ch) == 1:
             return ch[0]
         factors: list[Node] = []
-        op = "*"
-        for item in ch:
-            if isinstance(item, Token) and item.type == "MULOP":
-                op = str(item)
-                continue
-            values = self._factors(item)
+        pending: list[tuple[_Head, str, list[Node]]] = []  # head, the operator before it, its argument
+
+        def put(value: Node, op: str) -> None:
             if op == "/":
                 left = factors[0] if len(factors) == 1 else Mul(tuple(factors))
-                factors = [Div(left, values[0]), *values[1:]]
+                factors[:] = [Div(left, value)]
             else:
-                factors.extend(values)
-            op = "*"
+                factors.append(value)
+
+        def close() -> None:
+            while pending:
+                head, op, argument = pending.pop()
+                if not argument:
+                    raise head.missing()
+                call = head.apply(argument[0] if len(argument) == 1 else Mul(tuple(argument)))
+                if pending:
+                    pending[-1][2].append(call)
+                else:
+                    put(call, op)
+
+        op = "*"
+        explicit = True  # the first factor follows nothing
+        for item in ch:
+            if isinstance(item, Token) and item.type == "MULOP":
+                close()
+                op, explicit = str(item), True
+                continue
+            for k, value in enumerate(self._factors(item)):
+                juxtaposed = k > 0 or not explicit
+                this_op = op if k == 0 else "*"
+                if isinstance(value, _Head):
+                    if pending and pending[-1][2]:
+                        close()  # "sin x cos x": the argument of sin ends where cos starts
+                    pending.append((value, this_op if not pending else "*", []))
+                elif pending and juxtaposed:
+                    pending[-1][2].append(value)
+                else:
+                    close()
+                    put(value, this_op)
+            op, explicit = "*", False
+        close()
         return factors[0] if len(factors) == 1 else Mul(tuple(factors))
 
     def power(self, meta: Any, ch: list[Any]) -> Any:
@@ -316,13 +420,23 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         exponent = self._one(ch[2])
         if isinstance(exponent, Neg) and isinstance(exponent.arg, Num):
             exponent = Num("-" + exponent.arg.text)
-        return [*base[:-1], Pow(base[-1], exponent)]
+        last = base[-1]
+        if isinstance(last, _Head):  # sin^2 x, log**2 n, sin^-1 x (the grammar allows one exponent)
+            func = _implicit_function(last.text)
+            if exponent == Num("-1") and func in INVERSE_FUNCTIONS:
+                last.inverse = True
+            else:
+                last.exponent = exponent
+            return base
+        return [*base[:-1], Pow(last, exponent)]
 
     def postfix(self, meta: Any, ch: list[Any]) -> Any:
         if len(ch) == 1:
             return ch[0]
         factors = self._factors(ch[0])
         last = factors[-1]
+        if isinstance(last, _Head):
+            raise last.missing()
         for _ in ch[1:]:
             last = Factorial(last)
         return [*factors[:-1], last]
@@ -356,27 +470,21 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         self._safe(head, pos)
         if not args:
             raise _Fail(f"{head}() needs an argument", pos, f"write {head}(x)")
-        if head == "abs":
-            if len(args) != 1:
-                raise _Fail("abs takes one argument", pos)
-            return Norm(args[0], "abs")
-        if head in ("log10", "log2"):
-            if len(args) != 1:
-                raise _Fail(f"{head} takes one argument", pos)
-            return Call("log", (args[0], Num(head[3:])))
         if head == "matrix" and head not in self.symbols.symbols:
             return self._matrix(args, pos)
         if head in self.symbols.symbols:
             if self.symbols.is_function(head):
                 return Call(head, tuple(args))
             return [Sym(head), self._group(args)]
+        special = self._calculator_call(head, args, pos)
+        if special is not None:
+            return special
         func = FUNCTION_ALIASES.get(head)
         if func is not None:
+            if func in ("max", "min") and len(args) == 1:
+                return args[0]  # max(m) is m (SymPy, Maxima)
             if not arity_ok(func, len(args)):
-                expected = KNOWN_FUNCTIONS[func]
-                raise _Fail(
-                    f"{func} takes {expected} argument{'s' if expected > 1 else ''}, not {len(args)}", pos
-                )
+                raise _Fail(f"{func} takes {_arity_text(func)}, not {len(args)}", pos)
             return Call(func, tuple(args))
         greek = names.GREEK.get(head)
         if greek is not None and self.symbols.is_function(greek):
@@ -386,7 +494,37 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         )
         if len(args) > 1 or (len(head) > 1 and head[0].isupper() and head.isalpha() and not declared_letters):
             return Call(head, tuple(args))
+        if (
+            len(head) > 1
+            and head.isalpha()
+            and not declared_letters
+            and head not in names.GREEK
+            and head not in _CONSTANT_NAMES
+        ):
+            raise _Fail(
+                f"unknown function {head}",
+                pos,
+                f"check the spelling; for a product write * between the factors, like {'*'.join(head)}*(...)",
+            )
         return [*self._name(_Name(head, pos)), self._group(args)]
+
+    def _calculator_call(self, head: str, args: list[Node], pos: int) -> Node | None:
+        """The calculator-only spellings (``grader.math.functions``); None for other names."""
+        if head not in _CALCULATOR_FUNCTIONS:
+            return None
+        if head in ("lg", "root") and len(args) == 2:
+            return Call("log" if head == "lg" else "root", (args[0], args[1]))  # lg(x, b), root(x, n)
+        if len(args) != 1:
+            raise _Fail(f"{head} takes one argument", pos, f"write {head}(x)")
+        (arg,) = args
+        if head in ("abs", "Abs"):
+            return Norm(arg, "abs")
+        if head == "factorial":
+            return Factorial(arg)
+        if head == "root":
+            return Call("sqrt", (arg,))
+        base = {"lg": "10", "log10": "10", "log2": "2"}[head]
+        return Call("log", (arg, Num(base)))
 
     def _group(self, args: list[Node]) -> Node:
         return args[0] if len(args) == 1 else Seq(tuple(args), "tuple")
@@ -400,6 +538,15 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         if any(len(row) != len(rows[0]) for row in rows) or not rows[0]:
             raise _Fail("every row of a matrix needs the same number of entries", pos)
         return MatrixLit(tuple(rows))
+
+
+def _arity_text(func: str) -> str:
+    if func in ("max", "min"):
+        return "one or more arguments"
+    if func == "log":
+        return "one argument (and an optional base)"
+    count = KNOWN_FUNCTIONS.get(func, 1)
+    return "1 argument" if count == 1 else f"{count} arguments"
 
 
 def parse_text(

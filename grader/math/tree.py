@@ -123,6 +123,20 @@ class Seq:
 
 
 @dataclass(frozen=True, slots=True)
+class Interval:
+    """A real interval written with a round and a square bracket: ``[0, 1)``, ``(a, \\infty]``.
+
+    ``(a, b)`` and ``[a, b]`` stay ``Seq`` tuples and lists (a point and a list are as likely); the
+    comparison reads them as open and closed intervals when the other side is an interval.
+    """
+
+    low: Node
+    high: Node
+    low_open: bool
+    high_open: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Relation:
     """A chain ``a = b < c``: ``ops[k]`` relates ``items[k]`` and ``items[k+1]``."""
 
@@ -159,6 +173,7 @@ Node: TypeAlias = (
     | MatrixLit
     | PlusMinus
     | Seq
+    | Interval
     | Relation
     | Factorial
     | Text
@@ -197,6 +212,8 @@ def children(node: Node) -> tuple[Node, ...]:
             return (a,)
         case Div(a, b) | Pow(a, b) | Hadamard(a, b):
             return (a, b)
+        case Interval(low, high, _, _):
+            return (low, high)
         case Call(_, args):
             return args
         case Operator(_, body, sub, sup):

@@ -21,8 +21,12 @@ RUBRIC_FILE = "rubric.toml"
 MAX_RUBRIC_BYTES = 5_000_000
 
 
+SEALED_FORMAT = "grader-sealed-rubric/1"
+
+
 def rubric_path(path: Path) -> Path:
-    """A rubric folder holds ``rubric.toml``; a path to the file itself works too."""
+    """A rubric folder holds ``rubric.toml``; a path to the file itself (TOML, or a sealed
+    rubric's JSON) works too."""
     return path / RUBRIC_FILE if path.is_dir() else path
 
 
@@ -58,16 +62,49 @@ def _load(path: Path) -> tuple[Rubric | None, list[Problem]]:
     if file.stat().st_size > MAX_RUBRIC_BYTES:
         return None, [Problem(code="rubric.too_large", message="the rubric file is larger than 5 MB", file=shown, fix="split it or remove embedded data")]
     try:
-        raw = tomllib.loads(file.read_bytes().decode("utf-8"))
+        text = file.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [Problem(code="rubric.encoding", message=f"not UTF-8 text (byte {exc.start})", file=shown, fix="save the rubric as UTF-8")]
-    except tomllib.TOMLDecodeError as exc:
-        return None, [Problem(code="rubric.toml_syntax", message=f"invalid TOML: {exc}", file=shown, fix="fix the TOML syntax at that line")]
+    if file.suffix.lower() == ".json":
+        loaded = _json_rubric(text, shown)
+        if isinstance(loaded, Problem):
+            return None, [loaded]
+        raw = loaded
+    else:
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            return None, [Problem(code="rubric.toml_syntax", message=f"invalid TOML: {exc}", file=shown, fix="fix the TOML syntax at that line")]
     try:
         rubric = Rubric.model_validate(raw)
     except ValidationError as exc:
         return None, _validation_problems(exc, raw, shown)
     return rubric, _semantic_problems(rubric, shown)
+
+
+def _json_rubric(text: str, file: str) -> dict[str, Any] | Problem:
+    """A sealed rubric (``{"format": ..., "rubric": {...}}``, see grader.rubric.seal) or a bare rubric as JSON."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Problem(
+            code="rubric.json_syntax",
+            message=f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            file=file,
+            fix="seal the rubric again with 'grader rubric seal', or fix the JSON at that line",
+        )
+    if not isinstance(data, dict):
+        return Problem(code="rubric.json_syntax", message="the JSON is not an object", file=file, fix="pass a rubric written by 'grader rubric seal'")
+    if "format" in data:
+        if data.get("format") != SEALED_FORMAT or not isinstance(data.get("rubric"), dict):
+            return Problem(
+                code="rubric.sealed_format",
+                message=f"unknown sealed rubric format {data.get('format')!r} (this grader reads {SEALED_FORMAT!r})",
+                file=file,
+                fix="seal the rubric again with this version of grader",
+            )
+        return dict(data["rubric"])
+    return data
 
 
 def _semantic_problems(rubric: Rubric, file: str) -> list[Problem]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator, model_validator
 
-from grader.checking.registry import AnyPart
+from grader.checking.registry import CHECKERS, AnyPart
 from grader.math.symbols import SymbolDecl, SymbolTable
 from grader.rubric.base import RubricModel
+from grader.simulation.models import RandomDecl, SystemDecl
 
 
 class Assignment(RubricModel):
@@ -49,7 +52,27 @@ class Rubric(RubricModel):
     settings: Settings = Field(default_factory=Settings)
     dimensions: dict[str, int] = Field(default_factory=dict, description="sizes used for named matrix dimensions")
     symbols: dict[str, SymbolDecl] = Field(default_factory=dict)
+    random: dict[str, RandomDecl] = Field(
+        default_factory=dict, description="how declared symbols are drawn: R ~ Bernoulli(p) entrywise, densities p_0, p_1"
+    )
+    systems: dict[str, SystemDecl] = Field(default_factory=dict, description="dynamical systems the dynamics checks simulate")
     questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _share_simulation_tables(cls, data: Any) -> Any:
+        """Parts that simulate get the rubric's [random] and [systems] tables unless they declare their own."""
+        if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+            return data
+        shared = {key: data[key] for key in ("random", "systems") if isinstance(data.get(key), dict)}
+        if not shared:
+            return data
+        questions = []
+        for question in data["questions"]:
+            if isinstance(question, dict) and isinstance(question.get("parts"), list):
+                question = {**question, "parts": [_with_tables(part, shared) for part in question["parts"]]}
+            questions.append(question)
+        return {**data, "questions": questions}
 
     @field_validator("dimensions")
     @classmethod
@@ -83,3 +106,12 @@ class Rubric(RubricModel):
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)
+
+
+def _with_tables(part: Any, shared: dict[str, Any]) -> Any:
+    checker = CHECKERS.get(part.get("kind", "")) if isinstance(part, dict) else None
+    if checker is None:
+        return part
+    fields = checker.part_model.model_fields
+    missing = {key: value for key, value in shared.items() if key in fields and key not in part}
+    return {**part, **missing} if missing else part

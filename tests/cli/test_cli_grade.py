@@ -23,6 +23,7 @@ answers.md (mini): 1 / 6
         Your answer reads as: reverse.
   3     missing         0 / 2
 warning: question 3 was not found; start its answer on its own line with '3'
+score 1 / 6: 1 partial, 1 incorrect, 1 missing
 """
 
 
@@ -55,9 +56,16 @@ def test_grade_writes_reports_and_gradebook(tmp_path: Path) -> None:
     assert result.stdout == (
         f"{subs / 'alice.md'}: 1 / 6 (graded)\n"
         f"{subs / 'bob.md'}: 6 / 6 (graded)\n"
-        f"wrote 2 report(s) and grades.csv to {out}\n"
+        f"wrote 2 report(s), index.html and grades.csv to {out}\n"
     )
-    assert sorted(p.name for p in out.iterdir()) == ["alice.json", "bob.json", "grades.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alice.html",
+        "alice.json",
+        "bob.html",
+        "bob.json",
+        "grades.csv",
+        "index.html",
+    ]
     rows = list(csv.reader((out / "grades.csv").open()))
     assert rows == [
         ["submission", "1", "2", "3", "total", "max_score", "status"],

@@ -153,8 +153,18 @@ CASES: list[tuple[str, Node, Node, str, str]] = [
     ("decimal vs fraction", frac("1", "3"), N("0.33"), "not_equivalent", "numeric"),
     ("decimal equal", HALF, N("0.5"), "equivalent", "numeric"),
     ("complex constant", Mul((S("i"), S("i"))), N("-1"), "equivalent", "numeric"),
-    ("unknown function", Call("f", (Mul((N("2"), x)),)), Call("f", (Add((x, x)),)), "equivalent", "symbolic"),
-    ("unknown function differs", Call("f", (x,)), Call("f", (Mul((N("2"), x)),)), "undecided", "numeric"),
+    # f is declared without a definition: uninterpreted, so random functions decide
+    ("declared function", Call("f", (Mul((N("2"), x)),)), Call("f", (Add((x, x)),)), "equivalent", "numeric"),
+    (
+        "declared function differs",
+        Call("f", (x,)),
+        Call("f", (Mul((N("2"), x)),)),
+        "not_equivalent",
+        "numeric",
+    ),
+    # g is not declared: SymPy keeps it as an unknown function, and nothing else can decide
+    ("unknown function", Call("g", (Mul((N("2"), x)),)), Call("g", (Add((x, x)),)), "equivalent", "symbolic"),
+    ("unknown function differs", Call("g", (x,)), Call("g", (Mul((N("2"), x)),)), "undecided", "numeric"),
     ("expectation", Operator("E", x), Operator("E", Mul((N("1"), x))), "undecided", "numeric"),
     ("text", Text("converges"), Text("diverges"), "undecided", "numeric"),
     # matrices
@@ -625,7 +635,8 @@ def test_bridge_keeps_decimals_as_floats_and_refuses_matrices_and_bombs() -> Non
     assert symbolic_equal(third, sympy.Rational(1, 3)) is False
     assert to_sympy(Mul((X, w)), TABLE) is None
     assert to_sympy(_tower(5, "100")) is None
-    assert to_sympy(Factorial(N("500"))) is None
+    assert to_sympy(Factorial(N("5000"))) is None
+    assert isinstance(to_sympy(Factorial(N("500"))), sympy.Integer)  # exact integers go further than floats
     assert to_sympy(Text("words")) is None
 
 
@@ -634,3 +645,235 @@ def test_undefined_constant_is_not_the_reference(answer: Node) -> None:
     outcome = check_equivalence(answer, N("1"), TABLE)
     assert (outcome.verdict, outcome.method) == ("not_equivalent", "numeric")
     assert "undefined" in outcome.detail
+
+
+# -- uninterpreted functions: declared without a definition, decided with random functions -----
+
+DENSITIES = symbol_table(
+    {
+        "p_0": {"kind": "function"},
+        "p_1": {"kind": "function"},
+        "D": {"kind": "function"},
+        "f": {"kind": "function", "arity": 2},
+        "v": {"kind": "matrix", "shape": ["d", 1]},
+    }
+)
+
+UNINTERPRETED: list[tuple[str, str, str, str]] = [
+    # id, reference, answer, verdict
+    ("optimal discriminator", r"\frac{p_1(x)}{p_0(x)+p_1(x)}", r"\frac{p_1(x)}{p_1(x)+p_0(x)}", "equivalent"),
+    (
+        "discriminator flipped",
+        r"\frac{p_1(x)}{p_0(x)+p_1(x)}",
+        r"\frac{p_0(x)}{p_0(x)+p_1(x)}",
+        "not_equivalent",
+    ),
+    ("log ratio", r"\log \frac{p_1(x)}{p_0(x)}", r"\log p_1(x) - \log p_0(x)", "equivalent"),
+    (
+        "log of a sum is not a sum of logs",
+        r"\log(p_0(x) + p_1(x))",
+        r"\log p_0(x) + \log p_1(x)",
+        "not_equivalent",
+    ),
+    ("1 - D", r"1 - \frac{p_1(x)}{p_0(x)+p_1(x)}", r"\frac{p_0(x)}{p_0(x)+p_1(x)}", "equivalent"),
+    ("argument matters", r"D(x)", r"D(y)", "not_equivalent"),
+    ("argument order matters", r"f(x, y)", r"f(y, x)", "not_equivalent"),
+    ("p(2x) is not p(x)^2", r"p_0(x)^2", r"p_0(2x)", "not_equivalent"),
+    ("no free variables", r"p_0(1) + p_1(2)", r"p_1(2) + p_0(1)", "equivalent"),
+    ("no free variables, swapped", r"p_0(1) + p_1(2)", r"p_1(1) + p_0(2)", "not_equivalent"),
+    ("vector argument", r"\frac{p_1(v)}{p_0(v)+p_1(v)}", r"\frac{p_1(v)}{p_1(v)+p_0(v)}", "equivalent"),
+    (
+        "vector argument flipped",
+        r"\frac{p_1(v)}{p_0(v)+p_1(v)}",
+        r"\frac{p_0(v)}{p_0(v)+p_1(v)}",
+        "not_equivalent",
+    ),
+    ("equation", r"D(x) = \frac{1}{2}", r"2 D(x) = 1", "equivalent"),
+    ("set", r"\{p_0(1), p_1(1)\}", r"\{p_1(1), p_0(1)\}", "equivalent"),
+]
+
+
+@pytest.mark.parametrize(
+    ("reference", "answer", "verdict"), [c[1:] for c in UNINTERPRETED], ids=[c[0] for c in UNINTERPRETED]
+)
+def test_declared_functions_without_definition_are_uninterpreted(
+    reference: str, answer: str, verdict: str
+) -> None:
+    ref, ans = parse_latex(reference, DENSITIES), parse_latex(answer, DENSITIES)
+    assert not isinstance(ref, ParseError) and not isinstance(ans, ParseError)
+    for seed in range(4):  # every seed draws its own functions; the verdict must not depend on it
+        outcome = check_equivalence(ans.tree, ref.tree, DENSITIES, seed=seed)
+        assert outcome.verdict == verdict, outcome.detail
+
+
+def test_uninterpreted_counterexample_names_the_random_functions() -> None:
+    ref = parse_latex(r"\frac{p_1(x)}{p_0(x)+p_1(x)}", DENSITIES)
+    ans = parse_latex(r"\frac{p_0(x)}{p_0(x)+p_1(x)}", DENSITIES)
+    assert not isinstance(ref, ParseError) and not isinstance(ans, ParseError)
+    outcome = check_equivalence(ans.tree, ref.tree, DENSITIES)
+    assert outcome.method == "numeric"
+    assert "random positive functions p_0, p_1" in outcome.detail
+    assert outcome.counterexample is not None and set(outcome.counterexample["point"]) == {"x"}
+    agree = check_equivalence(ref.tree, Add((ref.tree, N("0"))), DENSITIES)
+    assert "each with new random functions for p_0, p_1" in agree.detail
+
+
+def test_random_functions_are_positive_seeded_and_independent() -> None:
+    import numpy as np
+
+    from grader.math.evaluate import Mat, RandomFunction
+
+    f, g = RandomFunction("p_0", 1), RandomFunction("p_0", 2)
+    xs = [complex(t) for t in np.linspace(-5, 5, 41)]
+    assert all(f([t]).real > 0 and f([t]).imag == 0 for t in xs)
+    assert [f([t]) for t in xs] == [RandomFunction("p_0", 1)([t]) for t in xs]  # seeded
+    assert all(abs(f([t]) - g([t])) > 1e-9 for t in xs[:5])  # another draw is another function
+    assert f([1j, 2j]) != 0  # complex and several arguments are fine
+    vector = Mat(np.array([[1.0], [2.0]], dtype=np.complex128), ("d", 1))
+    assert f([vector]).real > 0
+
+
+def test_sigma_without_definition_stays_logistic_and_undeclared_calls_stay_unknown() -> None:
+    table = symbol_table({"sigma": {"kind": "function"}})
+    logistic = check_equivalence(
+        Call("sigma", (x,)), frac("1", Add((N("1"), Pow(Const("e"), Neg(x))))), table
+    )
+    assert logistic.verdict == "equivalent"
+    unknown = check_equivalence(Call("g", (x,)), Call("g", (Mul((N("2"), x)),)), table)
+    assert unknown.verdict == "undecided"
+
+
+# -- intervals, ratios, lists of named values ---------------------------------------------------
+
+LATEX_PAIRS: list[tuple[str, str, str, str]] = [
+    # id, reference, answer, verdict
+    ("same interval", r"[0,1)", r"[0, 1)", "equivalent"),
+    ("other end", r"[0,9)", r"[0,1)", "not_equivalent"),
+    ("open or closed end", r"(0,9)", r"[0,9)", "not_equivalent"),
+    ("interval against its pair form", r"(0, 1]", r"(0, 1)", "not_equivalent"),
+    ("closed pair form", r"[0, 1]", r"\left[0, 1\right]", "equivalent"),
+    ("infinite end", r"[1, \infty)", r"[1, +\infty)", "equivalent"),
+    ("interval in arithmetic", r"1", r"-[0,1)", "not_equivalent"),
+    ("interval against a number", r"[0,1)", r"1", "not_equivalent"),
+    ("pair against a double inequality", r"0<f(x)<1", r"(0,1)", "equivalent"),
+    ("pair against a double inequality, other ends", r"-793 < a < 10", r"(-793, 10)", "equivalent"),
+    ("interval against a double inequality", r"0 \le x < 1", r"[0, 1)", "equivalent"),
+    ("interval against a reversed double inequality", r"1 > x \ge 0", r"[0, 1)", "equivalent"),
+    ("interval against the wrong inequality", r"0 < x \le 1", r"[0, 1)", "not_equivalent"),
+    ("ratio", r"S_{MBCN}:S=7:32", r"7:32", "equivalent"),
+    ("ratio value", r"1:2", r"2:4", "equivalent"),
+    ("ratio wrong", r"1:2", r"2:1", "not_equivalent"),
+    ("named values", r"AB=4,CD=5", r"4, 5", "equivalent"),
+    ("named values, in order", r"AB=4,CD=5", r"5, 4", "not_equivalent"),
+    ("named values against names", r"x = -5,\ p = \frac{14}{3}", r"-5, \frac{14}{3}", "equivalent"),
+    ("solutions", r"p=5,q=2;p=7,q=2", r"(5,2),(7,2)", "equivalent"),
+    ("solutions, in any order", r"p=5,q=2;p=7,q=2", r"(7,2),(5,2)", "equivalent"),
+    ("solutions, one wrong", r"p=5,q=2;p=7,q=2", r"(5,2),(2,7)", "not_equivalent"),
+    ("x1 is x_1", r"x_1 + x_2", r"x1 + x2", "equivalent"),
+    ("mu0 is mu_0", r"1 + \mu_0", r"1+\mu0", "equivalent"),
+    ("digit groups", r"1000", r"1 000", "equivalent"),
+    (
+        "recurrence with an integer bound",
+        r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}",
+        r"F_n = \sum_{k=0}^{n-1} F_{n-k-1} F_k",
+        "equivalent",
+    ),
+    (
+        "recurrence, other bound",
+        r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}",
+        r"F_n = \sum_{k=0}^{n-2} F_k F_{n-k-2}",
+        "not_equivalent",
+    ),
+    ("closed form of a sum", r"\frac{n(n+1)}{2}", r"\sum_{k=1}^{n} k", "equivalent"),
+    ("beyond float factorials", r"\frac{7}{22}", r"\frac{175! \cdot 56!}{55! \cdot 176!}", "equivalent"),
+    ("beyond float powers", r"(x-a)^{6000}", r"(a-x)^{6000}", "equivalent"),
+    ("beyond float factorials, different", r"3", r"200!", "not_equivalent"),
+]
+
+
+@pytest.mark.parametrize(
+    ("reference", "answer", "verdict"), [c[1:] for c in LATEX_PAIRS], ids=[c[0] for c in LATEX_PAIRS]
+)
+def test_latex_pairs(reference: str, answer: str, verdict: str) -> None:
+    ref, ans = parse_latex(reference), parse_latex(answer)
+    assert not isinstance(ref, ParseError) and not isinstance(ans, ParseError)
+    outcome = check_equivalence(ans.tree, ref.tree)
+    assert outcome.verdict == verdict, outcome.detail
+
+
+def test_interval_ends_use_the_tolerance() -> None:
+    ref, ans = parse_latex(r"(\frac{3}{5},\frac{8}{3}]"), parse_latex(r"(0.6,2.6667]")
+    assert not isinstance(ref, ParseError) and not isinstance(ans, ParseError)
+    assert check_equivalence(ans.tree, ref.tree, atol=0.005).verdict == "equivalent"
+    strict = check_equivalence(ans.tree, ref.tree)
+    assert strict.verdict == "not_equivalent" and "upper end" in strict.detail
+
+
+# -- exact equality: rtol = atol = 0 -------------------------------------------------------------
+
+EXACT: list[tuple[str, str, str, str, str]] = [
+    # id, reference, answer (calculator syntax), verdict with the default tolerance, exact verdict
+    ("repeating decimal", "1/3", "0.333333333333333", "equivalent", "not_equivalent"),
+    ("close decimal", "1", "0.99999999", "equivalent", "not_equivalent"),
+    ("decimal times x", "x^2/3", "0.333333333333333*x^2", "equivalent", "not_equivalent"),
+    ("rounded exponent", "2^(0.196078431373*t)", "2^((1/5.1)*t)", "equivalent", "not_equivalent"),
+    ("decimals that are exact", "20.4", "100.4-80.0", "equivalent", "equivalent"),
+    ("scientific notation", "4.52*10^2", "452", "equivalent", "equivalent"),
+    ("half", "1/2", "0.5", "equivalent", "equivalent"),
+    ("algebra", "(x+1)^2", "x^2+2*x+1", "equivalent", "equivalent"),
+    ("expanded polynomial", "512*(2*x+5)^7*(5*x-1)^5*(70*x+67)",
+     "14336000000*x^13+250265600000*x^12+1862860800000*x^11+7623925760000*x^10+18290677760000*x^9"
+     "+24744757985280*x^8+14567212351488*x^7-3267871272960*x^6-6408053107200*x^5+670406720000*x^4"
+     "+1179708800000*x^3-429244800000*x^2+56696000000*x-2680000000", "equivalent", "equivalent"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reference", "answer", "default", "exact"), [c[1:] for c in EXACT], ids=[c[0] for c in EXACT]
+)
+def test_exact_equality_reads_decimals_as_the_numbers_they_write(
+    reference: str, answer: str, default: str, exact: str
+) -> None:
+    from grader.math import parse_text
+
+    ref, ans = parse_text(reference), parse_text(answer)
+    assert not isinstance(ref, ParseError) and not isinstance(ans, ParseError)
+    assert check_equivalence(ans.tree, ref.tree).verdict == default
+    assert check_equivalence(ans.tree, ref.tree, rtol=0, atol=0).verdict == exact
+
+
+def test_negative_tolerances_are_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        check_equivalence(N("1"), N("2"), rtol=-1)
+
+
+#: STACK's Maxima spellings decide end to end (they were products of letters before).
+MAXIMA: list[tuple[str, str, bool]] = [
+    ("signum(-3)", "-1", True),
+    ("1+cosec(3*x)", "1+csc(3*x)", True),
+    ("1+cosech(3*x)", "1+csch(3*x)", True),
+    ("asinh(x)", "ln(x+sqrt(x^2+1))", True),
+    ("round(2.5)", "2.0", True),  # ties to even
+    ("round(1.5)", "2", True),
+    ("round(0.5)", "1", False),
+    ("lg(10^x)", "x", True),
+    ("1+lg(27,3)", "4", True),
+    ("1+lg(27,3)", "3", False),
+    ("lg(root(x,n))", "lg(x,10)/n", True),
+    ("1-root(2)", "1-sqrt(2)", True),
+    ("binomial(5,2)", "10", True),
+    ("atan2(1, -1)", "3*pi/4", True),
+    ("coth(x)", "cosh(x)/sinh(x)", True),
+    ("sech(x)^2", "1 - tanh(x)^2", True),
+    ("acot(2)", "atan(1/2)", True),
+    ("n * factorial(n-1)", "n!", True),
+    ("Max(m, n)", "max(m, n)", True),
+    ("max(m)", "m", True),
+    ("infty + 99", "inf", True),
+    ("1+μ0", "mu0 + 1", True),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference", "expected"), MAXIMA)
+def test_maxima_and_sympy_spellings(answer: str, reference: str, expected: bool) -> None:
+    assert is_equivalent(answer, reference, syntax="text") is expected

@@ -113,6 +113,21 @@ def ml_point(seed: int = 0) -> dict[str, Value]:
         (Operator("prod", S("j"), Relation((S("j"), N("1")), ("=",)), N("5")), {}, 120),
         (Call("arctan", (N("1"),)), {}, math.pi / 4),
         (Const("inf"), {}, math.inf),
+        (Call("sech", (N("1"),)), {}, 1 / math.cosh(1)),
+        (Call("csch", (N("1"),)), {}, 1 / math.sinh(1)),
+        (Call("coth", (N("1"),)), {}, 1 / math.tanh(1)),
+        (Call("arcsinh", (N("1"),)), {}, math.asinh(1)),
+        (Call("arccosh", (N("2"),)), {}, math.acosh(2)),
+        (Call("arctanh", (N("0.5"),)), {}, math.atanh(0.5)),
+        (Call("arccot", (N("2"),)), {}, math.atan(0.5)),
+        (Call("arccot", (N("0"),)), {}, math.pi / 2),
+        (Call("arcsec", (N("2"),)), {}, math.acos(0.5)),
+        (Call("arccsc", (N("2"),)), {}, math.asin(0.5)),
+        (Call("atan2", (N("1"), Neg(N("1")))), {}, 3 * math.pi / 4),
+        (Call("round", (N("2.5"),)), {}, 2),  # ties to even, like Maxima
+        (Call("round", (N("3.5"),)), {}, 4),
+        (Call("round", (Neg(N("0.5")),)), {}, 0),
+        (Call("binom", (N("5"), N("2"))), {}, 10),
     ],
 )
 def test_scalar_values(tree: Node, values: dict[str, complex], expected: complex) -> None:
@@ -408,3 +423,50 @@ def test_summation_index_is_not_sampled() -> None:
 def test_number_literal_beyond_floating_point_is_too_large() -> None:
     with pytest.raises(TooLarge):
         evaluate(N("9" * 400), {})
+
+
+def test_new_functions_agree_with_the_sympy_bridge() -> None:
+    from grader.math.sympy_bridge import to_sympy
+
+    for func, args in [
+        ("sech", (N("0.7"),)), ("csch", (N("0.7"),)), ("coth", (N("0.7"),)), ("arcsinh", (N("0.7"),)),
+        ("arccosh", (N("1.7"),)), ("arctanh", (N("0.7"),)), ("arccot", (N("0.7"),)), ("arcsec", (N("1.7"),)),
+        ("arccsc", (N("1.7"),)), ("atan2", (N("0.7"), Neg(N("2")))), ("round", (N("2.5"),)), ("binom", (N("7"), N("3"))),
+    ]:  # fmt: skip
+        node = Call(func, args)
+        numeric = evaluate(node, {})
+        symbolic = to_sympy(node)
+        assert symbolic is not None and isinstance(numeric, complex)
+        assert complex(symbolic.evalf(20)) == pytest.approx(numeric, abs=1e-12), func
+
+
+def test_uninterpreted_functions_are_sampled_only_when_declared_without_definition() -> None:
+    from grader.math.evaluate import RandomFunction, functions_to_sample, sample_point
+
+    table = symbol_table(
+        {
+            "f": {"kind": "function"},
+            "g": {"kind": "function", "definition": "u^2"},
+            "sigma": {"kind": "function"},
+        }
+    )
+    tree = Add((Call("f", (x_,)), Call("g", (x_,)), Call("sigma", (x_,)), Call("h", (x_,))))
+    assert functions_to_sample([tree], table) == ["f"]
+    point = sample_point(["x"], table, np.random.default_rng(0), ["f"])
+    assert isinstance(point["f"], RandomFunction) and isinstance(point["x"], complex)
+    # the values do not move when functions are drawn: they come after
+    assert point["x"] == sample_assignment(["x"], table, np.random.default_rng(0))["x"]
+    value = Evaluator(table, point, in_matrix_context=False).eval(Call("f", (x_,)))
+    assert isinstance(value, complex) and value.real > 0
+    with pytest.raises(NotEvaluable, match="no definition"):
+        evaluate(Call("f", (N("1"),)), {}, table)  # evaluate() alone has no random functions
+
+
+def test_sum_bounds_are_sampled_as_integers() -> None:
+    from grader.math.evaluate import summation_bounds
+
+    body = Operator("sum", S("k"), Relation((S("k"), S("a")), ("=",)), Add((S("n"), N("1"))))
+    assert summation_bounds([body]) == ["a", "n"]
+    for seed in range(10):
+        n_value = sample_assignment(["n", "x"], SymbolTable(), np.random.default_rng(seed), ["n"])["n"]
+        assert isinstance(n_value, complex) and n_value.real.is_integer() and 1 <= n_value.real <= 8

@@ -28,6 +28,7 @@ from grader.math.tree import (
     Div,
     Factorial,
     Hadamard,
+    Interval,
     MatrixLit,
     Mul,
     Neg,
@@ -478,6 +479,81 @@ def test_constructs(source: str, expected: Node) -> None:
     assert tree(source) == expected
 
 
+#: A letter and the digits written right after it are one subscripted name, never a product with
+#: a number (``1+\mu0`` was 1 + μ·0). ``x1`` is ``x_1`` in LaTeX (what a rubric declares); in
+#: calculator syntax it stays ``x1`` (STACK). Multi-letter words keep TeX's reading: ``\sin2x``.
+NAMES_WITH_DIGITS = [
+    (r"x1", S("x_1")),
+    (r"2x1", M(N("2"), S("x_1"))),
+    (r"x1 + x_2 + x12", A(S("x_1"), S("x_2"), S("x_12"))),
+    (r"1+\mu0", A(N("1"), S("mu_0"))),
+    (r"\mu0 + \mu 0 + μ0 + \mu_0", A(*[S("mu_0")] * 4)),
+    (r"\alpha1 \beta", M(S("alpha_1"), S("beta"))),
+    (r"x1^2 + \mu0^2", A(sq(S("x_1")), sq(S("mu_0")))),
+    (r"\gamma 10^{-3}", M(S("gamma"), Pow(N("10"), N("-3")))),  # after a space, a power is a number's
+    (r"x^a1", M(Pow(S("x"), S("a")), N("1"))),  # TeX: a single-token exponent, then 1
+    (r"a_{x1}", S("a_x1")),  # inside a script the label is kept as written
+    (r"\frac x1", Div(S("x"), N("1"))),  # an argument of \frac stays TeX's single token
+    (r"x1.5", M(S("x"), N("1.5"))),  # not before a decimal
+    (r"x 1", M(S("x"), N("1"))),  # nor after a space
+    (r"\pi2", M(Const("pi"), N("2"))),  # nor after a constant
+    (r"xy2", M(S("x"), S("y"), N("2"))),  # nor after a word of several letters
+    (r"\sin2x", Call("sin", (M(N("2"), S("x")),))),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), NAMES_WITH_DIGITS)
+def test_names_with_digits(source: str, expected: Node) -> None:
+    assert tree(source) == expected
+
+
+#: TeX prints digit groups as one number: ``1 000`` was the product 1·000 = 0.
+DIGIT_GROUPS = [
+    (r"1 000", N("1000")),
+    (r"1\,000 + 1", A(N("1000"), N("1"))),
+    (r"14{,}912", N("14912")),
+    (r"49,\!479", N("49479")),
+    (r"12 345 678.5", N("12345678.5")),
+    (r"2 3", M(N("2"), N("3"))),  # not groups of three: a product, as before
+    (r"1 0000", M(N("1"), N("0000"))),
+    (r"1,000", Seq((N("1"), N("000")), "list")),  # a bare comma is a list separator
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), DIGIT_GROUPS)
+def test_digit_groups(source: str, expected: Node) -> None:
+    assert tree(source) == expected
+
+
+SETS_RATIOS_INTERVALS = [
+    (r"[0,1)", Interval(N("0"), N("1"), False, True)),
+    (r"(0.6, 2.6667]", Interval(N("0.6"), N("2.6667"), True, False)),
+    (r"\left[1, \infty\right)", Interval(N("1"), Const("inf"), False, True)),
+    (r"-[0,1)", Neg(Interval(N("0"), N("1"), False, True))),
+    (r"(0, 1)", Seq((N("0"), N("1")), "tuple")),  # a pair or an open interval: the comparison decides
+    (r"[0, 1]", Seq((N("0"), N("1")), "list")),
+    (r"7:32", Div(N("7"), N("32"))),  # a ratio is the number
+    (r"S_{MBCN}:S=7:32", Eq(Div(S("S_MBCN"), S("S")), Div(N("7"), N("32")))),
+    (
+        r"p=5,q=2;p=7,q=2",  # ';' between groups of commas: a list of solutions
+        Seq(
+            (
+                Seq((Eq(S("p"), N("5")), Eq(S("q"), N("2"))), "list"),
+                Seq((Eq(S("p"), N("7")), Eq(S("q"), N("2"))), "list"),
+            ),
+            "list",
+        ),
+    ),
+    (r"-12;-11;-10", Seq((Neg(N("12")), Neg(N("11")), Neg(N("10"))), "list")),
+    (r"\coth x", Call("coth", (S("x"),))),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), SETS_RATIOS_INTERVALS)
+def test_intervals_ratios_and_solution_lists(source: str, expected: Node) -> None:
+    assert tree(source) == expected
+
+
 def test_plus_minus_shapes() -> None:
     assert tree(r"a \pm b") == PlusMinus(S("a"), S("b"))
     assert tree(r"\pm b") == PlusMinus(None, S("b"))
@@ -662,7 +738,9 @@ def test_mismatched_brackets() -> None:
         ),
         (r"x \in X", "set and logic notation is not supported (\\in at column 3)", 2),
         (r"1, \ldots, n", "ellipses are not supported (\\ldots at column 4)", 3),
-        (r"(0, 1]", "the '(' at column 1 is closed by ']' at column 6", 5),
+        (r"(0, 1, 2]", "the '(' at column 1 is closed by ']' at column 9", 8),
+        (r"a:b:c", "a ratio of three or more parts is not supported", 3),
+        (r"\{x : x > 0\}", "set-builder notation is not supported", 0),
         (r"\frac{p_1(x)}{\partial x}", "a derivative needs \\partial on top too", 0),
         (r"x & y", "unexpected '&'", 2),
         (r"a = ", "the formula ends too early", 2),
@@ -823,6 +901,7 @@ def test_random_token_soup_never_raises() -> None:
         r"\\", "!", "'", "*", "/", r"\frac", r"\sqrt", r"\log", r"\sum", r"\int", r"\max", r"\mathbb{E}", r"\boldsymbol",
         r"\text{a b}", r"\mathrm{d}", r"\alpha", r"\partial", r"\nabla", r"\left(", r"\right)", r"\cdot", r"\odot",
         r"\begin{pmatrix}", r"\end{pmatrix}", r"\top", "T", "dx", r"\pm", r"\mid", r"\sim", r"\to", r"\foo", "λ", "ᵀ",
+        "x1", r"\mu0", "μ0", ":", ";", "000", r"\,", "{,}", ",\\!", "[0,1)", "(0,1]", r"\coth",
     ]  # fmt: skip
     for _ in range(400):
         source = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))

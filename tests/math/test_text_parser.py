@@ -121,7 +121,7 @@ CASES = [
     ("(n+1)!", Factorial(Add((S("n"), N("1"))))),
     # names and calls
     ("p(1-p)", Mul((S("p"), one_minus_p))),
-    ("xy(1-x)", Mul((S("x"), S("y"), Add((N("1"), Neg(S("x"))))))),
+    ("xy(1-x)", Mul((S("x"), S("y"), Add((N("1"), Neg(S("x"))))))),  # x and y declared (DECLARED_XY)
     ("xy", Mul((S("x"), S("y")))),
     ("sigma(x)", Call("sigma", (S("x"),))),
     ("f_0(x)", Call("f_0", (S("x"),))),
@@ -163,9 +163,121 @@ CASES = [
 ]
 
 
+#: SYMBOLS plus x and y as scalars: ``xy(1-x)`` is then a product of declared letters
+DECLARED_XY = SymbolTable.model_validate(
+    {"symbols": {**SYMBOLS.model_dump()["symbols"], "x": {"kind": "scalar"}, "y": {"kind": "scalar"}}}
+)
+
+
 @pytest.mark.parametrize(("source", "expected"), CASES)
 def test_calculator_syntax(source: str, expected: Node) -> None:
+    assert tree(source, DECLARED_XY) == expected
+
+
+def call(func: str, *args: Node) -> Call:
+    return Call(func, args)
+
+
+m, n, x = S("m"), S("n"), S("x")
+
+#: Maxima's and SymPy's spellings (STACK and PrairieLearn answers): each must be the function,
+#: never a product of letters (``signum(-3)`` was s·i·g·n·u·m·(−3)).
+FUNCTION_SPELLINGS = [
+    ("signum(-3)", call("sign", Neg(N("3")))),
+    ("sgn(x) + sign(x)", Add((call("sign", x), call("sign", x)))),
+    ("cosec(3*x)", call("csc", Mul((N("3"), x)))),
+    ("cosech(3*x)", call("csch", Mul((N("3"), x)))),
+    ("sech(x) + csch(x) + coth(x)", Add((call("sech", x), call("csch", x), call("coth", x)))),
+    ("asinh(x) + arsinh(x) + arcsinh(x)", Add((call("arcsinh", x),) * 3)),
+    ("acosh(x) + atanh(x)", Add((call("arccosh", x), call("arctanh", x)))),
+    ("acot(x) + asec(x) + acsc(x)", Add((call("arccot", x), call("arcsec", x), call("arccsc", x)))),
+    ("round(2.5)", call("round", N("2.5"))),
+    ("lg(10^x)", call("log", Pow(N("10"), x), N("10"))),  # Maxima: lg is log base 10
+    ("lg(27,3)", call("log", N("27"), N("3"))),  # and lg(x, b) is log base b
+    ("log10(x) + log2(x)", Add((call("log", x, N("10")), call("log", x, N("2"))))),
+    ("factorial(3m)", Factorial(Mul((N("3"), m)))),
+    ("binomial(n,k)", call("binom", n, S("k"))),
+    ("Max(m,n)", call("max", m, n)),
+    ("Min(a,b,c)", call("min", S("a"), S("b"), S("c"))),
+    ("Abs(x) + abs(x)", Add((Norm(x, "abs"), Norm(x, "abs")))),
+    ("max(m)", m),  # one argument: the argument itself (SymPy, Maxima)
+    ("min(m)", m),
+    ("root(x)", call("sqrt", x)),  # Maxima: root(x) is the square root
+    ("root(x, 3)", call("root", x, N("3"))),
+    ("atan2(m, n) + arctan2(m, n)", Add((call("atan2", m, n), call("atan2", m, n)))),
+    ("infty", Const("inf")),
+    ("-infty + 99", Add((Neg(Const("inf")), N("99")))),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), FUNCTION_SPELLINGS)
+def test_function_spellings(source: str, expected: Node) -> None:
     assert tree(source) == expected
+
+
+#: A letter and the digits after it are one name; a Greek letter typed as Unicode too (μ0 was
+#: read as μ·0, silently changing the value). Like STACK, x1 and x_1 are different names.
+NAMES_WITH_DIGITS = [
+    ("1+μ0", Add((N("1"), S("mu0")))),
+    ("μ0 + mu0", Add((S("mu0"), S("mu0")))),
+    ("x1 + x_1", Add((S("x1"), S("x_1")))),
+    ("2x1", Mul((N("2"), S("x1")))),
+    ("μx", Mul((S("mu"), x))),
+    ("2μ", Mul((N("2"), S("mu")))),
+    ("xμ", Mul((x, S("mu")))),
+    ("μ_0", S("mu_0")),
+    ("π2", Mul((Const("pi"), N("2")))),  # constants and sqrt do not join digits
+    ("2π", Mul((N("2"), Const("pi")))),
+    ("√2", call("sqrt", N("2"))),
+    ("√x", call("sqrt", x)),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), NAMES_WITH_DIGITS)
+def test_names_with_digits(source: str, expected: Node) -> None:
+    assert tree(source) == expected
+
+
+def test_declared_greek_names_with_digits() -> None:
+    declared = SymbolTable.model_validate(
+        {"symbols": {"mu0": {"kind": "scalar"}, "phi": {"kind": "function"}}}
+    )
+    assert tree("φ(μ0)", declared) == call("phi", S("mu0"))
+    assert tree("1 + mu0", declared) == Add((N("1"), S("mu0")))
+
+
+#: A whitelisted function without parentheses takes the juxtaposed factors after it (PrairieLearn).
+IMPLICIT_ARGUMENTS = [
+    ("sin 5n", call("sin", Mul((N("5"), n)))),
+    ("log n", call("log", n)),
+    ("n log^2 n", Mul((n, Pow(call("log", n), N("2"))))),
+    ("n log^2 2n", Mul((n, Pow(call("log", Mul((N("2"), n))), N("2"))))),
+    ("sin**2 (m)", Pow(call("sin", m), N("2"))),
+    ("5mn sin m + arccos 3n", Add((Mul((N("5"), m, n, call("sin", m))), call("arccos", Mul((N("3"), n)))))),
+    ("2 sin x cos x", Mul((N("2"), call("sin", x), call("cos", x)))),  # the next function ends it
+    ("sin x*y", Mul((call("sin", x), S("y")))),  # so does an explicit * or /
+    ("x/sin y", Div(x, call("sin", S("y")))),
+    ("sin^-1 x", call("arcsin", x)),
+    ("sin cos x", call("sin", call("cos", x))),
+    ("sqrt x^2", call("sqrt", Pow(x, N("2")))),
+    ("lg x + abs x", Add((call("log", x, N("10")), Norm(x, "abs")))),
+    ("sin(x)y", Mul((call("sin", x), S("y")))),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), IMPLICIT_ARGUMENTS)
+def test_functions_without_parentheses(source: str, expected: Node) -> None:
+    assert tree(source) == expected
+
+
+@pytest.mark.parametrize(
+    "word", ["signumm", "foo", "xy", "cosecant", "lnn", "arcsinhh", "factorials", "ab", "sine"]
+)
+def test_an_unknown_word_before_parentheses_is_never_a_product_of_letters(word: str) -> None:
+    result = parse_text(f"{word}(3) + 1", SYMBOLS)
+    assert isinstance(result, ParseError), result
+    assert result.message == f"unknown function {word}"
+    assert result.position == 0 and result.hint and "*" in result.hint
 
 
 def test_declared_constants_are_symbols() -> None:
@@ -176,8 +288,14 @@ def test_declared_constants_are_symbols() -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("sin x", "sin needs its argument in parentheses"),
+        ("2 + sin", "sin needs an argument"),
+        ("cos*n", "cos needs an argument"),
+        ("sin!", "sin needs an argument"),
+        ("atan2 x", "atan2 needs its arguments in parentheses"),
         ("sin(x, y)", "sin takes 1 argument, not 2"),
+        ("atan2(x)", "atan2 takes 2 arguments, not 1"),
+        ("lg(1, 2, 3)", "lg takes one argument"),
+        ("xy(1-x)", "unknown function xy"),
         ("abs(x, y)", "abs takes one argument"),
         ("matrix(1, 2)", "matrix() takes rows written as lists"),
         ("matrix([1,2],[3])", "every row of a matrix needs the same number of entries"),
@@ -195,7 +313,7 @@ def test_errors(source: str, message: str) -> None:
 
 
 def test_error_positions_point_into_the_input() -> None:
-    assert error("1 + sin x").position == 4
+    assert error("1 + foo(x)").position == 4
     assert error("λ + \\x").position == 4
 
 
@@ -258,7 +376,8 @@ def test_reading_does_not_recurse_with_the_input_depth() -> None:
 def test_random_token_soup_never_raises() -> None:
     rng = random.Random(7)
     pieces = ["x", "2", "0.5", "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", "{", "}", "|", ",", "=", "<=", "#",
-              "!", "sin(", "sqrt(", "matrix(", "%pi", "e", "pi", "f_0(", "sigma", "__", "'", ";", "\\", "λ"]  # fmt: skip
+              "!", "sin(", "sqrt(", "matrix(", "%pi", "e", "pi", "f_0(", "sigma", "__", "'", ";", "\\", "λ",
+              "sin", "log", "lg(", "signum(", "foo(", "μ0", "infty", "max(", "root(", "**2"]  # fmt: skip
     for _ in range(400):
         source = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 20)))
         result = parse_text(source, SYMBOLS)

@@ -1,0 +1,163 @@
+"""Benchmark batch grading: per-submission time, throughput, parallel speed-up, memory, start-up.
+
+Usage::
+
+    .venv/bin/python benchmarks/batch.py [--copies 40] [--jobs 1,2] [--repeat 2] [--rubric rubrics/a3]
+        [--kill-resume]
+
+It grades ``copies`` copies of every file in ``submissions/`` (40 copies of the 5 samples are
+200 submissions) with ``grade_batch``, the function ``grader grade`` runs, once per ``--jobs``
+value and ``--repeat`` rounds, interleaved (1, 2, 1, 2, ...) so that load from other programs
+on the machine hits both alike; the fastest round of each counts, as usual for benchmarks on a
+shared machine. It prints:
+
+- per-submission grading time in the worker (median, p95), from the ``--jobs 1`` rounds;
+- wall time, throughput and CPU time (this process and its children) per ``--jobs`` value;
+- the speed-up of each ``--jobs`` value over the first (``jobs 1``), and whether the reports
+  are byte-identical between them;
+- the peak resident memory of each worker and of the largest check process it ran;
+- ``grader --version`` start-up time next to ``python -c "import sympy"`` (median of 5 each);
+- with ``--kill-resume``: ``grader grade --jobs 2`` killed (SIGKILL) half-way, then ``--resume``,
+  compared byte for byte with the uninterrupted ``--jobs 1`` reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.batch import BatchResult, grade_batch
+from grader.rubric.load import load_rubric, rubric_digest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "submissions"
+
+
+def _copies(folder: Path, copies: int) -> list[Path]:
+    """``copies`` copies of every sample, named ``<sample>_<k>.md``, in a stable order."""
+    folder.mkdir(parents=True)
+    files = []
+    for sample in sorted(SAMPLES.glob("*.md")):
+        data = sample.read_bytes()
+        for k in range(copies):
+            path = folder / f"{sample.stem}_{k:03d}.md"
+            path.write_bytes(data)
+            files.append(path)
+    return files
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _median_run(command: Sequence[str], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _kill_resume(inputs: Path, rubric: Path, reference: dict[str, bytes], scratch: Path, total: int) -> str:
+    """Kill ``grader grade --jobs 2`` half-way, resume it, compare with the uninterrupted reports."""
+    out = scratch / "kill-resume"
+    grader = [sys.executable, "-m", "grader", "grade", str(inputs), "--rubric", str(rubric), "--out", str(out)]
+    process = subprocess.Popen([*grader, "--jobs", "2", "--progress", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while process.poll() is None and (len(list(out.glob("*.json"))) if out.exists() else 0) < total // 2:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = len(list(out.glob("*.json")))
+    resumed = subprocess.run([*grader, "--jobs", "2", "--resume", "--progress", "none"], capture_output=True, text=True)
+    after = _tree(out)
+    same = after == reference
+    return (
+        f"killed (SIGKILL) with {killed_at}/{total} reports written; --resume exit {resumed.returncode}, "
+        f"{resumed.stdout.strip().splitlines()[-1]}; byte-identical to the uninterrupted run: "
+        f"{'yes' if same else 'NO'} ({len(after)} files)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=40, help="copies of each sample (default 40: 200 submissions)")
+    parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values; the first is the baseline")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds per --jobs value; the fastest counts")
+    parser.add_argument("--rubric", type=Path, default=ROOT / "rubrics" / "a3")
+    parser.add_argument("--kill-resume", action="store_true", help="also kill a --jobs 2 run half-way and resume it")
+    args = parser.parse_args(argv)
+    jobs_values = [int(j) for j in args.jobs.split(",")]
+
+    rubric = load_rubric(args.rubric)
+    digest = rubric_digest(args.rubric)
+    scratch = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        files = _copies(scratch / "in", args.copies)
+        print(f"{len(files)} submissions ({args.copies} copies of {len(files) // args.copies} samples), rubric {rubric.assignment.id}, "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+        best: dict[int, tuple[float, float, BatchResult]] = {}
+        for round_ in range(args.repeat):
+            for jobs in jobs_values:
+                out = scratch / f"out-jobs{jobs}-{round_}"
+                cpu, started = _cpu(), time.perf_counter()
+                result = grade_batch(files, rubric, out, rubric_sha256=digest, jobs=jobs)
+                wall, used = time.perf_counter() - started, _cpu() - cpu
+                assert not result.failed, [r.problems for r in result.failed]
+                print(f"  round {round_ + 1}, --jobs {jobs}: {wall:.1f} s wall, {used:.1f} s CPU", flush=True)
+                if jobs not in best or wall < best[jobs][0]:
+                    best[jobs] = (wall, used, result)
+
+        base = jobs_values[0]
+        base_wall, _, base_result = best[base]
+        seconds = [r.seconds for r in base_result.results]
+        print()
+        print(f"per submission (in the worker, --jobs {base}): median {statistics.median(seconds) * 1000:.0f} ms, "
+              f"p95 {_percentile(seconds, 0.95) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms")
+        reference = _tree(base_result.out_dir)
+        for jobs in jobs_values:
+            wall, used, result = best[jobs]
+            identical = _tree(result.out_dir) == reference
+            print(f"--jobs {jobs}: {wall:.1f} s wall, {len(files) / wall:.1f} submissions/s, {used:.1f} s CPU, "
+                  f"speed-up {base_wall / wall:.2f}x over --jobs {base}, reports byte-identical: {'yes' if identical else 'NO'}")
+        for jobs in jobs_values:
+            workers: dict[str, tuple[float, float]] = {}
+            for r in best[jobs][2].results:
+                rss, check = workers.get(r.worker, (0.0, 0.0))
+                workers[r.worker] = (max(rss, r.peak_rss_mb or 0.0), max(check, r.peak_check_rss_mb or 0.0))
+            shown = ", ".join(f"{rss:.0f} MB (checks {check:.0f} MB)" for rss, check in workers.values())
+            print(f"peak memory per worker, --jobs {jobs}: {shown}")
+
+        python = [sys.executable, "-c", "import sympy"]
+        cli = [sys.executable, "-m", "grader", "--version"]
+        sympy_s, cli_s = _median_run(python), _median_run(cli)
+        print(f"start-up: grader --version {cli_s * 1000:.0f} ms; python -c 'import sympy' {sympy_s * 1000:.0f} ms "
+              f"(median of 5 each, this run)")
+        if args.kill_resume:
+            print(_kill_resume(scratch / "in", args.rubric, reference, scratch, len(files)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Sealed choice parts: the options stay readable, which one is right does not.
+
+The options' phrases, relations, terms and scope only recognise what a student chose, so they
+stay as written and recognition is the open checker's own code. The correct option and each
+mistake's option are stored as salted hashes of the option id, and the feedback for an option
+(``feedback_correct``, a mistake's id and explanation) is sealed under a key derived from that
+option's id: it is readable once a student's answer has chosen it, not by reading the file.
+
+With two or three options this stops reading, not guessing: trying every option is what
+checking an answer does anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import Field, ValidationError
+
+from grader.checking.base import CheckContext, Checker, LintContext, result
+from grader.checking.choice import ChoiceChecker, ChoiceOption, ChoicePart
+from grader.checking.result import PartResult
+from grader.checking.sealed_math import box_key, digest, open_box, seal_box
+from grader.errors import Problem
+from grader.rubric.base import Mistake, PartBase, RubricModel
+from grader.submission.models import Answer
+
+KIND = "sealed-choice"
+
+
+class SealedChoiceMistake(RubricModel):
+    ref: str = Field(description="an opaque label; the mistake's id is in the box")
+    option: str = Field(description="salted hash of the option id this mistake is")
+    points: float = Field(default=0, ge=0)
+    box: str | None = None
+
+
+class SealedChoicePart(PartBase):
+    kind: Literal["sealed-choice"]
+    salt: str
+    answer: str = Field(description="salted hash of the correct option's id")
+    also: list[str] = Field(default_factory=list, description="salted hashes of other options that are right too")
+    correct_boxes: list[str] = Field(default_factory=list, description="feedback_correct, sealed under each right option")
+    options: list[ChoiceOption] = Field(min_length=2)
+    terms: dict[str, str] = Field(default_factory=dict)
+    scope: str | None = None
+    recognised: list[SealedChoiceMistake] = Field(default_factory=list)
+
+    def recogniser(self) -> ChoicePart:
+        """The open part that recognises options; its ``answer`` is a placeholder, never used."""
+        return ChoicePart(
+            kind="choice", id=self.id, points=self.points, answer=self.options[0].id, options=self.options, terms=self.terms, scope=self.scope
+        )
+
+
+def option_digest(salt: str, option: str) -> str:
+    return digest(salt, "option", option)
+
+
+def option_key(salt: str, option: str) -> bytes:
+    return box_key(salt, f"option:{option}")
+
+
+def _nonce(salt: str, name: str) -> bytes:
+    return hashlib.sha256(f"{salt}\x1fnonce\x1f{name}".encode()).digest()[:12]
+
+
+def seal_choice(part: ChoicePart, salt: str, *, also: list[str] | None = None) -> SealedChoicePart:
+    """The sealed form of an open choice part (``also``: other option ids that are right too)."""
+    recognised = []
+    for index, mistake in enumerate(part.mistakes):
+        if mistake.option is None:
+            continue
+        ref = f"m{index}"
+        text = json.dumps({"id": mistake.id, "feedback": mistake.feedback}, ensure_ascii=False)
+        recognised.append(
+            SealedChoiceMistake(
+                ref=ref,
+                option=option_digest(salt, mistake.option),
+                points=mistake.points,
+                box=seal_box(option_key(salt, mistake.option), text, nonce=_nonce(salt, ref)),
+            )
+        )
+    right = [part.answer, *(also or [])]
+    correct_boxes = (
+        [seal_box(option_key(salt, option), part.feedback_correct, nonce=_nonce(salt, f"correct:{option}")) for option in right]
+        if part.feedback_correct
+        else []
+    )
+    return SealedChoicePart(
+        kind=KIND,
+        id=part.id,
+        title=part.title,
+        points=part.points,
+        target=part.target,
+        salt=salt,
+        answer=option_digest(salt, part.answer),
+        also=[option_digest(salt, option) for option in also or []],
+        correct_boxes=correct_boxes,
+        options=part.options,
+        terms=part.terms,
+        scope=part.scope,
+        recognised=recognised,
+    )
+
+
+class SealedChoiceChecker(Checker[SealedChoicePart]):
+    kind = KIND
+    part_model = SealedChoicePart
+
+    def lint(self, part: SealedChoicePart, ctx: LintContext) -> list[Problem]:
+        try:
+            recogniser = part.recogniser()
+        except ValidationError as error:
+            message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+            return [
+                Problem(
+                    code="rubric.sealed_choice",
+                    message=message,
+                    file=ctx.file,
+                    question=ctx.question_id,
+                    part=part.id,
+                    field="options",
+                    fix="seal the rubric again with 'grader rubric seal'",
+                )
+            ]
+        return ChoiceChecker().lint(recogniser, ctx)
+
+    def check(self, part: SealedChoicePart, answer: Answer, ctx: CheckContext) -> PartResult:
+        found = ChoiceChecker().check(part.recogniser(), answer, ctx)
+        chosen = found.evidence.get("chosen")
+        if not isinstance(chosen, str) or found.verdict == "undecided":
+            return found.model_copy(update={"kind": KIND})
+        key = option_key(part.salt, chosen)
+        if option_digest(part.salt, chosen) in (part.answer, *part.also):
+            opened = (open_box(key, box) for box in part.correct_boxes)
+            shown = part.model_copy(update={"feedback_correct": next((text for text in opened if text is not None), "")})
+            return result(shown, KIND, verdict="right", method=found.method, extracted=found.extracted, evidence=found.evidence)
+        label = next(o.label or o.id for o in part.options if o.id == chosen)
+        sealed = next((m for m in part.recognised if m.option == option_digest(part.salt, chosen)), None)
+        mistake = _unsealed_mistake(sealed, key) if sealed is not None else None
+        return result(
+            part,
+            KIND,
+            verdict="wrong",
+            method=found.method,
+            mistake=mistake,
+            extracted=found.extracted,
+            evidence=found.evidence,
+            feedback=[f"Your answer reads as: {label}."],
+        )
+
+
+def _unsealed_mistake(sealed: SealedChoiceMistake, key: bytes) -> Mistake:
+    text = open_box(key, sealed.box) if sealed.box else None
+    if text is not None:
+        try:
+            data = json.loads(text)
+            return Mistake(id=str(data["id"]), feedback=str(data["feedback"]), points=sealed.points)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return Mistake(id=sealed.ref, feedback="This is a mistake the rubric knows; ask your instructor about it.", points=sealed.points)

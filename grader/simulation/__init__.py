@@ -1,0 +1,1 @@
+"""Checking by simulation: Monte Carlo expectations, derivation steps, dynamics and divergences."""

@@ -1,0 +1,48 @@
+"""Helpers of the batch tests: a tiny rubric, a class of submissions for it, process and file probes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MINI = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "mini"
+
+# Right, partly right, wrong and missing answers, so reports differ between students.
+ANSWERS = (
+    "## 1\n$\\lambda = \\frac{1-p}{p}$\n\n## 2\nThe forward KL.\n\n## 3\n$x = 0.5$\n",
+    "## 1\n$$\\lambda = \\frac{p}{1-p}$$\n\n## 2\nI would use the reverse KL.\n",
+    "## 1\n$\\lambda = \\frac{1}{p} - 1$\n\n## 3\n$x = 1/2$\n",
+    "## 2\nforward\n\n## 3\n$x = 0.25$\n",
+)
+
+
+def write_class(folder: Path, count: int) -> list[Path]:
+    """``count`` submissions ``s00.md``, ``s01.md``, ... cycling through ``ANSWERS``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k in range(count):
+        path = folder / f"s{k:02d}.md"
+        path.write_text(ANSWERS[k % len(ANSWERS)], encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative name: what "byte-identical output" compares."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def children() -> list[int]:
+    """PIDs of this process's live (non-zombie) children, read from /proc."""
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found

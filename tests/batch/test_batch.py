@@ -1,0 +1,141 @@
+"""``grade_batch``: what it writes, in which order it reports, and what resuming keeps."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from batch_helpers import tree_bytes, write_class
+
+import grader.batch as batch
+from grader.batch import SubmissionResult, grade_batch
+from grader.executors.local import LocalExecutor
+from grader.rubric.models import Rubric
+
+
+def _grade(files: list[Path], rubric: Rubric, out: Path, **kwargs: object) -> batch.BatchResult:
+    return grade_batch(files, rubric, out, rubric_sha256="digest", **kwargs)  # type: ignore[arg-type]
+
+
+def test_writes_a_report_and_a_page_per_submission_then_the_class_pages(tmp_path: Path, mini: Rubric) -> None:
+    files = write_class(tmp_path / "in", 5)
+    seen: list[SubmissionResult] = []
+    result = _grade(files, mini, tmp_path / "out", jobs=2, on_result=seen.append)
+    assert [r.path for r in seen] == files  # input order, whatever finished first
+    assert (result.graded, result.resumed, result.failed) == (5, 0, ())
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted(["grades.csv", "index.html", *(f"s{k:02d}.{ext}" for k in range(5) for ext in ("json", "html"))])
+    report = json.loads((tmp_path / "out" / "s00.json").read_text())
+    assert (report["submission"], report["score"], report["rubric_sha256"]) == ("s00.md", 6, "digest")
+    assert 'href="./s04.html"' in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_the_same_bytes_whatever_the_parallelism(tmp_path: Path, mini: Rubric) -> None:
+    files = write_class(tmp_path / "in", 6)
+    _grade(files, mini, tmp_path / "one", jobs=1)
+    _grade(files, mini, tmp_path / "two", jobs=2)
+    with LocalExecutor(3) as executor:
+        _grade(list(reversed(files)), mini, tmp_path / "three", executor=executor)
+    assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "three")
+
+
+def test_no_html_writes_reports_and_gradebook_only(tmp_path: Path, mini: Rubric) -> None:
+    _grade(write_class(tmp_path / "in", 2), mini, tmp_path / "out", jobs=1, html=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grades.csv", "s00.json", "s01.json"]
+
+
+def test_resume_grades_only_what_changed(tmp_path: Path, mini: Rubric) -> None:
+    files = write_class(tmp_path / "in", 4)
+    out = tmp_path / "out"
+    _grade(files, mini, out, jobs=2)
+    before = tree_bytes(out)
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    files[2].write_text("## 1\n$\\lambda = 3$\n", encoding="utf-8")  # a resubmission
+    result = _grade(files, mini, out, jobs=2, resume=True)
+    assert [r.resumed for r in result.results] == [True, True, False, True]
+    after = tree_bytes(out)
+    assert {name for name in after if after[name] != before[name]} == {"s02.json", "s02.html", "grades.csv", "index.html"}
+    for name in ("s00.json", "s00.html", "s03.json", "s03.html"):
+        assert (out / name).stat().st_mtime_ns == stamps[name]  # kept, not rewritten
+
+
+@pytest.mark.parametrize("change", ["rubric", "version", "damaged", "missing"])
+def test_resume_regrades_what_is_not_up_to_date(
+    tmp_path: Path, mini: Rubric, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    files = write_class(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    _grade(files, mini, out, jobs=1)
+    digest = "digest"
+    if change == "rubric":
+        digest = "another digest"
+    elif change == "version":
+        monkeypatch.setattr(batch, "__version__", "99.0")
+    elif change == "damaged":
+        (out / "s00.json").write_text('{"submission": "s00.md", "sco', encoding="utf-8")
+    else:
+        (out / "s00.json").unlink()
+    result = grade_batch(files, mini, out, rubric_sha256=digest, jobs=1, resume=True)
+    regraded = [not r.resumed for r in result.results]
+    assert regraded == ([True, True] if change in ("rubric", "version") else [True, False])
+
+
+def test_resume_renders_pages_with_this_runs_options(tmp_path: Path, mini: Rubric) -> None:
+    files = write_class(tmp_path / "in", 1)
+    out = tmp_path / "out"
+    _grade(files, mini, out, jobs=1, show_reference=False)
+    report = (out / "s00.json").read_bytes()
+    assert "<dt>Reference</dt>" not in (out / "s00.html").read_text()
+    result = _grade(files, mini, out, jobs=1, show_reference=True, resume=True)
+    assert result.resumed == 1
+    assert "<dt>Reference</dt>" in (out / "s00.html").read_text()
+    assert (out / "s00.json").read_bytes() == report
+
+
+def test_an_unreadable_submission_fails_alone(tmp_path: Path, mini: Rubric) -> None:
+    files = write_class(tmp_path / "in", 2)
+    empty = tmp_path / "in" / "empty.md"
+    empty.write_bytes(b"")
+    result = _grade([files[0], empty, files[1]], mini, tmp_path / "out", jobs=2)
+    assert [r.ok for r in result.results] == [True, False, True]
+    assert result.results[1].problems[0].code == "submission.empty"
+    assert not (tmp_path / "out" / "empty.json").exists()
+    assert [row.split(",")[0] for row in (tmp_path / "out" / "grades.csv").read_text().splitlines()] == [
+        "submission",
+        "s00.md",
+        "s01.md",
+    ]
+
+
+def test_two_files_with_one_report_name(tmp_path: Path, mini: Rubric) -> None:
+    first = write_class(tmp_path / "a", 1)[0]
+    second = write_class(tmp_path / "b", 1)[0]
+    result = _grade([first, second], mini, tmp_path / "out", jobs=1)
+    assert result.results[0].ok
+    problem = result.results[1].problems[0]
+    assert problem.code == "batch.duplicate_name"
+    assert f"{first} also writes s00.json" in problem.message
+
+
+def test_a_report_that_cannot_be_written_is_a_problem_not_a_crash(tmp_path: Path, mini: Rubric) -> None:
+    files = write_class(tmp_path / "in", 2)
+    (tmp_path / "out" / "s01.json").mkdir(parents=True)  # nothing can replace a folder
+    result = _grade(files, mini, tmp_path / "out", jobs=1)
+    assert result.results[0].ok and not result.results[1].ok
+    assert result.results[1].problems[0].code == "batch.write_failed"
+    assert not [p for p in (tmp_path / "out").iterdir() if ".tmp" in p.name]
+
+
+def test_temporaries_of_a_killed_batch_are_removed(tmp_path: Path, mini: Rubric) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = out / ".s00.json.tmp999999999"
+    ours = out / f".s00.html.tmp{os.getpid()}"
+    other = out / ".notes.txt"
+    for path in (dead, ours, other):
+        path.write_text("half a fil", encoding="utf-8")
+    _grade(write_class(tmp_path / "in", 1), mini, out, jobs=1)
+    assert not dead.exists() and not ours.exists()
+    assert other.exists()  # not ours to remove
