@@ -30,8 +30,6 @@ def test_correct_sample_full_marks_on_decidable_parts(reports: dict[str, Report]
         if key in MANUAL:
             assert part.status == "needs_review", key
             assert part.proposed_score is not None and part.proposed_score >= 0.5 * part.max_score, (key, part.reasons)
-        elif key == ("4.1", "optimal-discriminator"):
-            continue  # decided once uninterpreted densities are evaluable; see test_equivalence
         else:
             assert (part.status, part.score) == ("correct", part.max_score), (key, part.feedback, part.reasons)
 

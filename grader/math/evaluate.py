@@ -51,6 +51,7 @@ from grader.math.tree import (
     Text,
     Transpose,
     children,
+    rebuild,
     symbols_in,
     walk,
 )
@@ -322,50 +323,7 @@ def _expand(node: Node) -> list[Node]:
             combos: list[tuple[Node, ...]] = [()]
             for opts in options:
                 combos = [c + (o,) for c in combos for o in opts]
-            return [_rebuild(node, combo) for combo in combos]
-
-
-def _rebuild(node: Node, kids: tuple[Node, ...]) -> Node:
-    """The same node with new children (the inverse of ``tree.children``)."""
-    match node:
-        case Add():
-            return Add(kids)
-        case Mul():
-            return Mul(kids)
-        case Neg():
-            return Neg(kids[0])
-        case Transpose():
-            return Transpose(kids[0])
-        case Factorial():
-            return Factorial(kids[0])
-        case Norm(_, kind):
-            return Norm(kids[0], kind)
-        case Div():
-            return Div(kids[0], kids[1])
-        case Pow():
-            return Pow(kids[0], kids[1])
-        case Hadamard():
-            return Hadamard(kids[0], kids[1])
-        case Call(func, _):
-            return Call(func, kids)
-        case Operator(name, body, sub, sup):
-            it = iter(kids)
-            new_body = next(it)
-            new_sub = next(it) if sub is not None else None
-            new_sup = next(it) if sup is not None else None
-            del body
-            return Operator(name, new_body, new_sub, new_sup)
-        case MatrixLit(rows):
-            it = iter(kids)
-            return MatrixLit(tuple(tuple(next(it) for _ in row) for row in rows))
-        case Seq(_, kind):
-            return Seq(kids, kind)
-        case Interval(_, _, low_open, high_open):
-            return Interval(kids[0], kids[1], low_open, high_open)
-        case Relation(_, ops):
-            return Relation(kids, ops)
-        case _:
-            return node
+            return [rebuild(node, combo) for combo in combos]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from grader.math.tree import (
     Sym,
     Transpose,
     children,
+    rebuild,
     walk,
 )
 
@@ -166,37 +167,7 @@ def _replace(root: Node, path: Path, replacement: Node) -> Node:
         return replacement
     kids = list(children(root))
     kids[path[0]] = _replace(kids[path[0]], path[1:], replacement)
-    return _rebuild(root, tuple(kids))
-
-
-def _rebuild(node: Node, kids: tuple[Node, ...]) -> Node:
-    match node:
-        case Add():
-            return Add(kids)
-        case Mul():
-            return Mul(kids)
-        case Neg():
-            return Neg(kids[0])
-        case Transpose():
-            return Transpose(kids[0])
-        case Div():
-            return Div(kids[0], kids[1])
-        case Pow():
-            return Pow(kids[0], kids[1])
-        case Hadamard():
-            return Hadamard(kids[0], kids[1])
-        case Call(func, _):
-            return Call(func, kids)
-        case Seq(_, kind):
-            return Seq(kids, kind)
-        case Relation(_, ops):
-            return Relation(kids, ops)
-        case MatrixLit(rows):
-            width = len(rows[0])
-            return MatrixLit(tuple(tuple(kids[r * width : (r + 1) * width]) for r in range(len(rows))))
-        case PlusMinus(left, _):
-            return PlusMinus(None, kids[0]) if left is None else PlusMinus(kids[0], kids[1])
-    raise TypeError(f"cannot rebuild {type(node).__name__}")
+    return rebuild(root, tuple(kids))
 
 
 _REBUILDABLE = (Add, Mul, Neg, Transpose, Div, Pow, Hadamard, Call, Seq, Relation, MatrixLit, PlusMinus)

@@ -439,6 +439,16 @@ def _find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | Non
     return None
 
 
+_APPLIED = re.compile(r"\((?:[A-Za-z](?:_\{?\w+\}?)?|\\[A-Za-z]+)(?:,(?:[A-Za-z]|\\[A-Za-z]+))*\)")
+
+
+def _states_target(key: str, target_key: str) -> bool:
+    """``D^*`` is stated by ``D^*`` and by ``D^*(x)`` (a function written with its argument)."""
+    if key == target_key:
+        return True
+    return key.startswith(target_key) and _APPLIED.fullmatch(key[len(target_key) :]) is not None
+
+
 def _target_in(
     latex: str, eq: _Equation, target_key: str
 ) -> tuple[int, int, Literal["right", "left"]] | None:
@@ -457,7 +467,7 @@ def _target_in(
 
     for k in range(count - 1, -1, -1):
         a, b = eq.items[k]
-        if b - a > _KEY_LIMIT or latex_key(latex[a:b]) != target_key:
+        if b - a > _KEY_LIMIT or not _states_target(latex_key(latex[a:b]), target_key):
             continue
         j = run_end[k]
         if j > k + 1 and _is_zero(text(j)):

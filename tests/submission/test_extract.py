@@ -324,3 +324,20 @@ def test_extract_never_raises(text: str, target: str | None) -> None:
     for mode in ("math", "prose"):
         result = extract(answer(text), target, mode=mode)  # type: ignore[arg-type]
         assert result.how in ("target_equation", "boxed", "last_display", "last_formula", "prose", "none")
+
+
+@pytest.mark.parametrize(
+    ("written", "target", "expected"),
+    [
+        (r"so $D^*(\mathbf{x}) = \frac{p_1(\mathbf{x})}{p_0(\mathbf{x}) + p_1(\mathbf{x})}$.", "D^*", r"\frac{p_1(\mathbf{x})}{p_0(\mathbf{x}) + p_1(\mathbf{x})}"),
+        (r"$D^{*}(x, y) = x + y$", "D^*", "x + y"),
+        (r"$D^*(x) + 1 = 2$", "D^*", None),
+    ],
+)
+def test_a_function_target_is_stated_with_its_argument(written: str, target: str, expected: str | None) -> None:
+    answer = Answer(question_id="4.1", heading_line=1, start_line=2, end_line=2, text=written, formulas=find_formulas(written, 2), status="answered")
+    extraction = extract(answer, target)
+    if expected is None:
+        assert extraction.how != "target_equation"
+    else:
+        assert (extraction.how, extraction.latex) == ("target_equation", expected)
