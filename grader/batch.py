@@ -338,30 +338,18 @@ def grade_batch(
         environment().get_template("report.html.j2")  # compiled once here, not in every worker
 
     settled: dict[int, SubmissionResult] = {}
-    jobs_to_run: list[Job] = []
-    claimed: dict[str, Path] = {}
-    for index, path in enumerate(paths):
-        name = report_name(path)
-        if name in claimed:
-            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name], name),))
-            continue
-        claimed[name] = path
-        kept = _up_to_date(path, out / name, rubric, digest) if resume else None
-        if kept is not None and (not html or _page_kept(out, kept, setup)):
-            settled[index] = SubmissionResult(path=path, report=kept, resumed=True)
-        else:
-            jobs_to_run.append(Job(index=index, path=str(path)))
-
-    release = _InOrder(len(paths), on_result)
-    for index in sorted(settled):
-        release.add(index, settled[index])
     owned = not isinstance(executor, Executor)
     runner = make_executor(executor, jobs=jobs, scheduler=scheduler) if isinstance(executor, str) else executor
-    if progress is not None:
-        progress.start(len(paths), sum(1 for r in settled.values() if r.resumed))
-    outcomes = _run(runner, setup, jobs_to_run)
+    outcomes: Generator[Done, None, None] | None = None
     try:
         with _sigterm_as_interrupt():
+            jobs_to_run = _triage(paths, out, rubric, digest, setup, settled, resume=resume)
+            release = _InOrder(len(paths), on_result)
+            for index in sorted(settled):
+                release.add(index, settled[index])
+            if progress is not None:
+                progress.start(len(paths), sum(1 for r in settled.values() if r.resumed))
+            outcomes = _run(runner, setup, jobs_to_run)
             for done in outcomes:
                 result = _settle(done, paths[done.index], out)
                 settled[done.index] = result
@@ -374,7 +362,8 @@ def grade_batch(
         written = sum(1 for r in settled.values() if r.report is not None)
         raise BatchInterrupted(written, len(paths)) from None
     finally:
-        outcomes.close()  # stops the workers now, not when the traceback is freed
+        if outcomes is not None:
+            outcomes.close()  # stops the workers now, not when the traceback is freed
         if owned:
             runner.close()
     if progress is not None:
@@ -387,6 +376,33 @@ def grade_batch(
     return BatchResult(
         out_dir=out, results=results, jobs=runner.jobs, executor=runner.name, seconds=time.monotonic() - started
     )
+
+
+def _triage(
+    paths: Sequence[Path],
+    out: Path,
+    rubric: Rubric,
+    digest: str,
+    setup: Setup,
+    settled: dict[int, SubmissionResult],
+    *,
+    resume: bool,
+) -> list[Job]:
+    """Settle what needs no grading (duplicate report names, reports kept by resuming); the rest are jobs."""
+    jobs: list[Job] = []
+    claimed: dict[str, Path] = {}
+    for index, path in enumerate(paths):
+        name = report_name(path)
+        if name in claimed:
+            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name], name),))
+            continue
+        claimed[name] = path
+        kept = _up_to_date(path, out / name, rubric, digest) if resume else None
+        if kept is not None and (not setup.html or _page_kept(out, kept, setup)):
+            settled[index] = SubmissionResult(path=path, report=kept, resumed=True)
+        else:
+            jobs.append(Job(index=index, path=str(path)))
+    return jobs
 
 
 def _run(runner: Executor, setup: Setup, jobs: Sequence[Job]) -> Generator[Done, None, None]:

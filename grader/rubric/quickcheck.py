@@ -46,10 +46,6 @@ def looks_like_prose(answer: str) -> bool:
     return len(words) >= 2 or (bool(words) and _PLAIN.fullmatch(answer) is not None)
 
 
-CHOICE_KINDS = frozenset({"choice", "sealed-choice"})
-MANUAL_KINDS = frozenset({"manual", "sealed-manual"})
-
-
 class QuickCheckError(ValueError):
     """The request cannot be checked (unknown question or part); the message says what to pass."""
 

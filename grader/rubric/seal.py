@@ -8,6 +8,12 @@ reviewer guidance and the expected steps of proofs are dropped. ``feedback_incor
 and phrase-matched mistakes of proofs are dropped too unless ``keep_hints`` (they often state
 the method or the result). Questions, prompts, targets, points and symbols stay.
 
+Simulated systems (``dynamics`` parts) are run now: their Jacobian, field and equilibrium become
+fingerprints and a stability claim a sealed choice, so the rubric's ``[systems]`` table (whose
+field is an answer) is not copied. Proofs (``derivation``) are sealed like ``manual``. A kind with
+no sealed form (``divergence``: its definitions state another part's answer) is left for the
+instructor, with a note.
+
 The file is JSON: ``{"format": ..., "rubric": <the Rubric model>}``; ``load_rubric`` reads it.
 """
 
@@ -22,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.checking.choice import ChoicePart
-from grader.checking.dynamics import DynamicsPart
 from grader.checking.manual import ManualPart
 from grader.checking.numeric import NumericPart
 from grader.checking.registry import SEALED_KINDS, AnyPart
@@ -57,7 +62,6 @@ from grader.pipeline import derive_seed
 from grader.rubric.base import Mistake
 from grader.rubric.load import SEALED_FORMAT
 from grader.rubric.models import Question, Rubric
-from grader.simulation.dynamics import finite_difference_jacobian, parameter_sets, parse_system
 
 #: Kinds that are proofs: sealed as parts a person grades, like ``manual``.
 PROOF_KINDS = frozenset({"manual", "derivation"})
@@ -164,8 +168,8 @@ def _seal_part(job: _Job) -> AnyPart:
         return seal_choice(part, job.salt)
     if isinstance(part, ManualPart) or part.kind in PROOF_KINDS:
         return seal_manual(part, keep_hints=job.keep_hints)
-    if isinstance(part, DynamicsPart):
-        sealed = _seal_dynamics(job, part)
+    if part.kind == "dynamics":
+        sealed = _seal_dynamics(job)
         if sealed is not None:
             return sealed
     # A kind with no sealed form (its fields may hold the answer): the instructor checks it.
@@ -296,7 +300,7 @@ def _assemble(
 # Dynamics parts: the declared system is the reference, so the simulation is run now
 
 
-def _seal_dynamics(job: _Job, part: DynamicsPart) -> AnyPart | None:
+def _seal_dynamics(job: _Job) -> AnyPart | None:
     """Field, Jacobian and stationary points become sealed formulas; stability a sealed choice.
 
     The Jacobian is the one the open check computes (central differences of the declared field
@@ -304,6 +308,11 @@ def _seal_dynamics(job: _Job, part: DynamicsPart) -> AnyPart | None:
     the declared equilibrium; a stability claim is right when it claims what the rubric's answer
     claims. None when the part cannot be sealed (the instructor then checks it).
     """
+    from grader.checking.dynamics import DynamicsPart  # the simulation modules load only when needed
+    from grader.simulation.dynamics import finite_difference_jacobian, parameter_sets, parse_system
+
+    part = job.part
+    assert isinstance(part, DynamicsPart)
     if part.mode == "stability":
         if part.answer is None or part.claims.get(part.answer) in (None, "inconclusive"):
             return None

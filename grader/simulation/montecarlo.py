@@ -20,10 +20,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from statistics import NormalDist
 from typing import TypeVar
 
 import numpy as np
-from scipy.special import ndtri
 
 from grader.math.evaluate import (
     Mat,
@@ -37,7 +37,7 @@ from grader.math.evaluate import (
     pretty_name,
     sample_assignment,
 )
-from grader.math.symbols import FunctionSymbol, MatrixSymbol, SymbolTable
+from grader.math.symbols import FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import Call, Const, Node, Operator, Seq, Sym, children, walk
 from grader.simulation.batch import BatchEvaluator, BMat, BScaling, BValue, as_batch, entries, kind_text
 from grader.simulation.models import RandomDecl
@@ -65,12 +65,13 @@ FALSE_REJECT = 1e-6
 QUADRATURE_NODES = 400
 _EPSILON = 1e-3
 _T = TypeVar("_T")
+_NORMAL = NormalDist()
 _DIVERGENCES = {"KL": "kl", "D_KL": "kl", "KL_div": "kl", "JSD": "jsd", "JS": "jsd", "D_JS": "jsd", "D_JSD": "jsd"}
 
 
 def z_threshold(tests: int, false_reject: float = FALSE_REJECT) -> float:
     """Two-sided normal quantile for ``tests`` simultaneous comparisons at a total rate ``false_reject``."""
-    return float(-ndtri(false_reject / (2 * max(1, tests))))
+    return -_NORMAL.inv_cdf(false_reject / (2 * max(1, tests)))
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,12 @@ class Instance:
     values: dict[str, BValue]
     densities: dict[str, Density]
     shown: dict[str, str] = field(default_factory=dict)
+    shown_densities: list[str] = field(default_factory=list)
 
     def text(self) -> str:
+        """The instance as a reader needs it for a counterexample: scalars, shapes, the densities used."""
         parts = [f"{pretty_name(k)} = {v}" for k, v in sorted(self.shown.items())]
-        parts += [d.text() for _, d in sorted(self.densities.items())]
+        parts += [self.densities[name].text() for name in self.shown_densities if name in self.densities]
         return ", ".join(parts)
 
 
@@ -128,14 +131,20 @@ class Model:
 
     # -- instances ------------------------------------------------------------------------
     def instance(self, trees: Sequence[Node], rng: np.random.Generator) -> Instance:
-        """Random values for every free symbol of ``trees``; random variables get one realisation."""
+        """Random values for every free symbol of ``trees``; random variables get one realisation.
+
+        A Bernoulli probability is drawn from the middle of its domain (0.2 to 0.8): there the
+        Monte Carlo sums have enough non-zero terms for the normal approximation behind the
+        tolerance, and an identity in p that holds on an interval holds on all of (0, 1).
+        """
         names = set(names_to_sample(trees, self.symbols)) - self.density_names
-        for name in self.variables & names:
-            parameter = self.random[name].parameter
-            if isinstance(parameter, str):
-                names.add(parameter)
+        probabilities = {self.random[n].parameter for n in self.variables & names}
+        names |= {p for p in probabilities if isinstance(p, str)}
         plain = sorted(names - self.variables)
         drawn = sample_assignment(plain, self.symbols, rng)
+        for name in sorted(p for p in probabilities if isinstance(p, str) and p in drawn):
+            low, high = self._central(name)
+            drawn[name] = complex(rng.uniform(low, high))
         values: dict[str, BValue] = {
             name: _batch_of_one(value) for name, value in drawn.items() if isinstance(value, (complex, Mat))
         }
@@ -143,12 +152,25 @@ class Model:
         for name, value in drawn.items():
             if isinstance(value, Mat):
                 shown[name] = f"random {dims_text(value.dims)}"
+        mentioned = {n for tree in trees for n in walk(tree) if isinstance(n, (Sym, Call))}
+        used = {n.name if isinstance(n, Sym) else n.func for n in mentioned}
         densities = {name: self._density(name, rng) for name in sorted(self.density_names)}
-        instance = Instance(values, densities, shown)
+        instance = Instance(values, densities, shown, shown_densities=sorted(used & self.density_names))
+        outside = _outside_expectations(trees)
         for name in sorted(self.variables & names):
             instance.values[name] = self.draw(name, instance, 1, rng)
-            shown[name] = "one random draw"
+            if name in outside:
+                shown[name] = "one random draw"
         return instance
+
+    def _central(self, name: str) -> tuple[float, float]:
+        decl = self.symbols.get(name)
+        low, high = 0.0, 1.0
+        if isinstance(decl, ScalarSymbol):
+            domain = decl.parsed_domain
+            low, high = max(low, domain.low), min(high, domain.high)
+        central = (max(low, 0.2), min(high, 0.8))
+        return central if central[0] < central[1] else (low + 0.05 * (high - low), high - 0.05 * (high - low))
 
     def _density(self, name: str, rng: np.random.Generator) -> Density:
         decl = self.random[name]
@@ -226,6 +248,20 @@ def _pick(value: float | tuple[float, float], rng: np.random.Generator) -> float
         return float(value)
     low, high = value
     return float(rng.uniform(low, high)) if high > low else float(low)
+
+
+def _outside_expectations(trees: Sequence[Node]) -> set[str]:
+    """Symbols used outside every E[...] (a random variable there is one realisation, worth naming)."""
+    found: set[str] = set()
+    stack = list(trees)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Operator) and node.name == "E":
+            continue
+        if isinstance(node, Sym):
+            found.add(node.name)
+        stack.extend(children(node))
+    return found
 
 
 def _batch_of_one(value: complex | Mat) -> BValue:

@@ -25,6 +25,19 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_resource_tracker_left() -> Iterator[None]:
+    """Dask's clusters start multiprocessing's resource tracker in this process, where it would stay
+    until pytest exits and show up in later tests that check no child process is left behind."""
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    running_before = getattr(tracker, "_pid", None) is not None
+    yield
+    if not running_before and hasattr(tracker, "_stop"):
+        tracker._stop()
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     import dask
@@ -90,6 +103,6 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_stopped(tmp_path: Pa
     before = set(children())  # e.g. the module's shared cluster
     result = grade_batch(files, mini, tmp_path / "out", executor="dask", jobs=2)
     assert [r.report.score if r.report else None for r in result.results] == [6, 1, 4]
-    # Python's multiprocessing resource tracker stays for the life of this process, by design.
+    # Python's multiprocessing resource tracker stays until the module ends (see above).
     left = [pid for pid in set(children()) - before if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
     assert left == []

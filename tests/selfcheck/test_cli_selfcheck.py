@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SECRET
+from selfcheck_data import ROOT, SECRET
 
 from grader.cli import main
 from grader.report.terminal import colour_wanted

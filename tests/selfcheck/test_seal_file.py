@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from conftest import A3, SECRET
+from selfcheck_data import A3, SECRET
 
 from grader.checking.manual import ManualPart
 from grader.checking.numeric import NumericPart
@@ -44,6 +44,8 @@ def _squash(text: str) -> str:
 def _secrets(rubric: Rubric) -> list[tuple[str, str]]:
     """Every text that states or explains an answer: (where, text)."""
     found: list[tuple[str, str]] = []
+    for name, system in getattr(rubric, "systems", {}).items():  # a simulated system's field is an answer too
+        found.append((f"system {name}", system.field))
     for question in rubric.questions:
         for part in question.parts:
             where = f"{question.id}/{part.id}"
@@ -59,6 +61,7 @@ def _secrets(rubric: Rubric) -> list[tuple[str, str]]:
                 parsed = parse_latex(formula, rubric.symbol_table)
                 if not isinstance(parsed, ParseError):
                     found.append((f"{where} expression", describe(parsed.tree, 400)))
+            found += [(f"{where} definition", text) for text in getattr(part, "definitions", {}).values()]
             found += [(f"{where} mistake id", m.id) for m in part.mistakes]
             found += [(f"{where} mistake feedback", m.feedback) for m in part.mistakes]
             found += [(f"{where} feedback_correct", part.feedback_correct)] if part.feedback_correct else []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SECRET
+from selfcheck_data import ROOT, SECRET
 
 from grader.checking.result import PartResult
 from grader.checking.symbolic import SymbolicPart

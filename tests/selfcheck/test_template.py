@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import A3
+from selfcheck_data import A3
 
 from grader.cli import main
 from grader.pipeline import grade_file, segment_text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import ROOT
+from selfcheck_data import ROOT
 
 from grader.checking.result import PartResult
 from grader.cli import main
@@ -111,11 +111,12 @@ def test_readme_takes_a_student_from_template_to_feedback_in_three_commands(seal
     runner = CliRunner()
     made = runner.invoke(main, commands[0].split()[1:-2])
     assert made.exit_code == 0
-    written = made.stdout.replace("**Answer:**", "**Answer:**\n\n$$ \\lambda^{\\text{dropout}} = \\frac{1}{p} - 1 $$", 2)
+    head, rest = made.stdout.split("## 1.2 ", 1)
+    written = head + "## 1.2 " + rest.replace("**Answer:**", "**Answer:**\n\n$$ \\lambda^{\\text{dropout}} = \\frac{1}{p} - 1 $$", 1)
     (tmp_path / "answers.md").write_text(written, encoding="utf-8")
     checked = runner.invoke(main, commands[2].split()[1:])
     assert checked.exit_code == 0
     lines = checked.stdout.splitlines()
-    assert "  1.2   partial         3 / 5" in lines
+    assert "  1.2   needs review    3 / 5" in lines  # the choice in 1.2 was not answered
     assert "        [lambda] Right: λ_dropout = (1 − p)/p." in lines
-    assert lines[-1].startswith("score 3 / 66: 1 partial")
+    assert lines[-1].startswith("score 3 / ") and lines[-1].endswith(" missing, 1 need review")

@@ -19,7 +19,7 @@ E0 = r"\mathbb{E}_{x\sim p_0}"
         (rf"\frac{{1}}{{2}}\left({E1}[\log D^*(x)] + {E0}[\log(1 - D^*(x))]\right) + \log 2", "right", None),
         (rf"\frac{{1}}{{2}}\left({E1}[\log D^*(x)] + {E0}[\log(1 - D^*(x))] + \log 4\right)", "right", None),
         (rf"\frac12 \left(\max_D {E1}[\log D(x)] + {E0}[\log(1 - D(x))]\right) + \log 2", "right", None),
-        (rf"\frac{{1}}{{2}}\left(KL(p_0 \| \frac{{p_0 + p_1}}{{2}}) + KL(p_1 \| \frac{{p_0 + p_1}}{{2}})\right)", "right", None),
+        (r"\frac{1}{2}\left(KL(p_0 \| \frac{p_0 + p_1}{2}) + KL(p_1 \| \frac{p_0 + p_1}{2})\right)", "right", None),
         (rf"\frac{{1}}{{2}}\left({E1}[\log D^*(x)] + {E0}[\log(1 - D^*(x))]\right) - \log 2", "wrong", None),
         (rf"{E1}[\log D^*(x)] + {E0}[\log(1 - D^*(x))] + \log 4", "wrong", None),
         (rf"\frac{{1}}{{2}}\left({E0}[\log D^*(x)] + {E1}[\log(1 - D^*(x))]\right) + \log 2", "wrong", None),

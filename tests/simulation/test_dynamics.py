@@ -108,3 +108,23 @@ def test_a_rubric_answer_the_simulation_contradicts_goes_to_a_person(a3_rubric: 
     result = CHECKER.check(wrong_key, answer("The system is stable.", "5.3"), context(a3_rubric, "5.3", "stability"))
     assert result.verdict == "undecided"
     assert "contradicts the rubric's answer" in result.reasons[0]
+
+
+FIELD = r"\begin{pmatrix} -\theta\sigma(\psi_0\theta+\psi_1) \\ \sigma(-\psi_1) - \sigma(\psi_0\theta+\psi_1) \\ \psi_0\sigma(\psi_0\theta+\psi_1) \end{pmatrix}"
+
+
+@pytest.mark.parametrize(
+    ("field", "verdict"),
+    [
+        (FIELD, "right"),
+        (r"\begin{pmatrix} -\frac{\theta}{1+e^{-\psi_0\theta-\psi_1}} \\ \frac{1}{1+e^{\psi_1}} - \frac{1}{1+e^{-\psi_0\theta-\psi_1}} \\ \frac{\psi_0}{1+e^{-\psi_0\theta-\psi_1}} \end{pmatrix}", "right"),
+        (FIELD.replace(r"-\theta\sigma", r"\theta\sigma"), "wrong"),
+        (r"\begin{pmatrix} (1 - \sigma(-\psi_0\theta - \psi_1))\theta^2 \\ (1 - \sigma(\psi_1)) + (1 - \sigma(-\psi_0\theta - \psi_1)) \end{pmatrix}", "wrong"),
+    ],
+)
+def test_field_mode_compares_at_random_points(a3_rubric: Rubric, field: str, verdict: str) -> None:
+    field_part = part(a3_rubric, "5.2", "jacobian").model_copy(update={"mode": "field", "target": "v", "mistakes": []})
+    result = CHECKER.check(field_part, answer(f"$$v = {field}$$", "5.1"), context(a3_rubric, "5.1", "field"))
+    assert result.verdict == verdict, result.feedback
+    if verdict == "wrong":
+        assert "component" in result.feedback[0]
