@@ -113,7 +113,8 @@ class DerivationChecker(Checker[DerivationPart]):
         counts = {status: sum(r.status == status for r in results) for status in ("holds", "fails", "shape error", "unparseable", "skipped")}
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no displayed equalities"
         reasons = ["a person must judge this proof; its displayed steps were checked numerically", f"steps: {summary}"]
-        reasons += [f"line {r.line}: {r.status}: {r.claim}" for r in failing[:3]]
+        if len(failing) > 1:
+            reasons.append("also failing: " + ", ".join(f"line {r.line} ({r.status})" for r in failing[1:6]))
         reasons += review.reasons()
         evidence: dict[str, object] = {
             **review.evidence(),

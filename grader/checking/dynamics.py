@@ -171,7 +171,7 @@ class DynamicsChecker(Checker[DynamicsPart]):
         trajectories = simulate(system, starts, params, part.horizon)
         observed = _summary(trajectories)
         evidence: dict[str, Any] = {
-            "method": "ODE simulation (scipy solve_ivp, DOP853)",
+            "method": "ODE simulation (scipy solve_ivp, LSODA)",
             "behaviour": observed,
             "trajectories": [
                 {
