@@ -165,8 +165,10 @@ def _run_child_from(
             outcome = _await(reader, process, time.monotonic(), timeout_s, memory_mb)
             outcomes[current] = outcome
             current += 1
-            if isinstance(outcome, TimedOut) or not process.is_alive():
-                break  # killed, or died: the calls after this one need a new child
+            # A child that finished every call may have exited with answers still in the pipe,
+            # so only a kill, or a death that cost this call, needs a new child for the rest.
+            if isinstance(outcome, TimedOut) or (not isinstance(outcome, Finished) and not process.is_alive()):
+                break
         return current
     finally:
         reader.close()
