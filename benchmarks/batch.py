@@ -18,12 +18,17 @@ shared machine. It prints:
 - the peak resident memory of each worker and of the largest check process it ran;
 - ``grader --version`` start-up time next to ``python -c "import sympy"`` (median of 5 each);
 - with ``--kill-resume``: ``grader grade --jobs 2`` killed (SIGKILL) half-way, then ``--resume``,
-  compared byte for byte with the uninterrupted ``--jobs 1`` reports.
+  compared byte for byte with an uninterrupted ``grader grade --jobs 1`` run made just before it
+  (and with the in-process ``--jobs 1`` reports, unless the code or rubric changed meanwhile).
+
+Run it from a copy of the repository (``PYTHONPATH=copy``) when others are editing the code: a
+benchmark takes minutes, and a CLI started later would load different code.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import signal
@@ -78,24 +83,45 @@ def _median_run(command: Sequence[str], runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def _kill_resume(inputs: Path, rubric: Path, reference: dict[str, bytes], scratch: Path, total: int) -> str:
-    """Kill ``grader grade --jobs 2`` half-way, resume it, compare with the uninterrupted reports."""
+def _fingerprint(rubric: Path) -> str:
+    """A digest of grader's source and the rubric: a benchmark must compare one version with itself."""
+    digest = hashlib.sha256()
+    package = ROOT / "grader"
+    files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".lark", ".j2", ".css"))
+    for path in [*files, *sorted((rubric if rubric.is_dir() else rubric.parent).glob("*.toml"))]:
+        digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _kill_resume(inputs: Path, rubric: Path, in_process: dict[str, bytes], scratch: Path, total: int, fingerprint: str) -> str:
+    """Kill ``grader grade --jobs 2`` half-way, resume it, compare with an uninterrupted run."""
+    def grader(out: Path, *extra: str) -> list[str]:
+        command = [sys.executable, "-m", "grader", "grade", str(inputs), "--rubric", str(rubric), "--out", str(out)]
+        return [*command, "--progress", "none", *extra]
+
+    before = _fingerprint(rubric)
+    subprocess.run(grader(scratch / "uninterrupted", "--jobs", "1"), check=True, capture_output=True)
     out = scratch / "kill-resume"
-    grader = [sys.executable, "-m", "grader", "grade", str(inputs), "--rubric", str(rubric), "--out", str(out)]
-    process = subprocess.Popen([*grader, "--jobs", "2", "--progress", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(grader(out, "--jobs", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while process.poll() is None and (len(list(out.glob("*.json"))) if out.exists() else 0) < total // 2:
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
     killed_at = len(list(out.glob("*.json")))
-    resumed = subprocess.run([*grader, "--jobs", "2", "--resume", "--progress", "none"], capture_output=True, text=True)
-    after = _tree(out)
-    same = after == reference
-    return (
-        f"killed (SIGKILL) with {killed_at}/{total} reports written; --resume exit {resumed.returncode}, "
-        f"{resumed.stdout.strip().splitlines()[-1]}; byte-identical to the uninterrupted run: "
-        f"{'yes' if same else 'NO'} ({len(after)} files)"
-    )
+    resumed = subprocess.run(grader(out, "--jobs", "2", "--resume"), capture_output=True, text=True)
+    changed = _fingerprint(rubric) != before
+    after, reference = _tree(out), _tree(scratch / "uninterrupted")
+    lines = [
+        f"kill/resume: killed (SIGKILL) with {killed_at}/{total} reports written; --resume exit {resumed.returncode}: "
+        f"{resumed.stdout.strip().splitlines()[-1]}",
+        f"  byte-identical to an uninterrupted `grader grade --jobs 1`: {'yes' if after == reference else 'NO'} ({len(after)} files)"
+        + (" (the code or rubric changed during this step: not comparable)" if changed else ""),
+    ]
+    if before == fingerprint:
+        lines.append(f"  byte-identical to the in-process --jobs 1 run above: {'yes' if after == in_process else 'NO'}")
+    else:
+        lines.append("  (the code or rubric changed since the rounds above: not compared with them)")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     jobs_values = [int(j) for j in args.jobs.split(",")]
 
+    fingerprint = _fingerprint(args.rubric)
     rubric = load_rubric(args.rubric)
     digest = rubric_digest(args.rubric)
     scratch = Path(tempfile.mkdtemp(prefix="grader-bench-"))
@@ -153,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"start-up: grader --version {cli_s * 1000:.0f} ms; python -c 'import sympy' {sympy_s * 1000:.0f} ms "
               f"(median of 5 each, this run)")
         if args.kill_resume:
-            print(_kill_resume(scratch / "in", args.rubric, reference, scratch, len(files)))
+            print(_kill_resume(scratch / "in", args.rubric, reference, scratch, len(files), fingerprint))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
