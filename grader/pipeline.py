@@ -152,7 +152,7 @@ def grade_submission(
         if (answer := submission.answers.get(question.id)) is not None and answer.status != "missing"
         for part in question.parts
     ]
-    checked = check_parts([(part, answer, _context(rubric, question, part, submission)) for question, part, answer in tasks])
+    checked = check_parts([(part, answer, part_context(rubric, question, part, submission.path)) for question, part, answer in tasks])
     results = {(question.id, part.id): result for (question, part, _), result in zip(tasks, checked, strict=True)}
     questions = [grade_question(question, submission, results) for question in rubric.questions]
     score = round(sum(q.score for q in questions), 4)
@@ -171,9 +171,10 @@ def grade_submission(
     )
 
 
-def _context(rubric: Rubric, question: Question, part: AnyPart, submission: Submission) -> CheckContext:
+def part_context(rubric: Rubric, question: Question, part: AnyPart, file: str) -> CheckContext:
+    """Seed and limits of one part: the same wherever it is checked (file, quick check, rubric test)."""
     return CheckContext(
-        file=submission.path,
+        file=file,
         question_id=question.id,
         symbols=rubric.symbol_table,
         seed=derive_seed(rubric.assignment.id, rubric.settings.seed, question.id, part.id),

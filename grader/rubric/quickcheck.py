@@ -23,7 +23,7 @@ from grader.checking.sealed_math import SealedMathPart, sealed_judge, unsealed_r
 from grader.checking.symbolic import SymbolicPart
 from grader.math import parse_text
 from grader.math.tree import Node, ParseError
-from grader.pipeline import check_part, derive_seed
+from grader.pipeline import check_part, part_context
 from grader.rubric.models import Question, Rubric
 from grader.rubric.template import answer_kind
 from grader.scoring.models import QuestionResult
@@ -58,14 +58,7 @@ class QuickResult:
 
 def context(rubric: Rubric, question: Question, part: AnyPart) -> CheckContext:
     """The same context (seed, limits) the pipeline gives this part, so verdicts agree with a file."""
-    return CheckContext(
-        file="<command line>",
-        question_id=question.id,
-        symbols=rubric.symbol_table,
-        seed=derive_seed(rubric.assignment.id, rubric.settings.seed, question.id, part.id),
-        timeout_s=rubric.settings.check_timeout_s,
-        memory_mb=rubric.settings.check_memory_mb,
-    )
+    return part_context(rubric, question, part, "<command line>")
 
 
 def find_question(rubric: Rubric, question_id: str) -> Question:

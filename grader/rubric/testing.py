@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.checking.base import CheckContext
 from grader.checking.numeric import NumericPart
 from grader.checking.registry import AnyPart
 from grader.checking.symbolic import SymbolicPart
 from grader.math import check_equivalence, parse_latex
 from grader.math.tree import Node, ParseError
-from grader.pipeline import check_part, derive_seed
+from grader.pipeline import check_part, part_context
 from grader.rubric.base import PartTest
 from grader.rubric.load import load_rubric
 from grader.rubric.models import Question, Rubric
@@ -77,19 +76,8 @@ def _answer(question_id: str, text: str) -> Answer:
     )
 
 
-def _context(rubric: Rubric, question: Question, part: AnyPart, file: str) -> CheckContext:
-    return CheckContext(
-        file=file,
-        question_id=question.id,
-        symbols=rubric.symbol_table,
-        seed=derive_seed(rubric.assignment.id, rubric.settings.seed, question.id, part.id),
-        timeout_s=rubric.settings.check_timeout_s,
-        memory_mb=rubric.settings.check_memory_mb,
-    )
-
-
 def run_case(rubric: Rubric, question: Question, part: AnyPart, test: PartTest, index: int, file: str) -> Outcome:
-    result = check_part(part, _answer(question.id, answer_text(part, test.answer)), _context(rubric, question, part, file))
+    result = check_part(part, _answer(question.id, answer_text(part, test.answer)), part_context(rubric, question, part, file))
     what = f"test {index + 1} ({_short(test.answer)})"
     expected = test.expect + (f" with mistake {test.mistake}" if test.mistake else "")
     got = result.verdict + (f" with mistake {result.mistake}" if result.mistake else "")
@@ -111,7 +99,7 @@ def run_mutants(rubric: Rubric, question: Question, part: AnyPart, file: str) ->
     """Every mutant of every reference must be rejected by all accepted forms; mistakes must differ."""
     if not isinstance(part, (SymbolicPart, NumericPart)):
         return []
-    ctx = _context(rubric, question, part, file)
+    ctx = part_context(rubric, question, part, file)
     accepted_texts = [part.reference, *(part.alternatives if isinstance(part, SymbolicPart) else [])]
     accepted = _trees(accepted_texts, rubric)
 

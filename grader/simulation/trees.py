@@ -14,25 +14,13 @@ from dataclasses import dataclass
 from grader.math.evaluate import NotEvaluable
 from grader.math.symbols import MatrixSymbol, SymbolTable
 from grader.math.tree import (
-    Add,
     Call,
-    Div,
-    Factorial,
-    Hadamard,
-    Interval,
-    MatrixLit,
     Mul,
-    Neg,
     Node,
-    Norm,
     Operator,
-    PlusMinus,
-    Pow,
-    Relation,
-    Seq,
     Sym,
-    Transpose,
     children,
+    rebuild,
     walk,
 )
 
@@ -49,49 +37,6 @@ class Definition:
     name: str
     params: tuple[str, ...]
     body: Node
-
-
-def rebuild(node: Node, kids: tuple[Node, ...]) -> Node:
-    """The same node with new children (the inverse of ``tree.children``)."""
-    match node:
-        case Add():
-            return Add(kids)
-        case Mul():
-            return Mul(kids)
-        case Neg():
-            return Neg(kids[0])
-        case Transpose():
-            return Transpose(kids[0])
-        case Factorial():
-            return Factorial(kids[0])
-        case Norm(_, kind):
-            return Norm(kids[0], kind)
-        case Div():
-            return Div(kids[0], kids[1])
-        case Pow():
-            return Pow(kids[0], kids[1])
-        case Hadamard():
-            return Hadamard(kids[0], kids[1])
-        case Call(func, _):
-            return Call(func, kids)
-        case Operator(name, _, sub, sup):
-            it = iter(kids)
-            body = next(it)
-            new_sub = next(it) if sub is not None else None
-            new_sup = next(it) if sup is not None else None
-            return Operator(name, body, new_sub, new_sup)
-        case MatrixLit(rows):
-            it = iter(kids)
-            return MatrixLit(tuple(tuple(next(it) for _ in row) for row in rows))
-        case PlusMinus(left, _):
-            return PlusMinus(None, kids[0]) if left is None else PlusMinus(kids[0], kids[1])
-        case Seq(_, kind):
-            return Seq(kids, kind)
-        case Interval(_, _, low_open, high_open):
-            return Interval(kids[0], kids[1], low_open, high_open)
-        case Relation(_, ops):
-            return Relation(kids, ops)
-    return node
 
 
 def map_tree(node: Node, fn: Callable[[Node], Node | None]) -> Node:
