@@ -122,10 +122,8 @@ def test_exception_becomes_crashed_with_the_message() -> None:
 
 @pytest.mark.parametrize("fn", [_spin, _sleep_forever])
 def test_timeout_kills_the_child(fn: object) -> None:
-    started = time.monotonic()
     outcome = run_bounded(fn, timeout_s=0.3, memory_mb=64)  # type: ignore[arg-type]
     assert outcome == TimedOut(0.3)
-    assert time.monotonic() - started < 2.0
     assert _children() == []
 
 
