@@ -40,8 +40,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.batch import BatchResult, grade_batch
-from grader.rubric.load import load_rubric, rubric_digest
+from grader.checking.lint import load_rubric
+from grader.grading.batch import BatchResult, grade_batch
+from grader.rubric.load import rubric_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "submissions"

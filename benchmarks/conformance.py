@@ -80,9 +80,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader._internal.sandbox import Finished, run_bounded  # noqa: E402
-from grader.math import check_equivalence, parse_latex, parse_text, symbol_table  # noqa: E402
+from grader.math.api import symbol_table  # noqa: E402
+from grader.math.equivalence import check_equivalence  # noqa: E402
 from grader.math.functions import FUNCTION_ALIASES  # noqa: E402
+from grader.math.latex import parse_latex  # noqa: E402
 from grader.math.symbols import SymbolTable  # noqa: E402
+from grader.math.text import parse_text  # noqa: E402
 from grader.math.tree import ParseError, Sym  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "conformance"

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from grader.checking.derivation import DerivationPart
-from grader.math import parse_latex
+from grader.checking.lint import load_rubric
+from grader.grading.pipeline import segment_text
+from grader.math.latex import parse_latex
 from grader.math.tree import ParseError
-from grader.pipeline import segment_text
-from grader.rubric.load import load_rubric
 from grader.rubric.models import Rubric
+from grader.rubric.parts import DerivationPart
 from grader.simulation.derivation import (
     Item,
     Step,

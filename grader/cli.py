@@ -13,18 +13,25 @@ from pathlib import Path
 
 import click
 
-from grader import __version__
-from grader.batch import PROGRESS_MODES, BatchInterrupted, SubmissionResult, grade_batch, make_progress
+from grader._internal.version import __version__
+from grader.authoring.testing import run_rubric_tests
+from grader.checking.lint import lint_rubric, load_rubric
 from grader.errors import GraderError, Problem
-from grader.executors.base import ExecutorUnavailable, default_jobs
-from grader.pipeline import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, Limits, grade_file
-from grader.report.exports import EXPORT_KINDS, write_exports
-from grader.report.json_report import report_json
-from grader.report.roster import Roster, load_roster
-from grader.report.terminal import render_terminal
-from grader.rubric.load import lint_rubric, load_rubric, rubric_digest, rubric_path, rubric_schema
+from grader.grading.batch import (
+    PROGRESS_MODES,
+    BatchInterrupted,
+    SubmissionResult,
+    grade_batch,
+    make_progress,
+)
+from grader.grading.executors.base import ExecutorUnavailable, default_jobs
+from grader.grading.pipeline import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, Limits, grade_file
+from grader.reports.exports import EXPORT_KINDS, write_exports
+from grader.reports.json_report import report_json
+from grader.reports.roster import Roster, load_roster
+from grader.reports.terminal import render_terminal
+from grader.rubric.load import rubric_digest, rubric_path, rubric_schema
 from grader.rubric.models import Rubric
-from grader.rubric.testing import run_rubric_tests
 
 SUBMISSION_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
 
@@ -194,8 +201,8 @@ def check(
 
     Exit code 0 whatever the score (3 below --fail-under), 1 for a bad rubric or an unreadable file.
     """
-    from grader.report.terminal import colour_wanted, render_question
-    from grader.rubric.quickcheck import QuickCheckError, quick_check
+    from grader.authoring.quickcheck import QuickCheckError, quick_check
+    from grader.reports.terminal import colour_wanted, render_question
 
     if question_id is None:
         if file is None:
@@ -240,7 +247,7 @@ def check(
 @click.argument("rubric_path", metavar="RUBRIC", type=click.Path(path_type=Path))
 def template(rubric_path: Path) -> None:
     """Print a Markdown answer file for RUBRIC (folder, rubric.toml or sealed .json) to fill in."""
-    from grader.rubric.template import render_template
+    from grader.authoring.template import render_template
 
     try:
         rubric, _ = _load(rubric_path)
@@ -291,7 +298,7 @@ def rubric_test(path: Path, mutants: bool) -> None:
 @click.option("--keep-hints", is_flag=True, help="Keep feedback_incorrect hints and proof mistakes (they may state the answer).")
 def rubric_seal(path: Path, out: Path, keep_hints: bool) -> None:
     """Write a sealed copy of a rubric for students: it checks answers but does not contain them."""
-    from grader.rubric.seal import seal_rubric, sealed_json
+    from grader.authoring.seal import seal_rubric, sealed_json
 
     if out.suffix.lower() != ".json":
         raise click.UsageError(f"the sealed rubric is JSON: name it like a3.sealed.json, not {out.name}")

@@ -18,6 +18,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def a3_rubric():  # type: ignore[no-untyped-def]
-    from grader.rubric.load import load_rubric
+    from grader.checking.lint import load_rubric
 
     return load_rubric(ROOT / "rubrics" / "a3")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.pipeline import grade_file
-from grader.report.json_report import report_json
+from grader.grading.pipeline import grade_file
+from grader.reports.json_report import report_json
 from grader.scoring.models import Report
 
 ROOT = Path(__file__).resolve().parents[1]

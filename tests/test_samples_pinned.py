@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.checking.result import PartResult
-from grader.pipeline import grade_file
+from grader.grading.pipeline import grade_file
 from grader.scoring.models import Report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from grader.checking.result import PartResult, PartStatus, Verdict
 from grader.errors import Problem
 from grader.math.symbols import SymbolTable
-from grader.rubric.base import Mistake, PartBase
+from grader.rubric.parts import Mistake, PartBase
 from grader.submission.models import Answer, Extraction
 
 P = TypeVar("P", bound=PartBase)

@@ -9,87 +9,20 @@ Conflicting prose is not guessed at: it goes to a person.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
-
-from grader._internal.latex_text import prose_text, relations_in, split_paragraphs, split_sentences
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.rubric.base import PartBase, RubricModel, compiled_patterns
+from grader.rubric.parts import RELATION, ChoicePart
 from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
-
-_RELATION = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*([A-Za-z0-9_]+)\s*$")
-
-
-class ChoiceOption(RubricModel):
-    id: str
-    label: str = Field(default="", description="how the option reads in feedback")
-    patterns: list[str] = Field(default_factory=list, description="regexes over the answer's prose (case-insensitive)")
-    relations: list[str] = Field(
-        default_factory=list, description="inequalities between named terms, e.g. 'amortized > instance'"
-    )
-    overrides: list[str] = Field(
-        default_factory=list,
-        description="options this one wins over when both are found (e.g. 'not stable' over 'inconclusive')",
-    )
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        return compiled_patterns(patterns)
-
-    @field_validator("relations")
-    @classmethod
-    def _relations_parse(cls, relations: list[str]) -> list[str]:
-        for relation in relations:
-            if not _RELATION.match(relation):
-                raise ValueError(f"relation {relation!r} must look like 'term_a > term_b' (with <, >, <= or >=)")
-        return relations
-
-
-class ChoicePart(PartBase):
-    kind: Literal["choice"]
-    answer: str = Field(description="id of the correct option")
-    options: list[ChoiceOption] = Field(min_length=2)
-    terms: dict[str, str] = Field(
-        default_factory=dict,
-        description="named terms for relations: name -> regex over the normalised LaTeX of one side",
-    )
-    scope: str | None = Field(
-        default=None, description="regex: only paragraphs of the answer matching it are read (e.g. one scenario)"
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ChoicePart:
-        ids = [option.id for option in self.options]
-        if len(set(ids)) != len(ids):
-            raise ValueError("option ids must be unique")
-        if self.answer not in ids:
-            raise ValueError(f"answer {self.answer!r} is not one of the options {ids}")
-        for mistake in self.mistakes:
-            if mistake.option is not None and mistake.option not in ids:
-                raise ValueError(f"mistake {mistake.id!r} names option {mistake.option!r}, which does not exist")
-        for option in self.options:
-            for relation in option.relations:
-                match = _RELATION.match(relation)
-                assert match is not None  # validated per option
-                for term in (match.group(1), match.group(3)):
-                    if term not in self.terms:
-                        raise ValueError(f"relation {relation!r} uses term {term!r}; declare it under 'terms'")
-        for option in self.options:
-            unknown = [other for other in option.overrides if other not in ids]
-            if unknown:
-                raise ValueError(f"option {option.id!r} overrides unknown option(s) {unknown}")
-        compiled_patterns(list(self.terms.values()) + ([self.scope] if self.scope else []))
-        return self
+from grader.submission.prose import prose_text, relations_in, split_paragraphs, split_sentences
 
 
 def _bigger_smaller(relation: str) -> tuple[str, str]:
     """``a > b`` and ``b < a`` both mean (bigger=a, smaller=b); strictness does not matter here."""
-    match = _RELATION.match(relation)
+    match = RELATION.match(relation)
     assert match is not None
     left, op, right = match.groups()
     return (left, right) if op in (">", ">=") else (right, left)

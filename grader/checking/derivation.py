@@ -10,18 +10,16 @@ failing step is named in the feedback with its line.
 from __future__ import annotations
 
 import time
-from typing import Literal
-
-from pydantic import Field
 
 from grader.checking.base import CheckContext, Checker, LintContext, result
-from grader.checking.manual import ExpectedElement, review_elements, round_half
+from grader.checking.lint_random import lint_random
+from grader.checking.manual import review_elements, round_half
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math import parse_latex
+from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import ParseError
-from grader.rubric.base import PartBase
+from grader.rubric.parts import DerivationPart
 from grader.simulation.derivation import (
     StepChecker,
     StepResult,
@@ -30,36 +28,12 @@ from grader.simulation.derivation import (
     parse_definitions,
     read_steps,
 )
-from grader.simulation.lint import lint_random
-from grader.simulation.models import RandomDecl
-from grader.simulation.montecarlo import DEFAULT_SAMPLES, FALSE_REJECT, Model
+from grader.simulation.montecarlo import FALSE_REJECT, Model
 from grader.submission.extract import extract
 from grader.submission.models import Answer
 
 #: the share of the time limit the steps may use (the rest is for building the result)
 _TIME_SHARE = 0.6
-
-
-class DerivationPart(PartBase):
-    kind: Literal["derivation"]
-    guidance: str = Field(default="", description="notes for the person who reviews")
-    expected: list[ExpectedElement] = Field(default_factory=list)
-    definitions: dict[str, str] = Field(
-        default_factory=dict,
-        description="what names in the derivation stand for, in LaTeX: {'L(w)' = '\\|y - (X \\odot R)w\\|^2', '\\Gamma' = '...'}",
-    )
-    maximizers: dict[str, str] = Field(
-        default_factory=dict, description="a maximized variable and its known maximizer: {D = 'D^*'} reads max_D V(D) as V(D*)"
-    )
-    random: dict[str, RandomDecl] = Field(
-        default_factory=dict, description="random variables and densities; defaults to the rubric's [random] table"
-    )
-    scalars: list[str] = Field(
-        default_factory=list,
-        description="names that are plain scalars in this question although declared otherwise (y in Q4, a vector in Q1)",
-    )
-    samples: int = Field(default=DEFAULT_SAMPLES, ge=100, le=50_000, description="Monte Carlo samples per expectation")
-    instances: int = Field(default=3, ge=1, le=10, description="random instances per step")
 
 
 class DerivationChecker(Checker[DerivationPart]):

@@ -9,43 +9,28 @@ is not is the counterexample.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.derivation import local_symbols
+from grader.checking.lint_random import lint_random
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math import parse_latex
 from grader.math.evaluate import EvalError, format_value, pretty_name
+from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
-from grader.rubric.base import Mistake, PartBase
+from grader.rubric.parts import DivergencePart, Mistake
 from grader.simulation.batch import entries
 from grader.simulation.derivation import parse_definitions
 from grader.simulation.divergence import divergence
-from grader.simulation.lint import lint_random
-from grader.simulation.models import RandomDecl
 from grader.simulation.montecarlo import Instance, Model, evaluate_side, free_names
 from grader.simulation.trees import mentions, replace_maximizers, substitute
 from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
 
 _NAMES = {"jsd": ("JSD", "JS", "D_JS", "D_JSD"), "kl": ("KL", "D_KL")}
-
-
-class DivergencePart(PartBase):
-    kind: Literal["divergence"]
-    divergence: Literal["jsd", "kl"] = "jsd"
-    between: tuple[str, str] = Field(default=("p_0", "p_1"), description="the two declared densities, in order")
-    definitions: dict[str, str] = Field(default_factory=dict, description="e.g. {'D^*(x)' = '\\frac{p_1(x)}{p_0(x)+p_1(x)}'}")
-    maximizers: dict[str, str] = Field(default_factory=dict, description="e.g. {D = 'D^*'}: max_D V(D) is read as V(D*)")
-    scalars: list[str] = Field(default_factory=list, description="names that are plain scalars in this question")
-    random: dict[str, RandomDecl] = Field(default_factory=dict, description="defaults to the rubric's [random] table")
-    instances: int = Field(default=3, ge=1, le=10, description="pairs of densities to compare on")
-    rtol: float = Field(default=1e-6, gt=0)
-    atol: float = Field(default=1e-8, ge=0)
 
 
 class DivergenceChecker(Checker[DivergencePart]):

@@ -15,20 +15,18 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from grader.checking.base import CheckContext, Checker, LintContext, result
-from grader.checking.choice import ChoiceChecker, ChoiceOption, ChoicePart
+from grader.checking.choice import ChoiceChecker
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math import parse_latex
 from grader.math.evaluate import EvalError, NotEvaluable, Undefined, format_value, pretty_name
+from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError, Seq
-from grader.rubric.base import Mistake, PartBase
+from grader.rubric.parts import Claim, DynamicsPart, Mistake
 from grader.simulation.batch import BatchEvaluator, BMat, as_batch
 from grader.simulation.dynamics import (
     FD_STEP,
-    HORIZON,
     System,
     Trajectory,
     evaluate_vector,
@@ -39,11 +37,9 @@ from grader.simulation.dynamics import (
     simulate,
     vector_nodes,
 )
-from grader.simulation.models import SystemDecl
 from grader.submission.extract import extract
 from grader.submission.models import Answer, Extraction
 
-Claim = Literal["converges", "does-not-converge", "circles", "diverges", "inconclusive"]
 _CONSISTENT: dict[Claim, frozenset[str]] = {
     "converges": frozenset({"converges"}),
     "does-not-converge": frozenset({"circles", "stays", "diverges"}),
@@ -53,58 +49,6 @@ _CONSISTENT: dict[Claim, frozenset[str]] = {
 }
 _FIELD_POINTS = 8
 _START_RADIUS = 0.1
-
-
-class DynamicsPart(PartBase):
-    kind: Literal["dynamics"]
-    mode: Literal["field", "jacobian", "stationary", "stability"]
-    system: str = Field(description="the name of a system declared under [systems]")
-    systems: dict[str, SystemDecl] = Field(default_factory=dict, description="defaults to the rubric's [systems] table")
-    rtol: float = Field(default=1e-5, gt=0)
-    atol: float = Field(default=1e-7, ge=0)
-    starts: list[list[float]] = Field(
-        default_factory=list, description="stability: starting points; default three seeded points at distance 0.1 from the equilibrium"
-    )
-    horizon: float = Field(default=HORIZON, gt=0, le=3200, description="stability: integration time")
-    answer: str | None = Field(default=None, description="stability: id of the correct option")
-    options: list[ChoiceOption] = Field(default_factory=list, description="stability: the claims a student can make, read by phrases")
-    claims: dict[str, Claim] = Field(
-        default_factory=dict, description="stability: what each option says the flow does (converges, does-not-converge, ...)"
-    )
-    scope: str | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> DynamicsPart:
-        if self.system not in self.systems:
-            raise ValueError(f"system {self.system!r} is not declared; declare it under [systems.{self.system}]")
-        if self.mode == "stability":
-            ids = [o.id for o in self.options]
-            if len(ids) < 2 or self.answer not in ids:
-                raise ValueError("a stability part needs 'options' (at least two) and an 'answer' naming one of them")
-            missing = [i for i in ids if i not in self.claims]
-            if missing:
-                raise ValueError(f"'claims' must say what each option claims; missing: {', '.join(missing)}")
-            for mistake in self.mistakes:
-                if mistake.option is not None and mistake.option not in ids:
-                    raise ValueError(f"mistake {mistake.id!r} names option {mistake.option!r}, which does not exist")
-        elif not self.target:
-            raise ValueError(f"mode {self.mode!r} needs a 'target' (what the answer states, e.g. 'J^*')")
-        return self
-
-    def as_choice(self) -> ChoicePart:
-        assert self.answer is not None
-        return ChoicePart(
-            kind="choice",
-            id=self.id,
-            title=self.title,
-            points=self.points,
-            feedback_correct=self.feedback_correct,
-            feedback_incorrect=self.feedback_incorrect,
-            mistakes=self.mistakes,
-            answer=self.answer,
-            options=self.options,
-            scope=self.scope,
-        )
 
 
 class DynamicsChecker(Checker[DynamicsPart]):

@@ -10,34 +10,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import Field, field_validator
-
-from grader._internal.latex_text import prose_text
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
-from grader.rubric.base import Mistake, PartBase, RubricModel, compiled_patterns
+from grader.rubric.parts import ExpectedElement, ManualPart, Mistake
 from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
-
-
-class ExpectedElement(RubricModel):
-    id: str
-    description: str = Field(description="what a good answer contains, for the reviewer and the student")
-    patterns: list[str] = Field(min_length=1, description="regexes (case-insensitive); any one found counts")
-    weight: float = Field(default=1.0, gt=0)
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        return compiled_patterns(patterns)
-
-
-class ManualPart(PartBase):
-    kind: Literal["manual"]
-    guidance: str = Field(default="", description="notes for the person who reviews")
-    expected: list[ExpectedElement] = Field(default_factory=list)
+from grader.submission.prose import prose_text
 
 
 def round_half(value: float) -> float:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from grader.checking.base import CheckContext, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math import Equivalence, check_equivalence, parse_latex
+from grader.math.equivalence import Equivalence, check_equivalence
+from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
-from grader.rubric.base import Mistake, PartBase
+from grader.rubric.parts import Mistake, PartBase
 from grader.submission.extract import extract
 from grader.submission.models import Answer, Extraction
 

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
 from grader.checking.base import CheckContext, Checker, LintContext
 from grader.checking.mathcheck import check_math, lint_latex
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.rubric.base import PartBase
+from grader.rubric.parts import NumericPart
 from grader.submission.models import Answer
-
-
-class NumericPart(PartBase):
-    kind: Literal["numeric"]
-    reference: str = Field(description="the value in LaTeX: a number, a matrix, or a list such as '-\\frac12, \\pm\\frac{i}{2}'")
-    rtol: float = Field(default=1e-3, ge=0, description="relative tolerance")
-    atol: float = Field(default=1e-6, ge=0, description="absolute tolerance")
 
 
 class NumericChecker(Checker[NumericPart]):

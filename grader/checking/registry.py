@@ -6,27 +6,20 @@ questions, checked against fingerprints instead of reference answers.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import Field
+from typing import Any
 
 from grader.checking.base import Checker
-from grader.checking.choice import ChoiceChecker, ChoicePart
-from grader.checking.derivation import DerivationChecker, DerivationPart
-from grader.checking.divergence import DivergenceChecker, DivergencePart
-from grader.checking.dynamics import DynamicsChecker, DynamicsPart
-from grader.checking.manual import ManualChecker, ManualPart
-from grader.checking.numeric import NumericChecker, NumericPart
-from grader.checking.sealed_choice import SealedChoiceChecker, SealedChoicePart
-from grader.checking.sealed_manual import SealedManualChecker, SealedManualPart
-from grader.checking.sealed_math import SealedMathChecker, SealedMathPart
-from grader.checking.symbolic import SymbolicChecker, SymbolicPart
-
-AnyPart = Annotated[
-    ChoicePart | ManualPart | NumericPart | SymbolicPart | SealedMathPart | SealedChoicePart | SealedManualPart
-    | DerivationPart | DynamicsPart | DivergencePart,
-    Field(discriminator="kind"),
-]
+from grader.checking.choice import ChoiceChecker
+from grader.checking.derivation import DerivationChecker
+from grader.checking.divergence import DivergenceChecker
+from grader.checking.dynamics import DynamicsChecker
+from grader.checking.manual import ManualChecker
+from grader.checking.numeric import NumericChecker
+from grader.checking.sealed_choice import SealedChoiceChecker
+from grader.checking.sealed_manual import SealedManualChecker
+from grader.checking.sealed_math import SealedMathChecker
+from grader.checking.symbolic import SymbolicChecker
+from grader.rubric.models import PART_MODELS
 
 CHECKERS: dict[str, Checker[Any]] = {
     checker.kind: checker
@@ -47,6 +40,10 @@ CHECKERS: dict[str, Checker[Any]] = {
 #: Kinds whose answer is a formula (checked through grader.checking.mathcheck).
 MATH_KINDS = frozenset({"symbolic", "numeric", "sealed-math"})
 SEALED_KINDS = frozenset({"sealed-math", "sealed-choice", "sealed-manual"})
+
+
+if {kind: checker.part_model for kind, checker in CHECKERS.items()} != PART_MODELS:
+    raise RuntimeError("every part kind of the rubric needs exactly one checker")  # a wiring bug, caught at import
 
 
 def checker_for(kind: str) -> Checker[Any]:

@@ -14,44 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from grader.checking.base import CheckContext, Checker, LintContext, result
-from grader.checking.choice import ChoiceChecker, ChoiceOption, ChoicePart
+from grader.checking.choice import ChoiceChecker
 from grader.checking.result import PartResult
 from grader.checking.sealed_math import box_key, digest, open_box, seal_box
 from grader.errors import Problem
-from grader.rubric.base import Mistake, PartBase, RubricModel
+from grader.rubric.parts import ChoicePart, Mistake
+from grader.rubric.sealed import SealedChoiceMistake, SealedChoicePart
 from grader.submission.models import Answer
 
 KIND = "sealed-choice"
-
-
-class SealedChoiceMistake(RubricModel):
-    ref: str = Field(description="an opaque label; the mistake's id is in the box")
-    option: str = Field(description="salted hash of the option id this mistake is")
-    points: float = Field(default=0, ge=0)
-    box: str | None = None
-
-
-class SealedChoicePart(PartBase):
-    kind: Literal["sealed-choice"]
-    salt: str
-    answer: str = Field(description="salted hash of the correct option's id")
-    also: list[str] = Field(default_factory=list, description="salted hashes of other options that are right too")
-    correct_boxes: list[str] = Field(default_factory=list, description="feedback_correct, sealed under each right option")
-    options: list[ChoiceOption] = Field(min_length=2)
-    terms: dict[str, str] = Field(default_factory=dict)
-    scope: str | None = None
-    recognised: list[SealedChoiceMistake] = Field(default_factory=list)
-
-    def recogniser(self) -> ChoicePart:
-        """The open part that recognises options; its ``answer`` is a placeholder, never used."""
-        return ChoicePart(
-            kind="choice", id=self.id, points=self.points, answer=self.options[0].id, options=self.options, terms=self.terms, scope=self.scope
-        )
 
 
 def option_digest(salt: str, option: str) -> str:

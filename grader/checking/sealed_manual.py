@@ -10,24 +10,17 @@ recognised by phrases stay only when the instructor seals with ``--keep-hints``.
 from __future__ import annotations
 
 import re
-from typing import Literal
-
-from pydantic import Field
 
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
-from grader.rubric.base import PartBase
+from grader.rubric.parts import PartBase
+from grader.rubric.sealed import SealedManualPart
 from grader.submission.extract import extract, latex_key
 from grader.submission.models import Answer
 
 KIND = "sealed-manual"
 REASON = "a person grades this part (proof or free text) when your instructor grades"
 LATER = "this part is checked when your instructor grades (a sealed rubric cannot check it)"
-
-
-class SealedManualPart(PartBase):
-    kind: Literal["sealed-manual"]
-    note: str = Field(default="", description="why it is left for the instructor, when not a proof or essay")
 
 
 def seal_manual(part: PartBase, *, keep_hints: bool, proof: bool = True) -> SealedManualPart:

@@ -39,17 +39,14 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field
 
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.mathcheck import Judge, check_math_with
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math import Equivalence
-from grader.math.equivalence import MATRIX_DRAWS, SCALAR_POINTS, Method
+from grader.math.equivalence import MATRIX_DRAWS, SCALAR_POINTS, Equivalence, Method
 from grader.math.evaluate import (
     IMAGINARY_UNIT,
     EvalError,
@@ -90,7 +87,20 @@ from grader.math.tree import (
     symbols_in,
     walk,
 )
-from grader.rubric.base import Mistake, PartBase, RubricModel
+from grader.rubric.parts import Mistake
+from grader.rubric.sealed import (
+    AnyPrint,
+    HashedValue,
+    ItemsPrint,
+    JsonNumber,
+    PointValue,
+    Sample,
+    SealedMathPart,
+    SealedMistake,
+    StructuralPrint,
+    TuplePrint,
+    ValuesPrint,
+)
 from grader.submission.extract import extract
 from grader.submission.models import Answer
 
@@ -107,123 +117,7 @@ NOT_EXPECTED = "which is not the expected value"
 # ---------------------------------------------------------------------------------------------
 # Stored data
 
-JsonNumber = float | tuple[float, float]
-Dim = str | int
 
-
-class PointValue(RubricModel):
-    """A symbol's value at a stored point, in clear: a number (real, or ``[re, im]``) or a matrix."""
-
-    number: JsonNumber | None = None
-    matrix: list[list[JsonNumber]] | None = None
-
-
-class HashedValue(RubricModel):
-    """The reference's value at one point, as salted hashes of its quantised value.
-
-    A number (or the ``c`` of ``c·I`` when ``identity``) is one hash; a matrix keeps its shape and
-    named dimensions and has one hash per entry, on a grid relative to each entry (``scale`` None,
-    a matrix written entry by entry) or to the whole matrix (``scale``, the grid's exponent).
-    """
-
-    number: str | None = None
-    identity: bool = False
-    shape: tuple[int, int] | None = None
-    dims: tuple[Dim, Dim] | None = None
-    scale: int | None = None
-    zero: bool = Field(default=False, description="a matrix of (near) zeros: every entry must be (near) zero")
-    entries: list[list[str]] | None = None
-
-
-class Sample(RubricModel):
-    """One point and the reference's hashed value there (``items`` for a list of values)."""
-
-    at: dict[str, PointValue]
-    value: HashedValue | None = None
-    items: list[HashedValue | None] | None = None
-    branch: bool = Field(default=False, description="the reference leaves the reals here (log of a negative)")
-
-
-class ValuesPrint(RubricModel):
-    """A single expression: hashed values at stored points (one point, empty, for a constant)."""
-
-    form: Literal["values"] = "values"
-    label: str
-    constant: bool = Field(default=False, description="no free symbols: the student's own symbols are drawn when checking")
-    matrix_context: bool = False
-    literal: bool = Field(default=False, description="a matrix written entry by entry: compared entry by entry")
-    samples: list[Sample]
-
-
-class ItemsPrint(RubricModel):
-    """A list or set of values (``-1/2, ±i/2``): per point, a hash per item."""
-
-    form: Literal["items"] = "items"
-    label: str
-    constant: bool = False
-    as_set: bool = False
-    matrix_context: bool = False
-    count: int
-    samples: list[Sample]
-
-
-class StructuralPrint(RubricModel):
-    """A form that cannot be evaluated (an equation, a product whose shapes do not conform): a
-    salted hash of its parsed tree, so only the same formula matches, as in the open rubric's
-    structural step; anything else is undecided, never wrong."""
-
-    form: Literal["structural"] = "structural"
-    label: str
-    digest: str
-
-
-class TuplePrint(RubricModel):
-    """An ordered tuple ``(a, b, c)``: one fingerprint per component."""
-
-    form: Literal["tuple"] = "tuple"
-    label: str
-    components: list[Print]
-
-
-Print = Annotated[ValuesPrint | ItemsPrint | TuplePrint | StructuralPrint, Field(discriminator="form")]
-AnyPrint = ValuesPrint | ItemsPrint | TuplePrint | StructuralPrint
-TuplePrint.model_rebuild()
-
-
-class SealedForm(RubricModel):
-    """An accepted form: its fingerprint, and ``feedback_correct`` sealed under its value."""
-
-    fingerprint: Print
-    box: str | None = None
-
-
-class SealedMistake(RubricModel):
-    """A recognised mistake: fingerprint, points, and its id and feedback sealed under its value."""
-
-    ref: str = Field(description="an opaque label; the mistake's id is in the box")
-    points: float = Field(ge=0)
-    fingerprint: Print
-    box: str | None = None
-
-
-class KeyPoint(RubricModel):
-    """Where answers are evaluated to derive the keys of the boxes (the values there are not stored)."""
-
-    at: dict[str, PointValue]
-
-
-class SealedMathPart(PartBase):
-    kind: Literal["sealed-math"]
-    rtol: float = Field(default=1e-6, gt=0)
-    atol: float = Field(default=1e-9, ge=0)
-    salt: str
-    functions: dict[str, str] = Field(
-        default_factory=dict, description="random stand-ins (calculator syntax) for functions declared without a definition"
-    )
-    accepted: list[SealedForm] = Field(default_factory=list)
-    recognised: list[SealedMistake] = Field(default_factory=list)
-    key: KeyPoint | None = None
-    unsealed: str = Field(default="", description="why no fingerprint could be made; a person then checks the part")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
 from grader.checking.base import CheckContext, Checker, LintContext
 from grader.checking.mathcheck import check_math, lint_latex
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.rubric.base import PartBase
+from grader.rubric.parts import SymbolicPart
 from grader.submission.models import Answer
-
-
-class SymbolicPart(PartBase):
-    kind: Literal["symbolic"]
-    reference: str = Field(description="the reference answer in LaTeX")
-    alternatives: list[str] = Field(default_factory=list, description="other accepted forms, in LaTeX")
-    rtol: float = Field(default=1e-6, gt=0)
-    atol: float = Field(default=1e-9, ge=0)
 
 
 class SymbolicChecker(Checker[SymbolicPart]):

@@ -1,4 +1,8 @@
-"""Reading, validating and linting rubric files; every problem names file, question, part and field."""
+"""Reading and validating rubric files; every problem names file, question, part and field.
+
+This is the schema half; what only a checker can judge (a reference that does not parse) is
+``grader.checking.lint``, which ``load_rubric`` there runs after this.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from grader.checking.base import LintContext
-from grader.checking.registry import CHECKERS
-from grader.errors import Problem, RubricError
-from grader.rubric.models import Rubric
+from grader.errors import Problem
+from grader.rubric.models import PART_MODELS, Rubric
 
 RUBRIC_FILE = "rubric.toml"
 MAX_RUBRIC_BYTES = 5_000_000
@@ -30,19 +32,6 @@ def rubric_path(path: Path) -> Path:
     return path / RUBRIC_FILE if path.is_dir() else path
 
 
-def load_rubric(path: Path | str) -> Rubric:
-    """Load and fully validate a rubric; raises RubricError listing every problem."""
-    rubric, problems = _load(Path(path))
-    if rubric is None or problems:
-        raise RubricError(problems)
-    return rubric
-
-
-def lint_rubric(path: Path | str) -> list[Problem]:
-    """Every problem of a rubric, schema and semantics; an empty list means it is usable."""
-    return _load(Path(path))[1]
-
-
 def rubric_digest(path: Path | str) -> str:
     return hashlib.sha256(rubric_path(Path(path)).read_bytes()).hexdigest()
 
@@ -53,7 +42,12 @@ def rubric_schema() -> str:
     return json.dumps(schema, indent=2, sort_keys=True)
 
 
-def _load(path: Path) -> tuple[Rubric | None, list[Problem]]:
+def read_rubric(path: Path | str) -> tuple[Rubric | None, list[Problem]]:
+    """The rubric if its file is valid, and every schema problem found (semantic ones: ``grader.checking.lint``)."""
+    return _read(Path(path))
+
+
+def _read(path: Path) -> tuple[Rubric | None, list[Problem]]:
     file = rubric_path(path)
     shown = str(file)
     if not file.is_file():
@@ -79,7 +73,7 @@ def _load(path: Path) -> tuple[Rubric | None, list[Problem]]:
         rubric = Rubric.model_validate(raw)
     except ValidationError as exc:
         return None, _validation_problems(exc, raw, shown)
-    return rubric, _semantic_problems(rubric, shown)
+    return rubric, []
 
 
 def _json_rubric(text: str, file: str) -> dict[str, Any] | Problem:
@@ -105,16 +99,6 @@ def _json_rubric(text: str, file: str) -> dict[str, Any] | Problem:
             )
         return dict(data["rubric"])
     return data
-
-
-def _semantic_problems(rubric: Rubric, file: str) -> list[Problem]:
-    problems: list[Problem] = []
-    table = rubric.symbol_table
-    for question in rubric.questions:
-        ctx = LintContext(file=file, question_id=question.id, symbols=table)
-        for part in question.parts:
-            problems += CHECKERS[part.kind].lint(part, ctx)
-    return problems
 
 
 _KNOWN_FIELDS: set[str] | None = None
@@ -151,7 +135,7 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 
 
 def _validation_problems(exc: ValidationError, raw: dict[str, Any], file: str) -> list[Problem]:
-    kinds = set(CHECKERS) | {"scalar", "matrix", "function"}
+    kinds = set(PART_MODELS) | {"scalar", "matrix", "function"}
     problems = []
     for error in exc.errors():
         loc = list(error["loc"])

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from grader.checking.registry import CHECKERS, AnyPart
 from grader.math.symbols import SymbolDecl, SymbolTable
 from grader.rubric.base import RubricModel
-from grader.simulation.models import RandomDecl, SystemDecl
+from grader.rubric.parts import (
+    ChoicePart,
+    DerivationPart,
+    DivergencePart,
+    DynamicsPart,
+    ManualPart,
+    NumericPart,
+    PartBase,
+    SymbolicPart,
+)
+from grader.rubric.sealed import SealedChoicePart, SealedManualPart, SealedMathPart
+from grader.rubric.simulation import RandomDecl, SystemDecl
+
+AnyPart = Annotated[
+    ChoicePart | ManualPart | NumericPart | SymbolicPart | SealedMathPart | SealedChoicePart | SealedManualPart
+    | DerivationPart | DynamicsPart | DivergencePart,
+    Field(discriminator="kind"),
+]
+
+#: Every part kind by its ``kind`` tag (the ``sealed-*`` kinds are what ``grader rubric seal`` writes).
+PART_MODELS: dict[str, type[PartBase]] = {
+    model.model_fields["kind"].annotation.__args__[0]: model  # type: ignore[union-attr]
+    for model in (
+        ChoicePart, ManualPart, NumericPart, SymbolicPart, SealedMathPart, SealedChoicePart, SealedManualPart,
+        DerivationPart, DynamicsPart, DivergencePart,
+    )
+}
 
 
 class Assignment(RubricModel):
@@ -109,9 +134,9 @@ class Rubric(RubricModel):
 
 
 def _with_tables(part: Any, shared: dict[str, Any]) -> Any:
-    checker = CHECKERS.get(part.get("kind", "")) if isinstance(part, dict) else None
-    if checker is None:
+    model = PART_MODELS.get(part.get("kind", "")) if isinstance(part, dict) else None
+    if model is None:
         return part
-    fields = checker.part_model.model_fields
+    fields = model.model_fields
     missing = {key: value for key, value in shared.items() if key in fields and key not in part}
     return {**part, **missing} if missing else part

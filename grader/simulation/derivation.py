@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from grader.math import parse_latex
 from grader.math.evaluate import NotEvaluable, ShapeError, Undefined, describe, format_value
+from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import Node, ParseError, Sym
 from grader.simulation.montecarlo import FALSE_REJECT, Comparison, Model, compare_sides

@@ -18,12 +18,13 @@ from typing import Literal
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from grader.math import parse_latex
 from grader.math.evaluate import NotEvaluable, Undefined, format_value, pretty_name, sample_scalar
+from grader.math.latex import parse_latex
 from grader.math.symbols import ScalarSymbol, SymbolTable
 from grader.math.tree import MatrixLit, Node, ParseError, Seq, symbols_in
+from grader.rubric.parts import HORIZON
+from grader.rubric.simulation import SystemDecl
 from grader.simulation.batch import BatchEvaluator, BMat, BValue, as_batch
-from grader.simulation.models import SystemDecl
 
 __all__ = [
     "Behaviour",
@@ -41,7 +42,6 @@ __all__ = [
 
 Behaviour = Literal["converges", "circles", "stays", "diverges", "undetermined"]
 FD_STEP = 1e-5
-HORIZON = 200.0
 MAX_HORIZON = 3200.0
 _SAMPLED_PARAMETER_VALUES = 2
 

@@ -39,8 +39,9 @@ from grader.math.evaluate import (
 )
 from grader.math.symbols import FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import Call, Const, Node, Operator, Seq, Sym, children, walk
+from grader.rubric.parts import DEFAULT_SAMPLES
+from grader.rubric.simulation import RandomDecl
 from grader.simulation.batch import BatchEvaluator, BMat, BScaling, BValue, as_batch, entries, kind_text
-from grader.simulation.models import RandomDecl
 from grader.simulation.trees import map_tree, mentions
 
 __all__ = [
@@ -56,7 +57,6 @@ __all__ = [
     "z_threshold",
 ]
 
-DEFAULT_SAMPLES = 4000
 MAX_SAMPLES = 50_000
 #: at most this many numbers in one batch of samples (bounds memory whatever the shapes)
 MAX_SAMPLE_ENTRIES = 4_000_000

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from batch_helpers import MINI
 
-from grader.rubric.load import load_rubric, rubric_digest
+from grader.checking.lint import load_rubric
+from grader.rubric.load import rubric_digest
 from grader.rubric.models import Rubric
 
 

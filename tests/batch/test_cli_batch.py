@@ -9,9 +9,9 @@ from batch_helpers import MINI, tree_bytes, write_class
 from click.testing import CliRunner
 
 import grader.cli as cli
-import grader.executors.dask_executor as dask_executor
-from grader.batch import BatchInterrupted
+import grader.grading.executors.dask_executor as dask_executor
 from grader.cli import main
+from grader.grading.batch import BatchInterrupted
 
 
 def run(*args: object) -> tuple[int, str, str]:

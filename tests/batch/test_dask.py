@@ -13,12 +13,12 @@ from click.testing import CliRunner
 
 pytest.importorskip("distributed")
 
-import grader.executors.dask_executor as dask_executor
-from grader.batch import grade_batch
+import grader.grading.executors.dask_executor as dask_executor
 from grader.cli import main
-from grader.executors.base import ExecutorUnavailable
-from grader.executors.dask_executor import DaskExecutor
-from grader.pipeline import Limits
+from grader.grading.batch import grade_batch
+from grader.grading.executors.base import ExecutorUnavailable
+from grader.grading.executors.dask_executor import DaskExecutor
+from grader.grading.pipeline import Limits
 from grader.rubric.models import Rubric
 
 pytestmark = pytest.mark.slow

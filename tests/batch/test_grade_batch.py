@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from batch_helpers import tree_bytes, write_class
 
-import grader.batch as batch
-from grader.batch import SubmissionResult, grade_batch
-from grader.executors.local import LocalExecutor
+import grader.grading.batch as batch
+from grader.grading.batch import SubmissionResult, grade_batch
+from grader.grading.executors.local import LocalExecutor
 from grader.rubric.models import Rubric
 
 

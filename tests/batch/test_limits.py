@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-import grader.pipeline as pipeline
+import grader.grading.pipeline as pipeline
 from grader.checking.registry import checker_for
-from grader.pipeline import Limits, grade_text
+from grader.grading.pipeline import Limits, grade_text
 from grader.rubric.models import Rubric
 from grader.submission.models import SubmissionText
 from grader.submission.read import decode_submission

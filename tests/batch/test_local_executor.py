@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from batch_helpers import children
 
-import grader.executors.local as local
-from grader.executors.base import Done, Job, Setup
-from grader.executors.local import LocalExecutor
+import grader.grading.executors.local as local
+from grader.grading.executors.base import Done, Job, Setup
+from grader.grading.executors.local import LocalExecutor
 from grader.rubric.models import Rubric
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import BarProgress, LineProgress, Progress, SubmissionResult, make_progress
 from grader.errors import Problem
+from grader.grading.batch import BarProgress, LineProgress, Progress, SubmissionResult, make_progress
 from grader.scoring.models import Report
 
 

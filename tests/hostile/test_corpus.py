@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade_batch
 from grader.errors import SubmissionError
-from grader.pipeline import Limits, grade_file
-from grader.report.html import render_html_report
+from grader.grading.batch import grade_batch
+from grader.grading.pipeline import Limits, grade_file
+from grader.reports.html import render_html_report
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 

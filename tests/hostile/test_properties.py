@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.math import parse_latex, parse_text
+from grader.math.latex import parse_latex
+from grader.math.text import parse_text
 from grader.math.tree import Parsed, ParseError
 from grader.rubric.models import Rubric
 from grader.submission.extract import extract

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.math import Equivalence, check_equivalence, equivalence, is_equivalent, parse_latex, symbol_table
+from grader.math import equivalence
+from grader.math.api import is_equivalent, symbol_table
+from grader.math.equivalence import Equivalence, check_equivalence
+from grader.math.latex import parse_latex
 from grader.math.tree import (
     Add,
     Call,
@@ -828,7 +831,7 @@ EXACT: list[tuple[str, str, str, str, str]] = [
 def test_exact_equality_reads_decimals_as_the_numbers_they_write(
     reference: str, answer: str, default: str, exact: str
 ) -> None:
-    from grader.math import parse_text
+    from grader.math.text import parse_text
 
     ref, ans = parse_text(reference), parse_text(answer)
     assert not isinstance(ref, ParseError) and not isinstance(ans, ParseError)

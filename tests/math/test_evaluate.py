@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.math import symbol_table
+from grader.math.api import symbol_table
 from grader.math.evaluate import (
     Evaluator,
     Mat,

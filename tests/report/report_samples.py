@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.checking.result import PartResult
-from grader.report.mathml import ALLOWED_ELEMENTS
-from grader.report.roster import Roster, parse_roster
+from grader.reports.mathml import ALLOWED_ELEMENTS
+from grader.reports.roster import Roster, parse_roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.submission.models import Extraction

@@ -26,8 +26,8 @@ from report_samples import (
     rubric,
 )
 
-from grader.report.html import html_filename, write_html_report
-from grader.report.summary import write_class_summary
+from grader.reports.html import html_filename, write_html_report
+from grader.reports.summary import write_class_summary
 
 pytestmark = [
     pytest.mark.slow,

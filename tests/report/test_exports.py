@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from report_samples import HOSTILE_NAME, ROSTER_CSV, alice, all_reports, bob, carol, roster, rubric
 
-from grader.report.exports import (
+from grader.reports.exports import (
     CANVAS_COLUMNS,
     EXPORT_KINDS,
     canvas_csv,
@@ -20,8 +20,8 @@ from grader.report.exports import (
     moodle_csv,
     write_exports,
 )
-from grader.report.json_report import load_report, report_json
-from grader.report.roster import RosterError, load_roster, parse_roster
+from grader.reports.json_report import load_report, report_json
+from grader.reports.roster import RosterError, load_roster, parse_roster
 
 
 def _rows(text: str) -> list[list[str]]:

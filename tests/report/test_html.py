@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from report_samples import HOSTILE_NAME, alice, assert_no_injected_markup, bob, carol, hostile, roster, rubric
 
-from grader.report.html import html_filename, render_html_report, write_html_report
-from grader.report.json_report import load_report, report_json
+from grader.reports.html import html_filename, render_html_report, write_html_report
+from grader.reports.json_report import load_report, report_json
 from grader.scoring.models import Report
 
 

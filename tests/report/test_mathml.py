@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from report_samples import tags_of
 
-from grader.report.mathml import (
+from grader.reports.mathml import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_ELEMENTS,
     MAX_LATEX_CHARS,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from report_samples import CHROMIUM, assert_no_injected_markup, dump_dom, injected
 
-from grader.report.exports import gradescope_json
-from grader.report.html import html_filename, render_html_report, write_html_report
-from grader.report.summary import write_class_summary
+from grader.reports.exports import gradescope_json
+from grader.reports.html import html_filename, render_html_report, write_html_report
+from grader.reports.summary import write_class_summary
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def graded(a3_rubric: Rubric) -> list[Report]:
-    from grader.pipeline import grade_file
+    from grader.grading.pipeline import grade_file
 
     return [grade_file(path, a3_rubric) for path in SUBMISSIONS]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from report_samples import alice, all_reports, assert_no_injected_markup, bob, carol, hostile, roster, rubric
 
-from grader.report.summary import answer_key, render_class_summary, summary_view, write_class_summary
+from grader.reports.summary import answer_key, render_class_summary, summary_view, write_class_summary
 
 
 def test_golden(golden: Callable[[str, str], None]) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.checking.lint import lint_rubric, load_rubric
 from grader.errors import RubricError
-from grader.rubric.load import lint_rubric, load_rubric, rubric_schema
+from grader.rubric.load import rubric_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 A3 = ROOT / "rubrics" / "a3"

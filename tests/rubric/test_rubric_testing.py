@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from grader.authoring.mutants import mutants
+from grader.authoring.testing import assert_rubric_passes
 from grader.cli import main
-from grader.math import parse_latex
+from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import Parsed
-from grader.rubric.mutants import mutants
-from grader.rubric.testing import assert_rubric_passes
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "cli" / "fixtures" / "mini" / "rubric.toml"

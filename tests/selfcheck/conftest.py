@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from selfcheck_data import KINDS_DATA, SECRET
 
+from grader.authoring.seal import seal_rubric, sealed_json
 from grader.rubric.models import Rubric
-from grader.rubric.seal import seal_rubric, sealed_json
 
 
 @pytest.fixture(scope="session")

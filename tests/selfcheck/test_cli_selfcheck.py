@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from selfcheck_data import ROOT, SECRET
 
+from grader.authoring.seal import seal_rubric, sealed_json
+from grader.checking.lint import load_rubric
 from grader.cli import main
-from grader.report.terminal import colour_wanted
-from grader.rubric.load import load_rubric
-from grader.rubric.seal import seal_rubric, sealed_json
+from grader.reports.terminal import colour_wanted
 
 MINI = ROOT / "tests" / "cli" / "fixtures" / "mini"
 A3 = str(ROOT / "rubrics" / "a3")

@@ -11,16 +11,14 @@ from typing import Any
 from click.testing import CliRunner
 from selfcheck_data import A3, SECRET
 
-from grader.checking.manual import ManualPart
-from grader.checking.numeric import NumericPart
-from grader.checking.symbolic import SymbolicPart
+from grader.authoring.seal import is_sealed, seal_rubric, sealed_json
+from grader.checking.lint import lint_rubric, load_rubric
 from grader.cli import main
-from grader.math import parse_latex
 from grader.math.evaluate import describe
+from grader.math.latex import parse_latex
 from grader.math.tree import ParseError
-from grader.rubric.load import lint_rubric, load_rubric
 from grader.rubric.models import Rubric
-from grader.rubric.seal import is_sealed, seal_rubric, sealed_json
+from grader.rubric.parts import ManualPart, NumericPart, SymbolicPart
 
 
 def _strings(data: Any) -> Iterator[str]:

@@ -11,23 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grader.authoring.quickcheck import context, latex_answer_text
+from grader.authoring.testing import _answer
 from grader.checking.result import PartResult
-from grader.checking.sealed_math import (
-    SealedMathPart,
-    box_key,
-    match_quanta,
-    open_box,
-    quanta,
-    quantum,
-    seal_box,
-    unlock,
-)
-from grader.math import parse_latex
+from grader.checking.sealed_math import box_key, match_quanta, open_box, quanta, quantum, seal_box, unlock
+from grader.grading.pipeline import check_part
+from grader.math.latex import parse_latex
 from grader.math.tree import ParseError
-from grader.pipeline import check_part
 from grader.rubric.models import Rubric
-from grader.rubric.quickcheck import context, latex_answer_text
-from grader.rubric.testing import _answer
+from grader.rubric.sealed import SealedMathPart
 
 
 def check(rubric: Rubric, question_id: str, latex: str) -> PartResult:

@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from selfcheck_data import ROOT, SECRET
 
+from grader.authoring.mutants import mutants
+from grader.authoring.quickcheck import check_formula, context
+from grader.authoring.seal import seal_rubric
+from grader.authoring.testing import _answer, answer_text
+from grader.checking.lint import load_rubric
 from grader.checking.result import PartResult
-from grader.checking.symbolic import SymbolicPart
-from grader.math import parse_latex
+from grader.grading.pipeline import check_part, grade_file
+from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
-from grader.pipeline import check_part, grade_file
-from grader.rubric.load import load_rubric
 from grader.rubric.models import Rubric
-from grader.rubric.mutants import mutants
-from grader.rubric.quickcheck import check_formula, context
-from grader.rubric.seal import seal_rubric
-from grader.rubric.testing import _answer, answer_text
+from grader.rubric.parts import SymbolicPart
 
 SAMPLES = sorted((ROOT / "submissions").glob("*.md"))
 MINI = ROOT / "tests" / "cli" / "fixtures" / "mini"

@@ -8,11 +8,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from selfcheck_data import A3
 
+from grader.authoring.template import render_template
+from grader.authoring.testing import answer_text
 from grader.cli import main
-from grader.pipeline import grade_file, segment_text
+from grader.grading.pipeline import grade_file, segment_text
 from grader.rubric.models import Question, Rubric
-from grader.rubric.template import render_template
-from grader.rubric.testing import answer_text
 
 
 def fill(template: str, answers: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ from selfcheck_data import ROOT
 
 from grader.checking.result import PartResult
 from grader.cli import main
-from grader.report.terminal import counterexample_text, render_question, render_terminal, summary_line
+from grader.reports.terminal import counterexample_text, render_question, render_terminal, summary_line
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
 

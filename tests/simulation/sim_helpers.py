@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.checking.base import CheckContext
+from grader.grading.pipeline import derive_seed, segment_text
 from grader.math.symbols import SymbolTable
-from grader.pipeline import derive_seed, segment_text
 from grader.rubric.models import Rubric
 from grader.submission.formulas import find_formulas
 from grader.submission.models import Answer

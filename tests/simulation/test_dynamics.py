@@ -9,8 +9,8 @@ from sim_helpers import answer, context, part, submission_answer
 from grader.checking.dynamics import DynamicsChecker
 from grader.math.symbols import SymbolTable
 from grader.rubric.models import Rubric
+from grader.rubric.simulation import SystemDecl
 from grader.simulation.dynamics import finite_difference_jacobian, parse_system, simulate
-from grader.simulation.models import SystemDecl
 
 CHECKER = DynamicsChecker()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sim_helpers import part
 
-from grader.math import parse_latex
+from grader.math.latex import parse_latex
 from grader.math.tree import ParseError
 from grader.simulation.derivation import parse_definitions
 from grader.simulation.divergence import jsd, kl

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from grader.rubric.load import lint_rubric
+from grader.checking.lint import lint_rubric
 from grader.rubric.models import Rubric
 
 BASE = """

@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError
-from grader.submission import (
-    Submission,
-    SubmissionProblem,
-    SubmissionText,
-    load_submission,
-    read_submission_text,
-)
+from grader.submission.models import Submission, SubmissionProblem, SubmissionText
+from grader.submission.read import load_submission, read_submission_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

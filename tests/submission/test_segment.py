@@ -10,7 +10,8 @@ from complexity import assert_linear
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.submission import Submission, segment
+from grader.submission.models import Submission
+from grader.submission.segment import segment
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "submissions" / "seed_student.md"

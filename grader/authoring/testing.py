@@ -7,16 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.checking.numeric import NumericPart
-from grader.checking.registry import AnyPart
-from grader.checking.symbolic import SymbolicPart
-from grader.math import check_equivalence, parse_latex
+from grader.authoring.mutants import mutants
+from grader.checking.lint import load_rubric
+from grader.grading.pipeline import check_part, part_context
+from grader.math.equivalence import check_equivalence
+from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
-from grader.pipeline import check_part, part_context
-from grader.rubric.base import PartTest
-from grader.rubric.load import load_rubric
-from grader.rubric.models import Question, Rubric
-from grader.rubric.mutants import mutants
+from grader.rubric.models import AnyPart, Question, Rubric
+from grader.rubric.parts import NumericPart, PartTest, SymbolicPart
 from grader.submission.formulas import find_formulas
 from grader.submission.models import Answer
 

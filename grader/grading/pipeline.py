@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import __version__
 from grader._internal.sandbox import (
     Crashed,
     Finished,
@@ -23,11 +22,12 @@ from grader._internal.sandbox import (
     run_bounded,
     run_bounded_each,
 )
+from grader._internal.version import __version__
 from grader.checking.base import CheckContext
-from grader.checking.registry import AnyPart, checker_for
+from grader.checking.registry import checker_for
 from grader.checking.result import PartResult, missing_part
 from grader.errors import Problem, SubmissionError
-from grader.rubric.models import Question, Rubric
+from grader.rubric.models import AnyPart, Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
 from grader.submission.models import Answer, Submission, SubmissionProblem, SubmissionText

@@ -27,23 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.checking.choice import ChoicePart
-from grader.checking.manual import ManualPart
-from grader.checking.numeric import NumericPart
-from grader.checking.registry import SEALED_KINDS, AnyPart
+from grader.checking.registry import SEALED_KINDS
 from grader.checking.sealed_choice import seal_choice
 from grader.checking.sealed_manual import seal_manual
 from grader.checking.sealed_math import (
-    AnyPrint,
-    KeyPoint,
-    Sample,
-    SealedForm,
-    SealedMathPart,
-    SealedMistake,
     SealEnv,
-    StructuralPrint,
     Unsealable,
-    ValuesPrint,
     choose_key_point,
     encode_point,
     evaluation_table,
@@ -53,15 +42,24 @@ from grader.checking.sealed_math import (
     structural_print,
     value_sample,
 )
-from grader.checking.symbolic import SymbolicPart
-from grader.math import parse_latex
+from grader.grading.pipeline import derive_seed
 from grader.math.evaluate import EvalError, Mat, Value
+from grader.math.latex import parse_latex
 from grader.math.symbols import FunctionSymbol, SymbolTable
 from grader.math.tree import Call, Node, Num, ParseError, Seq, walk
-from grader.pipeline import derive_seed
-from grader.rubric.base import Mistake
 from grader.rubric.load import SEALED_FORMAT
-from grader.rubric.models import Question, Rubric
+from grader.rubric.models import AnyPart, Question, Rubric
+from grader.rubric.parts import ChoicePart, ManualPart, Mistake, NumericPart, SymbolicPart
+from grader.rubric.sealed import (
+    AnyPrint,
+    KeyPoint,
+    Sample,
+    SealedForm,
+    SealedMathPart,
+    SealedMistake,
+    StructuralPrint,
+    ValuesPrint,
+)
 
 #: Kinds that are proofs: sealed as parts a person grades, like ``manual``.
 PROOF_KINDS = frozenset({"manual", "derivation"})
@@ -308,7 +306,7 @@ def _seal_dynamics(job: _Job) -> AnyPart | None:
     the declared equilibrium; a stability claim is right when it claims what the rubric's answer
     claims. None when the part cannot be sealed (the instructor then checks it).
     """
-    from grader.checking.dynamics import DynamicsPart  # the simulation modules load only when needed
+    from grader.rubric.parts import DynamicsPart  # the simulation modules load only when needed
     from grader.simulation.dynamics import finite_difference_jacobian, parameter_sets, parse_system
 
     part = job.part

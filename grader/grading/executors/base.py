@@ -20,9 +20,9 @@ from types import TracebackType
 from typing import ClassVar
 
 from grader.errors import GraderError, Problem
-from grader.pipeline import grade_file, grade_text
-from grader.report.html import render_html_report
-from grader.report.roster import Roster
+from grader.grading.pipeline import grade_file, grade_text
+from grader.reports.html import render_html_report
+from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.submission.models import SubmissionText

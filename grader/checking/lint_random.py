@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from grader.checking.base import LintContext
 from grader.errors import Problem
 from grader.math.symbols import FunctionSymbol, ScalarSymbol
-from grader.rubric.base import PartBase
-from grader.simulation.models import RandomDecl
+from grader.rubric.parts import PartBase
+from grader.rubric.simulation import RandomDecl
 
 
 def lint_random(random: Mapping[str, RandomDecl], ctx: LintContext, part: PartBase) -> list[Problem]:

@@ -14,18 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader.authoring.template import answer_kind
 from grader.checking.base import CheckContext
 from grader.checking.mathcheck import Judge, check_tree, reference_judge
-from grader.checking.numeric import NumericPart
-from grader.checking.registry import MATH_KINDS, AnyPart
+from grader.checking.registry import MATH_KINDS
 from grader.checking.result import PartResult
-from grader.checking.sealed_math import SealedMathPart, sealed_judge, unsealed_result
-from grader.checking.symbolic import SymbolicPart
-from grader.math import parse_text
+from grader.checking.sealed_math import sealed_judge, unsealed_result
+from grader.grading.pipeline import check_part, part_context
+from grader.math.text import parse_text
 from grader.math.tree import Node, ParseError
-from grader.pipeline import check_part, part_context
-from grader.rubric.models import Question, Rubric
-from grader.rubric.template import answer_kind
+from grader.rubric.models import AnyPart, Question, Rubric
+from grader.rubric.parts import NumericPart, SymbolicPart
+from grader.rubric.sealed import SealedMathPart
 from grader.scoring.models import QuestionResult
 from grader.scoring.score import score_question
 from grader.submission.extract import extract

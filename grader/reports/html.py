@@ -22,8 +22,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from grader.checking.result import PartResult
-from grader.report.mathml import render_math, render_text_with_math
-from grader.report.roster import RosterEntry
+from grader.reports.mathml import render_math, render_text_with_math
+from grader.reports.roster import RosterEntry
 from grader.rubric.models import Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 
@@ -65,7 +65,7 @@ _MAX_EVIDENCE_CHARS = 600
 def environment() -> Environment:
     """One environment for all report pages; ``autoescape=True`` applies to every template."""
     env = Environment(
-        loader=PackageLoader("grader.report", "templates"),
+        loader=PackageLoader("grader.reports", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from grader.errors import Problem
-from grader.report.html import points, write_text_atomic
-from grader.report.roster import Roster, RosterEntry, RosterError
+from grader.reports.html import points, write_text_atomic
+from grader.reports.roster import Roster, RosterEntry, RosterError
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
 

@@ -35,16 +35,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Literal, TextIO
 
-from grader import __version__
+from grader._internal.version import __version__
 from grader.errors import Problem
-from grader.executors.base import Done, Executor, Job, Setup, default_jobs
-from grader.executors.local import LocalExecutor
-from grader.pipeline import Limits
-from grader.report.gradebook import gradebook_csv
-from grader.report.html import environment, html_filename
-from grader.report.json_report import load_report, report_json
-from grader.report.roster import Roster
-from grader.report.summary import render_class_summary
+from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs
+from grader.grading.executors.local import LocalExecutor
+from grader.grading.pipeline import Limits
+from grader.reports.gradebook import gradebook_csv
+from grader.reports.html import environment, html_filename
+from grader.reports.json_report import load_report, report_json
+from grader.reports.roster import Roster
+from grader.reports.summary import render_class_summary
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.submission.read import MAX_BYTES
@@ -286,7 +286,7 @@ def make_executor(executor: ExecutorName = "local", *, jobs: int | None = None, 
             raise ValueError("--scheduler is only used with --executor dask")
         return LocalExecutor(jobs)
     if executor == "dask":
-        from grader.executors.dask_executor import DaskExecutor
+        from grader.grading.executors.dask_executor import DaskExecutor
 
         return DaskExecutor(scheduler, jobs=jobs)
     raise ValueError(f"unknown executor {executor!r}; use 'local' or 'dask'")

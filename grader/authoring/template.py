@@ -9,8 +9,8 @@ Works from an open or a sealed rubric: it uses only ids, titles, prompts and tar
 
 from __future__ import annotations
 
-from grader.checking.registry import MATH_KINDS, AnyPart
-from grader.rubric.models import Question, Rubric
+from grader.checking.registry import MATH_KINDS
+from grader.rubric.models import AnyPart, Question, Rubric
 
 CHOICE_KINDS = frozenset({"choice", "sealed-choice"})
 TEXT_KINDS = frozenset({"manual", "derivation"})

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from grader.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
+from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
 
 __all__ = ["LocalExecutor"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
-from grader.executors.base import (
+from grader.grading.executors.base import (
     Done,
     Executor,
     ExecutorUnavailable,

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from grader.checking.result import PartResult
-from grader.report.html import (
+from grader.reports.html import (
     environment,
     html_filename,
     part_anchor,
@@ -28,8 +28,8 @@ from grader.report.html import (
     question_anchor,
     write_text_atomic,
 )
-from grader.report.mathml import render_math, render_text_with_math
-from grader.report.roster import Roster
+from grader.reports.mathml import render_math, render_text_with_math
+from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.submission.extract import latex_key

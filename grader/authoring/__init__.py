@@ -1,0 +1,1 @@
+"""Tools for rubric authors and students that drive the whole pipeline: seal, rubric tests, mutants, template, quick check."""

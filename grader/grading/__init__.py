@@ -1,0 +1,1 @@
+"""Running the pipeline: one submission (pipeline), a class (batch), and where the work runs (executors)."""
