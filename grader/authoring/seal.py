@@ -355,6 +355,8 @@ def _assemble(
     except Unsealable as error:
         forms = _fallback(job, sealer, forms, accepted_count, mistakes, points, error)
         gates, boxes = sealer.seal(forms, points)
+    if any(gates[gate].layout.form == "formula" for gate, _ in boxes[:accepted_count]) and not any(n.part == part.id and n.question == job.question.id for n in job.notes):
+        job.note("only answers written exactly like the reference are recognised: it is an equation or a form only the open rubric can compare")
     accepted = [SealedForm(gate=gate, box=box) for gate, box in boxes[:accepted_count]]
     recognised = [
         SealedMistake(ref=f"m{index}", points=mistake.points, gate=gate, box=box)

@@ -184,7 +184,7 @@ class Grid:
 
     def radius(self, z: complex) -> float:
         """The largest distance from ``z`` at which the open comparison still accepts a value."""
-        return (self.atol + self._rho * abs(z)) / (1 - self._rho) * (1 + 1e-9) + 1e-300
+        return (self.atol + self._rho * abs(z)) / (1 - self._rho) * (1 + 1e-9) + 1e-320
 
     def _u(self, m: float) -> float:
         if self.atol > 0 and self.rtol > 0:
@@ -376,6 +376,8 @@ def _matrix_entries(value: Value, layout: Layout) -> list[complex]:
             raise Misfit(f"yours is a number, but the answer is a {dims_text(dims)} matrix")
         return [value]
     if value.shape != (rows, cols):
+        if all(isinstance(d, int) for d in dims):  # a matrix written out: the entrywise wording
+            raise Misfit(f"yours is a {value.shape[0]}×{value.shape[1]} matrix, but the answer is {rows}×{cols}")
         raise Misfit(f"yours is {dims_text(value.dims)}, but the answer is {dims_text(dims)}")
     return [complex(z) for z in value.a.ravel()]
 
@@ -501,7 +503,7 @@ def gate_outcome(student: Node, gate: Gate, index: int, env: Env) -> GateOutcome
         return GateOutcome(None, unreadable.outcome)
     secret = _secret(readings, gate, env.grid_of(gate), label)
     key = derive_key(secret, part.salt, part.kdf)
-    if any(reading.left_reals for reading in readings):
+    if gate.layout.form == "value" and any(reading.left_reals for reading in readings):  # lists compare complex values as they are
         miss = _undecided(method, "your answer leaves the real numbers at a point where it is checked, so the sealed rubric cannot compare it")
     else:
         checked = len(gate.points)
@@ -887,7 +889,7 @@ class Sealer:
             except (EvalError, Misfit) as error:
                 raise Unsealable(f"the reference cannot be evaluated: {getattr(error, 'reason', None) or getattr(error, 'detail', '')}") from None
             values = [z for slot in reading.slots for z in slot]
-            if reading.left_reals or not all(math.isfinite(z.real) and math.isfinite(z.imag) for z in values):
+            if (reading.left_reals and layout.form == "value") or not all(math.isfinite(z.real) and math.isfinite(z.imag) for z in values):
                 return None
             if layout.form == "value" and layout.shape is None and not layout.identity:
                 if rounding_noise(unwrap(form.tree), point, self.table, False) >= 0.01 * grid.radius(values[0]):
