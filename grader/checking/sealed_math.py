@@ -184,7 +184,7 @@ class Grid:
 
     def radius(self, z: complex) -> float:
         """The largest distance from ``z`` at which the open comparison still accepts a value."""
-        return (self.atol + self._rho * abs(z)) / (1 - self._rho) * (1 + 1e-9) + 1e-320
+        return (self.atol + self._rho * math.hypot(z.real, z.imag)) / (1 - self._rho) * (1 + 1e-9) + 1e-320
 
     def _u(self, m: float) -> float:
         if self.atol > 0 and self.rtol > 0:
@@ -218,7 +218,7 @@ class Grid:
     def cell(self, z: complex, shift: tuple[float, float]) -> str:
         if not (math.isfinite(z.real) and math.isfinite(z.imag)):
             return "nan"
-        m = abs(z)
+        m = math.hypot(z.real, z.imag)
         ring = self._ring(m, shift[0])
         if ring is None:
             return "zero"
@@ -230,7 +230,7 @@ class Grid:
 
     def admits(self, z: complex, shift: tuple[float, float]) -> bool:
         """Whether every value the open comparison accepts for ``z`` falls in ``z``'s own cell."""
-        m, t = abs(z), self.radius(z)
+        m, t = math.hypot(z.real, z.imag), self.radius(z)
         if self.atol == 0 and m == 0:
             return True
         ring = self._ring(max(m - t, 0.0), shift[0])
@@ -530,7 +530,8 @@ def _readings(student: Node, gate: Gate, env: Env) -> tuple[list[Reading], str]:
     readings: list[Reading] = []
     undefined: list[tuple[dict[str, Value], str]] = []
     for index, base in enumerate(points):
-        point = {**base, **values_only(sample_assignment(extra, table, np.random.default_rng([env.seed, index])))} if extra else base
+        drawn = readable_point(values_only(sample_assignment(extra, table, np.random.default_rng([env.seed, index]))), table)
+        point = {**base, **drawn} if extra else base
         try:
             readings.append(_reliable(student, gate, point, env))
         except Undefined as error:
@@ -553,7 +554,7 @@ def _constant_readings(student: Node, gate: Gate, env: Env, names: list[str]) ->
     found: list[tuple[Reading, dict[str, Value]]] = []
     rng = np.random.default_rng(env.seed)
     for _ in range(CONSTANT_PROBES):
-        point = values_only(sample_assignment(names, env.table, rng))
+        point = readable_point(values_only(sample_assignment(names, env.table, rng)), env.table)
         try:
             found.append((_reliable(student, gate, point, env), point))
         except Undefined:
@@ -571,12 +572,18 @@ def _constant_readings(student: Node, gate: Gate, env: Env, names: list[str]) ->
 def _reliable(student: Node, gate: Gate, point: dict[str, Value], env: Env) -> Reading:
     """The student's values at ``point``; where rounding noise could move a value out of its cell
     (large terms cancelling), the value is computed again in exact arithmetic (bounded)."""
-    reading = read_answer(student, gate.layout, point, env.table)
-    if gate.layout.form != "value" or gate.layout.shape is not None or gate.layout.identity:
+    scalar = gate.layout.form == "value" and gate.layout.shape is None and not gate.layout.identity
+    try:
+        reading = read_answer(student, gate.layout, point, env.table)
+    except Undefined as error:
+        if error.exact or not scalar:
+            raise
+        reading = Reading([[complex(math.nan)]])  # overflowed in double precision: try exactly
+    if not scalar:
         return reading
     grid = env.grid_of(gate)
     (value,) = reading.slots[0]
-    if rounding_noise(_as_value(unwrap(student)), point, env.table, False) < 0.5 * grid.radius(value):
+    if math.isfinite(value.real) and math.isfinite(value.imag) and rounding_noise(_as_value(unwrap(student)), point, env.table, False) < 0.5 * grid.radius(value):
         return reading
     scalars = {name: v for name, v in point.items() if isinstance(v, complex)}
     outcome = run_bounded(exact_values, _as_value(unwrap(student)), env.table, [scalars], env.part.rtol == env.part.atol == 0, timeout_s=_EXACT_BUDGET_S, memory_mb=512)
