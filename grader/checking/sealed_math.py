@@ -411,9 +411,9 @@ def _secret(readings: Sequence[Reading], gate: Gate, grid: Grid, label: str) -> 
                 return "inconsistent"
             for item, z in enumerate(values):
                 per_slot[slot][item].append(grid.cell(z, shift))
-    parts = []
-    for slot in per_slot:
-        vectors = sorted("|".join(cells) for cells in slot) if len(slot) != 1 else ["|".join(slot[0])]
+    parts: list[str] = []
+    for items in per_slot:
+        vectors = sorted("|".join(cells) for cells in items) if len(items) != 1 else ["|".join(items[0])]
         if gate.layout.as_set or _slot_is_set(gate.layout, len(parts)):
             vectors = sorted(set(vectors))
         parts.append("[" + ";".join(vectors) + "]")
@@ -706,7 +706,8 @@ class SealedMathChecker(Checker[SealedMathPart]):
     def lint(self, part: SealedMathPart, ctx: LintContext) -> list[Problem]:
         problems = []
         bad = [name for name, definition in part.functions.items() if isinstance(parse_text(definition), ParseError) or not isinstance(ctx.symbols.get(name), FunctionSymbol)]
-        bad += [f"gate {form.gate}" for form in (*part.accepted, *part.recognised) if form.gate >= len(part.gates)]
+        gates = [form.gate for form in part.accepted] + [mistake.gate for mistake in part.recognised]
+        bad += [f"gate {gate}" for gate in gates if gate >= len(part.gates)]
         for what in bad:
             problems.append(
                 Problem(

@@ -23,7 +23,7 @@ import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -723,13 +723,13 @@ def _decl_dims(table: SymbolTable, name: str) -> tuple[str | int, str | int]:
     return decl.shape[0], decl.shape[1]
 
 
-def point_text(point: dict[str, Sample], table: SymbolTable) -> str:
+def point_text(point: Mapping[str, Sample], table: SymbolTable) -> str:
     return ", ".join(
         f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex)
     )
 
 
-def json_point(point: dict[str, Sample], table: SymbolTable) -> dict[str, Any]:
+def json_point(point: Mapping[str, Sample], table: SymbolTable) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in sorted(point.items()):
         if isinstance(value, complex):
@@ -890,7 +890,7 @@ _SUM_ULPS = 16 * 2.0**-52
 EXACT_POINTS = 6
 
 
-def rounding_noise(tree: Node, point: dict[str, Sample], table: SymbolTable, in_context: bool) -> float:
+def rounding_noise(tree: Node, point: Mapping[str, Sample], table: SymbolTable, in_context: bool) -> float:
     """An estimate of the absolute rounding error of ``tree`` at ``point``: the size of the terms of
     its largest sum, in ulps. ``(a+b)^{300} - (a^2+2ab+b^2)^{150}`` has terms near 1e180 and a
     noise far above any tolerance; an ordinary formula's noise is near 1e-15."""
@@ -901,7 +901,7 @@ def rounding_noise(tree: Node, point: dict[str, Sample], table: SymbolTable, in_
         total = 0.0
         for term in node.terms:
             try:
-                value = Evaluator(table, point, in_matrix_context=in_context).eval(term)
+                value = Evaluator(table, dict(point), in_matrix_context=in_context).eval(term)
             except EvalError:
                 return math.inf
             total += float(np.abs(_flat(value)).max(initial=0))

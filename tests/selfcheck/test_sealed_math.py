@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import cmath
 import json
-import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
