@@ -2,9 +2,9 @@
 
 Reading the answer (extraction and parsing) and deciding from the comparisons are shared by
 every math checker; only the comparison itself differs. An open rubric compares with its
-reference LaTeX through the math engine; a sealed rubric compares with stored fingerprints.
-So the comparison is a pluggable :class:`Judge`, built per student formula (a sealed judge
-unlocks its feedback from the student's own value), and a formula already parsed (the quick
+reference LaTeX through the math engine; a sealed rubric with the forms its boxes hold, once the
+student's answer has opened them, by the same comparison. So the judge is built per student
+formula (a sealed judge opens boxes with the student's own answer), and a formula already parsed (the quick
 check's calculator syntax) goes through the same decision as one read from a file.
 """
 
@@ -68,29 +68,32 @@ def _parse_trusted(text: str, ctx: CheckContext) -> Node:
     return parsed.tree
 
 
+def compare_with_reference(reference: str, ctx: CheckContext, *, rtol: float, atol: float) -> Compare:
+    """The comparison with one reference formula: the open rubric's, and a sealed rubric's once
+    the student's answer has opened the box that holds the formula."""
+
+    def compare(student: Node) -> Equivalence:
+        return check_equivalence(
+            student,
+            _parse_trusted(reference, ctx),
+            ctx.symbols,
+            seed=ctx.seed,
+            rtol=rtol,
+            atol=atol,
+            timeout_s=ctx.timeout_s,
+            memory_mb=ctx.memory_mb,
+        )
+
+    return compare
+
+
 def reference_judge(
     part: PartBase, ctx: CheckContext, references: Sequence[str], *, rtol: float, atol: float
 ) -> JudgeFor:
     """The open rubric's judge: the math engine against the reference LaTeX and the mistakes'."""
-
-    def compare_with(reference: str) -> Compare:
-        def compare(student: Node) -> Equivalence:
-            return check_equivalence(
-                student,
-                _parse_trusted(reference, ctx),
-                ctx.symbols,
-                seed=ctx.seed,
-                rtol=rtol,
-                atol=atol,
-                timeout_s=ctx.timeout_s,
-                memory_mb=ctx.memory_mb,
-            )
-
-        return compare
-
     judge = Judge(
-        accepted=[compare_with(reference) for reference in references],
-        mistakes=[(m, compare_with(m.answer)) for m in part.mistakes if m.answer is not None],
+        accepted=[compare_with_reference(reference, ctx, rtol=rtol, atol=atol) for reference in references],
+        mistakes=[(m, compare_with_reference(m.answer, ctx, rtol=rtol, atol=atol)) for m in part.mistakes if m.answer is not None],
     )
     return lambda _student: judge
 

@@ -2,25 +2,27 @@
 
 The options' phrases, relations, terms and scope only recognise what a student chose, so they
 stay as written and recognition is the open checker's own code. The correct option and each
-mistake's option are stored as salted hashes of the option id, and the feedback for an option
-(``feedback_correct``, a mistake's id and explanation) is sealed under a key derived from that
-option's id: it is readable once a student's answer has chosen it, not by reading the file.
+mistake's option are stored as hashes of a scrypt key of the option id (as slow as a sealed
+formula's key), and the feedback for an option (``feedback_correct``, a mistake's id and
+explanation) is sealed under that key: it is readable once a student's answer has chosen it,
+not by reading the file.
 
-With two or three options this stops reading, not guessing: trying every option is what
-checking an answer does anyway.
+With two or three options this stops reading, not guessing: a checker answers any guess, and
+trying every option costs a student a few KDF evaluations.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from grader._internal.secretbox import KdfParams, derive_key, nonce_for, open_box, seal_box
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.choice import ChoiceChecker
 from grader.checking.result import PartResult
-from grader.checking.sealed_math import box_key, digest, open_box, seal_box
 from grader.errors import Problem
 from grader.rubric.parts import ChoicePart, Mistake
 from grader.rubric.sealed import SealedChoiceMistake, SealedChoicePart
@@ -29,37 +31,35 @@ from grader.submission.models import Answer
 KIND = "sealed-choice"
 
 
-def option_digest(salt: str, option: str) -> str:
-    return digest(salt, "option", option)
+def option_key(salt: str, option: str, kdf: KdfParams) -> bytes:
+    return derive_key(f"option:{option}", salt, kdf)
 
 
-def option_key(salt: str, option: str) -> bytes:
-    return box_key(salt, f"option:{option}")
+def option_digest(key: bytes) -> str:
+    return hashlib.sha256(b"option\x1f" + key).hexdigest()[:32]
 
 
-def _nonce(salt: str, name: str) -> bytes:
-    return hashlib.sha256(f"{salt}\x1fnonce\x1f{name}".encode()).digest()[:12]
-
-
-def seal_choice(part: ChoicePart, salt: str, *, also: list[str] | None = None) -> SealedChoicePart:
+def seal_choice(part: ChoicePart, salt: str, *, also: Sequence[str] = (), kdf: KdfParams | None = None) -> SealedChoicePart:
     """The sealed form of an open choice part (``also``: other option ids that are right too)."""
+    kdf = kdf or KdfParams()
+    keys = {option.id: option_key(salt, option.id, kdf) for option in part.options}
     recognised = []
     for index, mistake in enumerate(part.mistakes):
-        if mistake.option is None:
+        if mistake.option is None or mistake.option not in keys:
             continue
         ref = f"m{index}"
         text = json.dumps({"id": mistake.id, "feedback": mistake.feedback}, ensure_ascii=False)
         recognised.append(
             SealedChoiceMistake(
                 ref=ref,
-                option=option_digest(salt, mistake.option),
+                option=option_digest(keys[mistake.option]),
                 points=mistake.points,
-                box=seal_box(option_key(salt, mistake.option), text, nonce=_nonce(salt, ref)),
+                box=seal_box(keys[mistake.option], text, nonce=nonce_for(salt, ref)),
             )
         )
-    right = [part.answer, *(also or [])]
+    right = [part.answer, *also]
     correct_boxes = (
-        [seal_box(option_key(salt, option), part.feedback_correct, nonce=_nonce(salt, f"correct:{option}")) for option in right]
+        [seal_box(keys[option], part.feedback_correct, nonce=nonce_for(salt, f"correct:{option}")) for option in right]
         if part.feedback_correct
         else []
     )
@@ -70,8 +70,9 @@ def seal_choice(part: ChoicePart, salt: str, *, also: list[str] | None = None) -
         points=part.points,
         target=part.target,
         salt=salt,
-        answer=option_digest(salt, part.answer),
-        also=[option_digest(salt, option) for option in also or []],
+        kdf=kdf,
+        answer=option_digest(keys[part.answer]),
+        also=[option_digest(keys[option]) for option in also],
         correct_boxes=correct_boxes,
         options=part.options,
         terms=part.terms,
@@ -107,13 +108,13 @@ class SealedChoiceChecker(Checker[SealedChoicePart]):
         chosen = found.evidence.get("chosen")
         if not isinstance(chosen, str) or found.verdict == "undecided":
             return found.model_copy(update={"kind": KIND})
-        key = option_key(part.salt, chosen)
-        if option_digest(part.salt, chosen) in (part.answer, *part.also):
+        key = option_key(part.salt, chosen, part.kdf)
+        if option_digest(key) in (part.answer, *part.also):
             opened = (open_box(key, box) for box in part.correct_boxes)
             shown = part.model_copy(update={"feedback_correct": next((text for text in opened if text is not None), "")})
             return result(shown, KIND, verdict="right", method=found.method, extracted=found.extracted, evidence=found.evidence)
         label = next(o.label or o.id for o in part.options if o.id == chosen)
-        sealed = next((m for m in part.recognised if m.option == option_digest(part.salt, chosen)), None)
+        sealed = next((m for m in part.recognised if m.option == option_digest(key)), None)
         mistake = _unsealed_mistake(sealed, key) if sealed is not None else None
         return result(
             part,

@@ -1,52 +1,67 @@
-"""Sealed math parts: an answer is checked against fingerprints of the reference, never the reference.
+"""Sealed math parts: the reference is in the file only inside boxes that a matching answer opens.
 
-A sealed rubric goes to students, so it must check an answer without containing it. Each accepted
-form (and each recognised mistake) becomes a *fingerprint*: the reference's values at points,
-stored as salted hashes of the values quantised to the tolerance, never as numbers:
+A sealed rubric goes to students, so it must check an answer without giving the answer away.
+Each accepted form and each recognised mistake is a *box*: the form itself (its LaTeX, or for a
+simulated Jacobian its values) and its feedback, encrypted under a key that only an answer
+matching the form can derive. The key is one slow, memory-hard scrypt over the *whole* answer:
+its values at every stored point, every matrix entry and every item of a list, each quantised to
+a cell. Nothing is hashed one value or one entry at a time, so a search must guess whole answers,
+and each guess costs a full KDF evaluation.
 
-- a reference with free symbols is evaluated at seeded random points, stored in the file (random
-  matrices for matrix expressions, scalars inside their declared domains); the student's formula
-  is evaluated at the same points by the same engine and must hash to the same cells, with the
-  rules of :mod:`grader.math.equivalence` (undefined points skipped, points outside the real
-  domain of one side skipped, shape errors are wrong, matrices written out compared entry by
-  entry and the wrong entries named);
-- a constant (a number, a concrete matrix, a list of numbers) is the same with one point;
-- a list of values is a multiset of hashed items per point; a tuple one fingerprint per component.
-
-A student's value is hashed with its neighbouring cells too, so a value at a cell's edge still
-matches: anything within the relative tolerance matches, nothing beyond four times it does.
-Hashes rather than values mean the file cannot be read or curve-fitted, only guessed against.
+The cells are built so that the open rubric's tolerance decides: at sealing time the grid of each
+stored point is shifted (at random, among the shifts that work) so that every form's *tolerance
+disc* (all values the open comparison accepts) lies inside one cell, and a cell is ``width``
+tolerance radii wide. So any answer within tolerance at the stored points derives the form's key.
+Once a box opens, the answer is compared with the form by the open comparison itself
+(:func:`grader.checking.mathcheck.compare_with_reference`): the verdict, the tolerance and the
+feedback are the open rubric's, by construction. An answer that opens no box differs from every
+form by more than the tolerance at some stored point: it is wrong, and the feedback says so with
+the student's own value, never the expected one. Where the student's value cannot be computed
+reliably at a stored point (undefined, outside the real numbers, rounding noise) the part is
+undecided instead of wrong.
 
 Functions the rubric declares without a definition (``p_1(x)``) get random stand-ins stored in
-the part: an answer right for arbitrary functions is right for these.
-
-Feedback that would give the answer away (``feedback_correct``, a mistake's explanation and id)
-is encrypted with a key derived from the matching answer's own value at one more point, whose
-reference value is not stored: only an answer that matches can read it.
-
-What sealing gives up, by design: the symbolic fallback (SymPy needs the reference), the 60-digit
-confirmation of numeric agreement, and references that cannot be evaluated (equations, lists of
-tuples): those match only when written exactly like the reference (a salted hash of the parsed
-formula), and anything else is left for the instructor, never called wrong.
+the part, used only to place the answer in its cells: an answer right for arbitrary functions is
+right for these. References that cannot be evaluated (equations) are matched as the exact parsed
+formula (the same scrypt over the tree), and anything else is left for the instructor.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader._internal.sandbox import Finished, run_bounded
+from grader._internal.secretbox import KdfParams, derive_key, nonce_for, open_box, seal_box
 from grader.checking.base import CheckContext, Checker, LintContext, result
-from grader.checking.mathcheck import Judge, check_math_with
+from grader.checking.mathcheck import Compare, Judge, check_math_with, compare_with_reference
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math.equivalence import MATRIX_DRAWS, SCALAR_POINTS, Equivalence, Method
+from grader.math.equivalence import (
+    EXACT_SCREEN_ATOL,
+    EXACT_SCREEN_RTOL,
+    MATRIX_DRAWS,
+    SCALAR_POINTS,
+    Equivalence,
+    Method,
+    assigned_values,
+    assignment_list,
+    compare_with_values,
+    exact_values,
+    is_collection,
+    is_relation_collection,
+    items_of,
+    kind_text,
+    point_text,
+    rounding_noise,
+    undefined_detail,
+    unwrap,
+)
 from grader.math.evaluate import (
     IMAGINARY_UNIT,
     EvalError,
@@ -58,67 +73,30 @@ from grader.math.evaluate import (
     TooLarge,
     Undefined,
     Value,
-    check_size,
-    describe,
     dims_text,
-    expand_plus_minus,
     format_value,
     is_identity_name,
     matrix_context,
     names_to_sample,
-    pretty_name,
     sample_assignment,
 )
 from grader.math.symbols import Domain, FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.text import parse_text
-from grader.math.tree import (
-    Call,
-    Div,
-    MatrixLit,
-    Mul,
-    Node,
-    Norm,
-    Num,
-    ParseError,
-    PlusMinus,
-    Relation,
-    Seq,
-    Sym,
-    symbols_in,
-    walk,
-)
+from grader.math.tree import Call, Interval, MatrixLit, Node, ParseError, Relation, Seq, walk
 from grader.rubric.parts import Mistake
-from grader.rubric.sealed import (
-    AnyPrint,
-    HashedValue,
-    ItemsPrint,
-    JsonNumber,
-    PointValue,
-    Sample,
-    SealedMathPart,
-    SealedMistake,
-    StructuralPrint,
-    TuplePrint,
-    ValuesPrint,
-)
+from grader.rubric.sealed import Gate, JsonNumber, Layout, PointValue, SealedMathPart
 from grader.submission.extract import extract
 from grader.submission.models import Answer
 
 KIND = "sealed-math"
-#: Points stored per fingerprint: twice what the open comparison needs, so an answer undefined
-#: at a few of them still meets the count.
-SCALAR_SAMPLES = 2 * SCALAR_POINTS
-MATRIX_SAMPLES = 2 * MATRIX_DRAWS
+#: A cell is at least this many tolerance radii wide; more when one shift must fit many values.
+MIN_WIDTH = 16.0
 SEAL_ATTEMPTS = 240
-MAX_ITEMS = 100
+SHIFT_ATTEMPTS = 200
+#: A constant's answer is also evaluated at this many draws of the student's own symbols.
+CONSTANT_PROBES = 4
 UNSEALED_REASON = "this part is checked when your instructor grades (it cannot be checked from a sealed rubric)"
-NOT_EXPECTED = "which is not the expected value"
-
-# ---------------------------------------------------------------------------------------------
-# Stored data
-
-
-
+_EXACT_BUDGET_S = 3.0
 
 # ---------------------------------------------------------------------------------------------
 # Points (stored in clear: they are random, not the answer)
@@ -149,826 +127,564 @@ def decode_point(stored: Mapping[str, PointValue], table: SymbolTable) -> dict[s
         if value.matrix is not None:
             array = np.array([[decode_number(c) for c in row] for row in value.matrix], dtype=np.complex128)
             decl = table.get(name)
-            rows, cols = array.shape
-            point[name] = Mat(array, (decl.shape[0], decl.shape[1]) if isinstance(decl, MatrixSymbol) else (rows, cols))
+            point[name] = Mat(array, (decl.shape[0], decl.shape[1]) if isinstance(decl, MatrixSymbol) else array.shape)
         elif value.number is not None:
             point[name] = decode_number(value.number)
     return point
 
 
 def values_only(assignment: Mapping[str, object]) -> dict[str, Value]:
-    """The values of a drawn point (the engine may also put random functions in it; sealed
-    parts bring their own stand-ins as definitions instead)."""
     return {name: value for name, value in assignment.items() if isinstance(value, complex | Mat | Scaling)}
 
 
-def finite(value: Value) -> bool:
-    if isinstance(value, Mat):
-        return bool(np.all(np.isfinite(value.a)))
-    number = value.c if isinstance(value, Scaling) else value
-    return math.isfinite(number.real) and math.isfinite(number.imag)
-
-
-# ---------------------------------------------------------------------------------------------
-# Hashes, cells and boxes
+def readable_point(point: dict[str, Value], table: SymbolTable) -> dict[str, Value]:
+    """Scalars rounded to 2 significant digits (inside their domain): a point reads well ("at
+    p = 0.21") and is a small exact rational, so an exact re-evaluation stays cheap."""
+    out: dict[str, Value] = {}
+    for name, value in point.items():
+        if isinstance(value, complex):
+            decl = table.get(name)
+            domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else Domain()
+            rounded = complex(float(f"{value.real:.2g}"), float(f"{value.imag:.2g}"))
+            if domain.complex or (rounded.imag == 0 and domain.contains(rounded.real)):
+                value = rounded
+        out[name] = value
+    return out
 
 
 def seed_of(*labels: object) -> int:
-    digest_ = hashlib.sha256("\x1f".join(str(label) for label in labels).encode()).digest()
-    return int.from_bytes(digest_[:8], "big") >> 1
-
-
-def digest(salt: str, label: str, cell: str) -> str:
-    return hashlib.sha256(f"{salt}\x1f{label}\x1f{cell}".encode()).hexdigest()[:32]
-
-
-def quantum(z: complex, q: float, zero: float) -> str:
-    """The cell of a grid, relative to the size of ``z``, that ``z`` falls in."""
-    size = abs(z)
-    if not math.isfinite(size):
-        return "not-finite"
-    if size <= zero:
-        return "0"
-    exponent = math.floor(math.log2(size))
-    step = q * 2.0**exponent
-    if step == 0:  # a subnormal value with no absolute tolerance: its own cell
-        return f"tiny:{z.real!r}:{z.imag!r}"
-    return f"{exponent}:{round(z.real / step)}:{round(z.imag / step)}"
-
-
-def quanta(z: complex, q: float, zero: float) -> set[str]:
-    """The cell of ``z`` and its neighbours (also across a power of two): every cell a value
-    within one step of ``z`` can fall in, so a value at a cell's edge still matches."""
-    out: set[str] = set()
-    if not (math.isfinite(z.real) and math.isfinite(z.imag)):
-        return out
-    size = abs(z)
-    if size <= 2 * zero:
-        out.add("0")
-    if size <= zero / 2 or size == 0:
-        return out  # a reference outside the zero cell is more than twice as large
-    centre = math.floor(math.log2(size))
-    for exponent in (centre - 1, centre, centre + 1):
-        step = q * 2.0**exponent
-        if step == 0 or not math.isfinite(step):
-            continue
-        re, im = round(z.real / step), round(z.imag / step)
-        out.update(f"{exponent}:{re + dr}:{im + di}" for dr in (-1, 0, 1) for di in (-1, 0, 1))
-    return out
-
-
-def grid_cell(z: complex, step: float) -> str:
-    """The cell of ``z`` on a fixed grid (entries of a matrix share their matrix's grid)."""
-    return f"{round(z.real / step)}:{round(z.imag / step)}"
-
-
-def grid_cells(z: complex, step: float) -> set[str]:
-    if not (math.isfinite(z.real) and math.isfinite(z.imag)):
-        return set()
-    re, im = round(z.real / step), round(z.imag / step)
-    return {f"{re + dr}:{im + di}" for dr in (-1, 0, 1) for di in (-1, 0, 1)}
-
-
-def match_quanta(rtol: float, atol: float) -> tuple[float, float]:
-    """Grid for deciding: a step of 2·rtol relative to the size, so agreement within rtol always matches."""
-    return max(2 * rtol, 1e-13), atol
-
-
-def key_quanta(rtol: float, atol: float) -> tuple[float, float]:
-    """Coarser grid for box keys: a sum of several values must still land in a neighbouring cell."""
-    return max(16 * rtol, 1e-4), max(8 * atol, 1e-9)
-
-
-def tree_digest(salt: str, label: str, tree: Node) -> str:
-    """A salted hash of a parsed formula (frozen dataclasses have a canonical repr)."""
-    return digest(salt, label, "tree:" + repr(tree))
-
-
-def box_key(salt: str, cell: str) -> bytes:
-    return hashlib.sha256(f"{salt}\x1fkey\x1f{cell}".encode()).digest()
-
-
-def seal_box(key: bytes, text: str, *, nonce: bytes) -> str:
-    """Encrypt-then-MAC with SHAKE-256 as the stream and HMAC-SHA256 as the tag (stdlib only)."""
-    data = text.encode("utf-8")
-    stream = hashlib.shake_256(b"enc" + key + nonce).digest(len(data))
-    sealed = bytes(a ^ b for a, b in zip(data, stream, strict=True))
-    tag = hmac.new(key, b"mac" + nonce + sealed, hashlib.sha256).digest()[:16]
-    return base64.b64encode(nonce + tag + sealed).decode("ascii")
-
-
-def open_box(key: bytes, box: str) -> str | None:
-    """The text, or None when the key is not the box's (the tag does not verify)."""
-    try:
-        raw = base64.b64decode(box.encode("ascii"), validate=True)
-    except ValueError:
-        return None
-    nonce, tag, sealed = raw[:12], raw[12:28], raw[28:]
-    if not hmac.compare_digest(tag, hmac.new(key, b"mac" + nonce + sealed, hashlib.sha256).digest()[:16]):
-        return None
-    stream = hashlib.shake_256(b"enc" + key + nonce).digest(len(sealed))
-    try:
-        return bytes(a ^ b for a, b in zip(sealed, stream, strict=True)).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    digest = hashlib.sha256("\x1f".join(str(label) for label in labels).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 # ---------------------------------------------------------------------------------------------
-# Trees: the shapes a comparison depends on (mirroring grader.math.equivalence)
-
-
-def unwrap(node: Node) -> Node:
-    while isinstance(node, Seq) and len(node.items) == 1 and node.kind != "set":
-        node = node.items[0]
-    return node
-
-
-def is_collection(node: Node) -> bool:
-    return isinstance(node, Seq) or any(isinstance(n, PlusMinus) for n in walk(node))
-
-
-def is_relation_collection(node: Node) -> bool:
-    if isinstance(node, Relation):
-        return any(isinstance(n, PlusMinus) for n in walk(node))
-    return isinstance(node, Seq) and bool(node.items) and all(isinstance(i, Relation) for i in node.items)
-
-
-def is_tuple(node: Node) -> bool:
-    return isinstance(node, Seq) and node.kind == "tuple"
-
-
-def items_of(node: Node) -> list[Node]:
-    items = list(node.items) if isinstance(node, Seq) else [node]
-    out: list[Node] = []
-    for item in items:
-        out.extend(expand_plus_minus(item))
-        if len(out) > MAX_ITEMS:
-            raise TooLarge(f"more than {MAX_ITEMS} values to compare")
-    return out
-
-
-def assigned_values(relation: Node) -> list[Node]:
-    """``λ = (1-p)/p``, ``x = 5 = 7``: the values a chain gives a named quantity (see equivalence)."""
-    if not (isinstance(relation, Relation) and relation.ops and all(op in ("=", "approx") for op in relation.ops)):
-        return []
-    names = _label_names(relation.items[0])
-    if names is None:
-        return []
-    values = list(relation.items[1:])
-    if any(names & symbols_in(value) for value in values):
-        return []
-    return values
-
-
-def _label_names(node: Node) -> set[str] | None:
-    match node:
-        case Sym(name):
-            return {name}
-        case Call(func, args) if all(isinstance(a, Sym | Num) for a in args):
-            return {func}
-        case Seq(items, "tuple") if all(isinstance(i, Sym) for i in items):
-            return {i.name for i in items if isinstance(i, Sym)}
-        case Norm(arg, _):
-            return _label_names(arg)
-        case Mul(factors) if all(isinstance(f, Sym) for f in factors):
-            return {f.name for f in factors if isinstance(f, Sym)}
-        case Div(num, den):
-            top, bottom = _label_names(num), _label_names(den)
-            return None if top is None or bottom is None else top | bottom
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Function stand-ins
-
-
-def random_functions(table: SymbolTable, salt: str) -> dict[str, str]:
-    """``a + b·sin(c·u + d)`` per function declared without a definition: smooth, positive, distinct."""
-    rng = np.random.default_rng(seed_of(salt, "functions"))
-    out: dict[str, str] = {}
-    for name in sorted(table.symbols):
-        decl = table.symbols[name]
-        if not isinstance(decl, FunctionSymbol) or decl.definition is not None or not 1 <= decl.arity <= 3:
-            continue
-        a, b = rng.uniform(1.5, 2.5), rng.uniform(0.3, 1.0)
-        inner = " + ".join(f"{rng.uniform(0.7, 1.9):.3f}*{arg}" for arg in ("u", "v", "w")[: decl.arity])
-        out[name] = f"{a:.3f} + {b:.3f}*sin({inner} + {rng.uniform(0, 3):.3f})"
-    return out
-
-
-def evaluation_table(table: SymbolTable, functions: dict[str, str]) -> SymbolTable:
-    """The rubric's symbols with the stand-ins as definitions (only for evaluating)."""
-    if not functions:
-        return table
-    symbols = dict(table.symbols)
-    for name, definition in functions.items():
-        decl = symbols.get(name)
-        if isinstance(decl, FunctionSymbol) and decl.definition is None:
-            symbols[name] = decl.model_copy(update={"definition": definition})
-    return SymbolTable(symbols=symbols, dimensions=dict(table.dimensions))
-
-
-# ---------------------------------------------------------------------------------------------
-# Hashing a value, and matching a student's value against the hashes
-
-
-def hash_value(value: Value, salt: str, label: str, rtol: float, atol: float, *, per_entry: bool) -> HashedValue:
-    """The hashes of one reference value; ``per_entry`` for a matrix written entry by entry."""
-    q, zero = match_quanta(rtol, atol)
-    if isinstance(value, Scaling):
-        return HashedValue(number=digest(salt, label, quantum(value.c, q, zero)), identity=True)
-    if not isinstance(value, Mat):
-        return HashedValue(number=digest(salt, label, quantum(value, q, zero)))
-    rows, cols = value.shape
-    dims = (value.dims[0], value.dims[1])
-    size = float(np.abs(value.a).max(initial=0))
-    step = q * 2.0 ** math.floor(math.log2(size)) if size > zero else 0.0
-    if per_entry or step == 0 and size > zero:
-        entries = [[digest(salt, f"{label}/{i},{j}", quantum(complex(value.a[i, j]), q, zero)) for j in range(cols)] for i in range(rows)]
-        return HashedValue(shape=(rows, cols), dims=dims, entries=entries)
-    if size <= zero:
-        return HashedValue(shape=(rows, cols), dims=dims, zero=True)
-    exponent = math.floor(math.log2(size))
-    entries = [[digest(salt, f"{label}/{i},{j}", grid_cell(complex(value.a[i, j]), step)) for j in range(cols)] for i in range(rows)]
-    return HashedValue(shape=(rows, cols), dims=dims, scale=exponent, entries=entries)
+# Cells: the open tolerance, made a grid
 
 
 @dataclass(frozen=True)
-class Match:
-    """A student's value against a hashed one: equal?, a shape message (definitive), wrong entries."""
+class Grid:
+    """Cells in (modulus, angle): the modulus on a scale where every tolerance disc has the same
+    width, ``u(m) = ln(1 + rtol·m/atol)/rtol``; the angle in as many sectors as that modulus
+    allows. ``rtol = atol = 0`` (exact) uses the open comparison's screening tolerances."""
 
-    ok: bool
-    shape: str | None = None
-    cells: Mapping[tuple[int, int], complex] | None = None
+    rtol: float
+    atol: float
+    width: float
 
+    @classmethod
+    def of(cls, rtol: float, atol: float, width: float) -> Grid:
+        if rtol == 0 and atol == 0:
+            rtol, atol = EXACT_SCREEN_RTOL, EXACT_SCREEN_ATOL
+        return cls(rtol, atol, width)
 
-def hashed_kind_text(hashed: HashedValue) -> str:
-    if hashed.identity:
-        return "a multiple of the identity matrix"
-    if hashed.shape is not None:
-        return f"a {dims_text(hashed.dims or hashed.shape)} matrix"
-    return "a number"
+    @property
+    def _rho(self) -> float:
+        return self.rtol + 1e-14  # the open comparison's few ulps
 
+    def radius(self, z: complex) -> float:
+        """The largest distance from ``z`` at which the open comparison still accepts a value."""
+        return (self.atol + self._rho * math.hypot(z.real, z.imag)) / (1 - self._rho) * (1 + 1e-9) + 1e-320
 
-def match_value(student: Value, hashed: HashedValue, env: Env, label: str) -> Match:
-    """The rules of the open comparison's ``_values_match``, against hashes instead of values."""
-    q, zero = match_quanta(env.rtol, env.atol)
+    def _u(self, m: float) -> float:
+        if self.atol > 0 and self.rtol > 0:
+            return math.log1p(self.rtol * m / self.atol) / self.rtol
+        if self.rtol == 0:
+            return m / self.atol
+        return math.log(m) / self.rtol if m > 0 else -math.inf
 
-    def hit(z: complex, where: str, stored: str | None) -> bool:
-        return stored is not None and stored in {digest(env.salt, where, cell) for cell in quanta(z, q, zero)}
+    def _m(self, u: float) -> float:
+        if self.atol > 0 and self.rtol > 0:
+            return self.atol * math.expm1(min(self.rtol * u, 700.0)) / self.rtol
+        if self.rtol == 0:
+            return u * self.atol
+        return math.exp(min(self.rtol * u, 700.0))
 
-    if hashed.shape is not None:
-        rows, cols = hashed.shape
-        dims = hashed.dims or hashed.shape
-        if isinstance(student, Scaling):
-            if rows != cols:
-                return Match(False, f"yours is a multiple of the identity, expected a {dims_text(dims)} matrix")
-            student = Mat(student.c * np.eye(rows, dtype=np.complex128), dims)
-        if not isinstance(student, Mat):
-            if (rows, cols) != (1, 1):
-                return Match(False, f"yours is a number, but the answer is a {dims_text(dims)} matrix")
-            student = Mat(np.array([[student]], dtype=np.complex128), dims)
-        if student.shape != (rows, cols):
-            if student.shape == (1, 1):
-                return Match(False, f"yours is a number, but the answer is a {dims_text(dims)} matrix")
-            return Match(False, f"yours is {dims_text(student.dims)}, but the answer is {dims_text(dims)}")
-        cells: dict[tuple[int, int], complex] = {}
-        step = q * 2.0**hashed.scale if hashed.scale is not None else 0.0
-        for (i, j), entry in np.ndenumerate(student.a):
-            z = complex(entry)
-            where = f"{label}/{i},{j}"
-            if hashed.zero:
-                good = abs(z) <= 2 * zero
-            elif hashed.entries is None:
-                good = False
-            elif hashed.scale is None:
-                good = hit(z, where, hashed.entries[i][j])
-            else:
-                good = hashed.entries[i][j] in {digest(env.salt, where, cell) for cell in grid_cells(z, step)}
-            if not good:
-                cells[(int(i), int(j))] = z
-        return Match(not cells, None, cells)
-    if hashed.identity:
-        if isinstance(student, Scaling):
-            return Match(hit(student.c, label, hashed.number))
-        if isinstance(student, Mat):
-            rows, cols = student.shape
-            if rows != cols:
-                return Match(False, f"yours is a {dims_text(student.dims)} matrix, expected a multiple of the identity")
-            diagonal = np.diag(student.a)
-            scale = float(np.abs(student.a).max(initial=0))
-            off = float(np.abs(student.a - np.diag(diagonal)).max(initial=0))
-            same = off <= env.atol + env.rtol * scale and all(hit(complex(d), label, hashed.number) for d in diagonal)
-            return Match(same)
-        return Match(False, "yours is a number, but the answer is a multiple of the identity matrix")
-    number = as_number(student)
-    if number is None:
-        return Match(False, f"yours is {kind_text(student)}, but the answer is a number")
-    return Match(hit(number, label, hashed.number))
+    def _ring(self, m: float, shift: float) -> int | None:
+        u = self._u(m)
+        return None if not math.isfinite(u) else math.floor(u / (2 * self.width) - shift)
 
+    def _sectors(self, ring: int, shift: float) -> int:
+        """How many angle sectors ring ``ring`` has: each at least ``width`` angular radii wide."""
+        low = self._m((ring + shift) * 2 * self.width)
+        if low <= 0:
+            return 1
+        ratio = (self.atol + self._rho * low) / ((1 - self._rho) * low) * (1 + 1e-9)
+        if ratio >= 1:
+            return 1
+        sectors = int(2 * math.pi / (2 * self.width * math.asin(ratio)))
+        return sectors if sectors >= 2 else 1
 
-def close(a: complex, b: complex, rtol: float, atol: float) -> bool:
-    if math.isinf(a.real) or math.isinf(b.real):
-        return a == b
-    scale = max(abs(a), abs(b))
-    return abs(a - b) <= atol + rtol * scale + 1e-14 * scale
+    def cell(self, z: complex, shift: tuple[float, float]) -> str:
+        if not (math.isfinite(z.real) and math.isfinite(z.imag)):
+            return "nan"
+        m = math.hypot(z.real, z.imag)
+        ring = self._ring(m, shift[0])
+        if ring is None:
+            return "zero"
+        sectors = self._sectors(ring, shift[0])
+        if sectors == 1:
+            return f"{ring}"
+        sector = math.floor(math.atan2(z.imag, z.real) * sectors / (2 * math.pi) - shift[1]) % sectors
+        return f"{ring}.{sector}"
 
-
-def kind_text(value: Value) -> str:
-    if isinstance(value, Mat):
-        return f"a {dims_text(value.dims)} matrix"
-    if isinstance(value, Scaling):
-        return "a multiple of the identity matrix"
-    return "a number"
-
-
-def values_match(a: Value, b: Value, rtol: float, atol: float) -> bool:
-    """Two of the student's own values (for repeated items in a set)."""
-    if isinstance(a, Mat) and isinstance(b, Mat):
-        if a.shape != b.shape:
+    def admits(self, z: complex, shift: tuple[float, float]) -> bool:
+        """Whether every value the open comparison accepts for ``z`` falls in ``z``'s own cell."""
+        m, t = math.hypot(z.real, z.imag), self.radius(z)
+        if self.atol == 0 and m == 0:
+            return True
+        ring = self._ring(max(m - t, 0.0), shift[0])
+        if ring is None or ring != self._ring(m + t, shift[0]):
             return False
-        scale = max(float(np.abs(a.a).max(initial=0)), float(np.abs(b.a).max(initial=0)))
-        return bool(np.abs(a.a - b.a).max(initial=0) <= atol + rtol * scale)
-    if isinstance(a, Scaling) and isinstance(b, Scaling):
-        return close(a.c, b.c, rtol, atol)
-    x, y = as_number(a), as_number(b)
-    return x is not None and y is not None and close(x, y, rtol, atol)
-
-
-def as_number(value: Value) -> complex | None:
-    if isinstance(value, complex):
-        return value
-    if isinstance(value, Mat) and value.shape == (1, 1):
-        return complex(value.a[0, 0])
-    return None
-
-
-def point_text(point: Mapping[str, Value]) -> str:
-    return ", ".join(f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex))
-
-
-def json_number(value: complex) -> float | str:
-    if value.imag == 0 and math.isfinite(value.real):
-        return float(f"{value.real:.6g}")
-    return format_value(value, 6)
-
-
-def json_point(point: Mapping[str, Value]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for name, value in sorted(point.items()):
-        if isinstance(value, complex):
-            out[name] = json_number(value)
-        elif isinstance(value, Mat):
-            out[name] = f"random {value.shape[0]}×{value.shape[1]} matrix"
-    return out
-
-
-def key_value(tree: Node, point: Mapping[str, Value], table: SymbolTable) -> complex | None:
-    """One number summarising an answer at the key point: equal answers give (nearly) equal sums.
-
-    Lists sum their items, tuples weigh components by position, matrices weigh entries by
-    position; None when the answer has no value there.
-    """
-    tree = unwrap(tree)
-    if isinstance(tree, Relation):
-        values = assigned_values(tree)
-        if not values:
-            return None
-        tree = unwrap(values[0])
-    in_context = matrix_context([tree], table)
-    try:
-        if is_tuple(tree):
-            assert isinstance(tree, Seq)
-            total = 0j
-            for index, item in enumerate(tree.items):
-                part = key_value(item, point, table)
-                if part is None:
-                    return None
-                total += (index + 1) * part
-            return total
-        if is_collection(tree):
-            total = 0j
-            for item in items_of(tree):
-                part = key_of(Evaluator(table, point, in_matrix_context=in_context).eval(item))
-                if part is None:
-                    return None
-                total += part
-            return total
-        return key_of(Evaluator(table, point, in_matrix_context=in_context).eval(tree))
-    except EvalError:
-        return None
-
-
-def key_of(value: Value) -> complex | None:
-    if isinstance(value, Mat):
-        rows, cols = value.shape
-        weights = 1 + ((3 * np.arange(rows)[:, None] + 5 * np.arange(cols)[None, :]) % 7) / 7
-        total = complex((value.a * weights).sum())
-        return total if math.isfinite(total.real) and math.isfinite(total.imag) else None
-    if isinstance(value, Scaling):
-        return None
-    return value if math.isfinite(value.real) and math.isfinite(value.imag) else None
+        sectors = self._sectors(ring, shift[0])
+        if sectors == 1:
+            return True
+        if t >= m:
+            return False
+        theta, spread = math.atan2(z.imag, z.real), math.asin(t / m)
+        low = math.floor((theta - spread) * sectors / (2 * math.pi) - shift[1])
+        return low == math.floor((theta + spread) * sectors / (2 * math.pi) - shift[1])
 
 
 # ---------------------------------------------------------------------------------------------
-# Checking a student's tree against a fingerprint
+# Reading an answer into values, by layout (the same for the reference at sealing and the student)
+
+
+class Misfit(Exception):
+    """The answer does not have the layout of the forms behind a gate; ``detail`` says how."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _is_evaluable(tree: Node) -> bool:
+    if isinstance(tree, Relation) or is_relation_collection(tree) or any(isinstance(n, Interval) for n in walk(tree)):
+        return False
+    if isinstance(tree, Seq) and tree.kind == "tuple":
+        return all(_is_evaluable(unwrap(item)) for item in tree.items)
+    if is_collection(tree):
+        return not any(isinstance(item, Seq | MatrixLit) for item in items_of(tree))
+    return True
+
+
+def layout_of(tree: Node, point: Mapping[str, Value], table: SymbolTable) -> Layout:
+    """The layout of a reference, from its structure and its value at ``point`` (raises EvalError)."""
+    tree = unwrap(tree)
+    if not _is_evaluable(tree):
+        return Layout(form="formula")
+    if isinstance(tree, Seq) and tree.kind == "tuple":
+        return Layout(form="tuple", components=[layout_of(item, point, table) for item in tree.items])
+    in_context = matrix_context([tree], table)
+    if is_collection(tree):
+        return Layout(form="items", as_set=isinstance(tree, Seq) and tree.kind == "set", matrix_context=in_context)
+    value = Evaluator(table, dict(point), in_matrix_context=in_context).eval(tree)
+    if isinstance(value, Mat):
+        dims = (value.dims[0], value.dims[1])
+        return Layout(form="value", shape=value.shape, dims=dims, matrix_context=in_context or isinstance(tree, MatrixLit))
+    return Layout(form="value", identity=isinstance(value, Scaling), matrix_context=in_context)
+
+
+def slot_count(layout: Layout) -> int:
+    if layout.form == "tuple":
+        return sum(slot_count(c) for c in layout.components)
+    if layout.form == "value" and layout.shape is not None:
+        return layout.shape[0] * layout.shape[1]
+    return 1
+
+
+@dataclass
+class Reading:
+    """An answer read at one point: one list of values per slot (a list slot holds all its items)."""
+
+    slots: list[list[complex]] = field(default_factory=list)
+    left_reals: bool = False
+
+
+def read_answer(tree: Node, layout: Layout, point: Mapping[str, Value], table: SymbolTable) -> Reading:
+    """Raises Misfit, or the evaluator's errors (Undefined, NotEvaluable, ShapeError)."""
+    reading = Reading()
+    _read(unwrap(tree), layout, dict(point), table, reading)
+    return reading
+
+
+def _as_value(tree: Node) -> Node:
+    """``λ = …`` (or a chain ``x = 5 = 5.0``) read as its first value; the open comparison checks the rest."""
+    if isinstance(tree, Relation):
+        values = assigned_values(tree)
+        if not values:
+            raise Misfit("you wrote an equation or inequality, but the answer is an expression")
+        return unwrap(values[0])
+    return tree
+
+
+def _read(tree: Node, layout: Layout, point: dict[str, Value], table: SymbolTable, out: Reading) -> None:
+    tree = _as_value(tree)
+    if layout.form == "tuple":
+        listed = assignment_list(tree)
+        items = listed if listed is not None else list(tree.items) if isinstance(tree, Seq) and tree.kind == "tuple" else [tree]
+        if len(items) != len(layout.components):
+            raise Misfit(f"yours has {len(items)} components, but the answer has {len(layout.components)}")
+        for item, component in zip(items, layout.components, strict=True):
+            _read(unwrap(item), component, point, table, out)
+        return
+    in_context = layout.matrix_context or matrix_context([tree], table)
+    if layout.form == "items":
+        values = []
+        for item in items_of(tree):
+            if isinstance(item, Seq | MatrixLit | Relation | Interval):
+                raise Misfit("the answer is a list of values")
+            values.append(_number(_evaluate(item, point, table, in_context, out), "each value of the list"))
+        out.slots.append(values)
+        return
+    if isinstance(tree, Seq) or is_collection(tree):
+        raise Misfit("yours is a list of values, but the answer is a single value")
+    value = _evaluate(tree, point, table, in_context, out)
+    if layout.shape is not None:
+        out.slots.extend([z] for z in _matrix_entries(value, layout))
+    elif layout.identity:
+        out.slots.append([_identity_factor(value)])
+    else:
+        out.slots.append([_number(value, "the answer")])
+
+
+def _evaluate(tree: Node, point: dict[str, Value], table: SymbolTable, in_context: bool, out: Reading) -> Value:
+    evaluator = Evaluator(table, point, in_matrix_context=in_context)
+    value = evaluator.eval(tree)
+    out.left_reals = out.left_reals or evaluator.left_reals
+    return value
+
+
+def _number(value: Value, what: str) -> complex:
+    if isinstance(value, Mat) and value.shape == (1, 1):
+        return complex(value.a[0, 0])
+    if not isinstance(value, complex):
+        raise Misfit(f"yours is {kind_text(value)}, but {what} is a number")
+    return value
+
+
+def _matrix_entries(value: Value, layout: Layout) -> list[complex]:
+    assert layout.shape is not None
+    rows, cols = layout.shape
+    dims = layout.dims or layout.shape
+    if isinstance(value, Scaling):
+        if rows != cols:
+            raise Misfit(f"yours is a multiple of the identity, expected a {dims_text(dims)} matrix")
+        value = Mat(value.c * np.eye(rows, dtype=np.complex128), dims)
+    if not isinstance(value, Mat):
+        if (rows, cols) != (1, 1):
+            raise Misfit(f"yours is a number, but the answer is a {dims_text(dims)} matrix")
+        return [value]
+    if value.shape != (rows, cols):
+        if all(isinstance(d, int) for d in dims):  # a matrix written out: the entrywise wording
+            raise Misfit(f"yours is a {value.shape[0]}×{value.shape[1]} matrix, but the answer is {rows}×{cols}")
+        raise Misfit(f"yours is {dims_text(value.dims)}, but the answer is {dims_text(dims)}")
+    return [complex(z) for z in value.a.ravel()]
+
+
+def _identity_factor(value: Value) -> complex:
+    if isinstance(value, Scaling):
+        return value.c
+    if isinstance(value, Mat) and value.shape[0] == value.shape[1]:
+        diagonal = np.diag(value.a)
+        if float(np.abs(value.a - np.diag(diagonal)).max(initial=0)) == 0 and np.all(diagonal == diagonal[0]):
+            return complex(diagonal[0])
+        raise Misfit("yours is not a multiple of the identity matrix, but the answer is")
+    raise Misfit(f"yours is {kind_text(value)}, but the answer is a multiple of the identity matrix")
+
+
+# ---------------------------------------------------------------------------------------------
+# The key of a whole answer
+
+
+def _secret(readings: Sequence[Reading], gate: Gate, grid: Grid, label: str) -> str:
+    """Every value's cell at every point, in one string; a list's items are sorted by their cells
+    across the points (order does not matter) and, in a set, counted once."""
+    per_slot: list[list[list[str]]] = []  # slot -> item -> cells across points
+    for index, reading in enumerate(readings):
+        shifts = gate.shifts[index] if index < len(gate.shifts) else gate.shifts[0]
+        for slot, values in enumerate(reading.slots):
+            shift = shifts[min(slot, len(shifts) - 1)]
+            if index == 0:
+                per_slot.append([[] for _ in values])
+            if len(values) != len(per_slot[slot]):
+                return "inconsistent"
+            for item, z in enumerate(values):
+                per_slot[slot][item].append(grid.cell(z, shift))
+    parts: list[str] = []
+    for items in per_slot:
+        vectors = sorted("|".join(cells) for cells in items) if len(items) != 1 else ["|".join(items[0])]
+        if gate.layout.as_set or _slot_is_set(gate.layout, len(parts)):
+            vectors = sorted(set(vectors))
+        parts.append("[" + ";".join(vectors) + "]")
+    return f"{label}:" + "".join(parts)
+
+
+def _slot_is_set(layout: Layout, slot: int) -> bool:
+    flat: list[Layout] = []
+
+    def walk_layout(node: Layout) -> None:
+        if node.form == "tuple":
+            for component in node.components:
+                walk_layout(component)
+        else:
+            flat.extend([node] * slot_count(node))
+
+    walk_layout(layout)
+    return slot < len(flat) and flat[slot].form == "items" and flat[slot].as_set
+
+
+def formula_secret(tree: Node, label: str) -> str:
+    """The exact parsed formula (frozen dataclasses have a canonical repr)."""
+    return f"{label}:tree:" + repr(unwrap(tree))
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """A student's key at one gate, or why there is none (``verdict`` of the miss)."""
+
+    key: bytes | None
+    miss: Equivalence
+    shown: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking
 
 
 @dataclass(frozen=True)
 class Env:
-    table: SymbolTable
-    salt: str
-    rtol: float
-    atol: float
+    part: SealedMathPart
+    table: SymbolTable  # with the function stand-ins
     seed: int
+
+    @property
+    def grid_of(self) -> Callable[[Gate], Grid]:
+        return lambda gate: Grid.of(self.part.rtol, self.part.atol, gate.width)
+
+
+def _student_names(student: Node, table: SymbolTable, in_context: bool) -> list[str]:
+    names = names_to_sample([student], table)
+    if in_context:
+        names = [n for n in names if not (table.get(n) is None and is_identity_name(n))]
+    return [n for n in names if n != IMAGINARY_UNIT or table.get(n) is not None]
+
+
+def _method(layout: Layout) -> Method:
+    if layout.form == "items":
+        return "set"
+    if layout.form == "tuple" or (layout.shape is not None and not layout.matrix_context):
+        return "entrywise"
+    if layout.form == "formula":
+        return "structural"
+    return "matrix_numeric" if layout.matrix_context else "numeric"
+
+
+def gate_outcome(student: Node, gate: Gate, index: int, env: Env) -> GateOutcome:
+    """Read the student's answer at the gate's points and derive its key; never raises for
+    anything a student wrote."""
+    part = env.part
+    label = f"g{index}"
+    method = _method(gate.layout)
+    if gate.layout.form == "formula":
+        return GateOutcome(derive_key(formula_secret(student, label), part.salt, part.kdf), _undecided("none", UNSEALED_REASON))
+    from grader.math.evaluate import check_size  # here, so the import block does not mirror equivalence's
+
+    try:
+        check_size(student)
+        readings, shown = _readings(student, gate, env)
+    except Misfit as misfit:
+        return GateOutcome(None, _different(method, misfit.detail))
+    except ShapeError as error:
+        return GateOutcome(None, _different(method, f"your expression is not defined for the declared shapes: {error.reason}"))
+    except TooLarge as error:
+        return GateOutcome(None, _undecided(method, f"too large: {error.reason}"))
+    except NotEvaluable as error:
+        return GateOutcome(None, _undecided(method, f"your answer cannot be evaluated: {error.reason}"))
+    except _Unreadable as unreadable:
+        return GateOutcome(None, unreadable.outcome)
+    secret = _secret(readings, gate, env.grid_of(gate), label)
+    key = derive_key(secret, part.salt, part.kdf)
+    if gate.layout.form == "value" and any(reading.left_reals for reading in readings):  # lists compare complex values as they are
+        miss = _undecided(method, "your answer leaves the real numbers at a point where it is checked, so the sealed rubric cannot compare it")
+    else:
+        checked = len(gate.points)
+        where = "" if checked <= 1 else f" at the {checked} points checked"
+        miss = _different(method, f"yours does not agree with the answer{where}{shown}")
+    return GateOutcome(key, miss)
+
+
+class _Unreadable(Exception):
+    def __init__(self, outcome: Equivalence) -> None:
+        super().__init__(outcome.detail)
+        self.outcome = outcome
+
+
+def _readings(student: Node, gate: Gate, env: Env) -> tuple[list[Reading], str]:
+    table = env.table
+    layout = gate.layout
+    in_context = layout.matrix_context or matrix_context([student], table)
+    names = _student_names(student, table, in_context)
+    points = [decode_point(stored, table) for stored in gate.points] or [{}]
+    extra = [n for n in names if n not in points[0]]
+    if extra and len(points) == 1 and not gate.points[0]:
+        return _constant_readings(student, gate, env, extra)
+    readings: list[Reading] = []
+    undefined: list[tuple[dict[str, Value], str]] = []
+    for index, base in enumerate(points):
+        drawn = readable_point(values_only(sample_assignment(extra, table, np.random.default_rng([env.seed, index]))), table)
+        point = {**base, **drawn} if extra else base
+        try:
+            readings.append(_reliable(student, gate, point, env))
+        except Undefined as error:
+            if error.exact:
+                undefined.append((point, error.reason))
+            else:
+                raise _Unreadable(_undecided(_method(layout), f"your answer has no value at {_where(point, table)}: {error.reason}")) from None
+    if undefined:
+        valid = len(points) - len(undefined)
+        point, reason = undefined[0]
+        if len(undefined) >= max(2, valid + 1):
+            raise _Unreadable(_different(_method(layout), undefined_detail(point_text(point, table), reason)))
+        raise _Unreadable(_undecided(_method(layout), f"your answer has no value at {_where(point, table)} ({reason}), where it is checked"))
+    return readings, _shown(readings[0], points[0], layout, table)
+
+
+def _constant_readings(student: Node, gate: Gate, env: Env, names: list[str]) -> tuple[list[Reading], str]:
+    """A constant answer against the student's formula with symbols: those symbols must not matter."""
+    grid = env.grid_of(gate)
+    found: list[tuple[Reading, dict[str, Value]]] = []
+    rng = np.random.default_rng(env.seed)
+    for _ in range(CONSTANT_PROBES):
+        point = readable_point(values_only(sample_assignment(names, env.table, rng)), env.table)
+        try:
+            found.append((_reliable(student, gate, point, env), point))
+        except Undefined:
+            continue
+    if not found:
+        raise _Unreadable(_undecided(_method(gate.layout), "your answer has no value at the points tried"))
+    first = _secret([found[0][0]], gate, grid, "")
+    for reading, point in found[1:]:
+        if _secret([reading], gate, grid, "") != first:
+            shown = _shown(reading, point, gate.layout, env.table)
+            raise _Unreadable(_different(_method(gate.layout), f"yours changes with {', '.join(names)}, but the answer is a constant{shown}"))
+    return [found[0][0]], _shown(found[0][0], found[0][1], gate.layout, env.table)
+
+
+def _reliable(student: Node, gate: Gate, point: dict[str, Value], env: Env) -> Reading:
+    """The student's values at ``point``; where rounding noise could move a value out of its cell
+    (large terms cancelling), the value is computed again in exact arithmetic (bounded)."""
+    scalar = gate.layout.form == "value" and gate.layout.shape is None and not gate.layout.identity
+    try:
+        reading = read_answer(student, gate.layout, point, env.table)
+    except Undefined as error:
+        if error.exact or not scalar:
+            raise
+        reading = Reading([[complex(math.nan)]])  # overflowed in double precision: try exactly
+    if not scalar:
+        return reading
+    grid = env.grid_of(gate)
+    (value,) = reading.slots[0]
+    if math.isfinite(value.real) and math.isfinite(value.imag) and rounding_noise(_as_value(unwrap(student)), point, env.table, False) < 0.5 * grid.radius(value):
+        return reading
+    scalars = {name: v for name, v in point.items() if isinstance(v, complex)}
+    outcome = run_bounded(exact_values, _as_value(unwrap(student)), env.table, [scalars], env.part.rtol == env.part.atol == 0, timeout_s=_EXACT_BUDGET_S, memory_mb=512)
+    if isinstance(outcome, Finished) and outcome.value:
+        return Reading([[outcome.value[0]]], reading.left_reals)
+    raise _Unreadable(
+        _undecided(_method(gate.layout), "your answer is numerically unreliable here (terms far larger than the result cancel) and an exact check did not finish")
+    )
+
+
+def _where(point: Mapping[str, Value], table: SymbolTable) -> str:
+    return point_text(dict(point), table) or "the point checked"
+
+
+def _shown(reading: Reading, point: Mapping[str, Value], layout: Layout, table: SymbolTable) -> str:
+    """The student's own value at the first point, for a scalar answer (never the expected one)."""
+    if layout.form != "value" or layout.shape is not None or not reading.slots:
+        return ""
+    where = point_text(dict(point), table)
+    value = format_value(reading.slots[0][0])
+    return f" (at {where} yours gives {value})" if where else f" (yours gives {value})"
 
 
 def _equal(method: Method, detail: str) -> Equivalence:
     return Equivalence(verdict="equivalent", method=method, detail=detail)
 
 
-def _different(
-    method: Method, detail: str, counterexample: dict[str, object] | None = None, wrong_entries: list[tuple[int, int]] | None = None
-) -> Equivalence:
-    return Equivalence(verdict="not_equivalent", method=method, detail=detail, counterexample=counterexample, wrong_entries=wrong_entries)
+def _different(method: Method, detail: str) -> Equivalence:
+    return Equivalence(verdict="not_equivalent", method=method, detail=detail)
 
 
 def _undecided(method: Method, detail: str) -> Equivalence:
     return Equivalence(verdict="undecided", method=method, detail=detail)
 
 
-def compare(student: Node, fingerprint: AnyPrint, env: Env) -> Equivalence:
-    """Never raises for anything a student wrote."""
+def open_payload(part: SealedMathPart, key: bytes | None, box: str) -> dict[str, object] | None:
+    if key is None:
+        return None
+    text = open_box(key, box)
+    if text is None:
+        return None
     try:
-        check_size(student)
-        return _compare(student, fingerprint, env)
-    except TooLarge as error:
-        return _undecided("none", f"too large: {error.reason}")
-    except EvalError as error:
-        return _undecided("none", error.reason)
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
-def _compare(student: Node, fingerprint: AnyPrint, env: Env) -> Equivalence:
-    student = unwrap(student)
-    if isinstance(fingerprint, StructuralPrint):
-        if tree_digest(env.salt, fingerprint.label, student) == fingerprint.digest:
-            return _equal("structural", "your answer is written exactly like the reference")
-        return _undecided("none", UNSEALED_REASON)
-    if is_relation_collection(student):
-        return _different("relation", "one side is a list of equations or inequalities and the other is not")
-    if isinstance(student, Relation):
-        values = assigned_values(student)
-        if not values:
-            return _different("relation", "you wrote an equation or inequality, but the answer is an expression")
-        outcome = _equal("numeric", "")
-        for value in values:
-            outcome = _compare(value, fingerprint, env)
-            if outcome.verdict != "equivalent":
-                return outcome
-        return outcome
-    if isinstance(fingerprint, TuplePrint) or is_tuple(student):
-        return _compare_tuple(student, fingerprint, env)
-    if isinstance(fingerprint, ItemsPrint) or is_collection(student):
-        return _compare_items(student, fingerprint, env)
-    return _compare_values(student, fingerprint, env)
-
-
-def _student_names(student: Node | Sequence[Node], env: Env, matrix_ctx: bool) -> list[str]:
-    trees = list(student) if isinstance(student, Sequence) else [student]
-    names = names_to_sample(trees, env.table)
-    if matrix_ctx:
-        names = [n for n in names if not (env.table.get(n) is None and is_identity_name(n))]
-    return [n for n in names if n != IMAGINARY_UNIT or env.table.get(n) is not None]
-
-
-def _with_extras(base: dict[str, Value], names: Sequence[str], env: Env, index: int) -> dict[str, Value]:
-    """The stored point, plus values for symbols only the student's formula uses."""
-    missing = [n for n in names if n not in base]
-    if not missing:
-        return base
-    rng = np.random.default_rng([env.seed, index])
-    return {**base, **values_only(sample_assignment(missing, env.table, rng))}
-
-
-def _points(fingerprint: ValuesPrint | ItemsPrint, names: Sequence[str], env: Env, need: int) -> list[tuple[dict[str, Value], Sample, str]]:
-    """(point, stored sample, hash label) pairs: the stored points (plus the student's own
-    symbols), or for a constant, points for the student's symbols against the one value."""
-    if fingerprint.constant:
-        sample = fingerprint.samples[0]
-        if not names:
-            return [({}, sample, f"{fingerprint.label}#0")]
-        rng = np.random.default_rng(env.seed)
-        return [(values_only(sample_assignment(names, env.table, rng)), sample, f"{fingerprint.label}#0") for _ in range(4 * need)]
-    return [
-        (_with_extras(decode_point(sample.at, env.table), names, env, index), sample, f"{fingerprint.label}#{index}")
-        for index, sample in enumerate(fingerprint.samples)
-    ]
-
-
-def _compare_tuple(student: Node, fingerprint: AnyPrint, env: Env) -> Equivalence:
-    s_items = list(student.items) if isinstance(student, Seq) and is_tuple(student) else [student]
-    r_items = list(fingerprint.components) if isinstance(fingerprint, TuplePrint) else [fingerprint]
-    if len(s_items) != len(r_items):
-        return _different("entrywise", f"yours has {len(s_items)} components, but the answer has {len(r_items)}")
-    undecided: list[str] = []
-    for index, (s_item, r_item) in enumerate(zip(s_items, r_items, strict=True), start=1):
-        outcome = _compare(s_item, r_item, env)
-        if outcome.verdict == "not_equivalent":
-            return _different("entrywise", f"component {index}: {outcome.detail}", outcome.counterexample)
-        if outcome.verdict == "undecided":
-            undecided.append(f"component {index}: {outcome.detail}")
-    if undecided:
-        return _undecided("entrywise", "; ".join(undecided))
-    return _equal("entrywise", f"all {len(r_items)} components match, in order")
-
-
-def _compare_values(student: Node, fingerprint: ValuesPrint, env: Env) -> Equivalence:
-    """One expression: at every point the student's value must hash like the reference's."""
-    table = env.table
-    is_matrix = fingerprint.matrix_context or matrix_context([student], table)
-    entrywise = fingerprint.literal or isinstance(student, MatrixLit)
-    method: Method = "entrywise" if entrywise else ("matrix_numeric" if is_matrix else "numeric")
-    names = _student_names(student, env, is_matrix)
-    varies = bool(names) or not fingerprint.constant
-    need = (SCALAR_POINTS if entrywise or not is_matrix else MATRIX_DRAWS) if varies else 1
-    valid = 0
-    student_undefined: list[tuple[dict[str, Value], str]] = []
-    wrong: dict[tuple[int, int], tuple[complex, dict[str, Value]]] = {}
-    blocker: str | None = None
-    tried = 0
-    for point, sample, label in _points(fingerprint, names, env, need):
-        if sample.value is None:
-            continue
-        tried += 1
-        evaluator = Evaluator(table, point, in_matrix_context=is_matrix)
-        try:
-            value = evaluator.eval(student)
-        except ShapeError as error:
-            what = "your matrix is not well formed" if entrywise else "your expression is not defined for the declared shapes"
-            return _different(method, f"{what}: {error.reason}")
-        except TooLarge as error:
-            return _undecided(method, f"too large: {error.reason}")
-        except NotEvaluable as error:
-            blocker = f"your answer cannot be evaluated: {error.reason}"
-            break
-        except Undefined as error:
-            if error.exact:
-                student_undefined.append((point, error.reason))
-            continue
-        match = match_value(value, sample.value, env, label)
-        if match.shape is not None:
-            return _different(method, _entrywise_shape(value, sample.value) if entrywise else match.shape)
-        branch = sample.branch or evaluator.left_reals
-        if not match.ok and branch:
-            continue  # outside the real domain of one answer: not evidence either way
-        if entrywise:
-            for cell, mine in (match.cells or {}).items():
-                wrong.setdefault(cell, (mine, point))
-        elif not match.ok:
-            return _counterexample(method, value, match, point)
-        valid += 1
-        if valid >= need:
-            break
-    if entrywise:
-        if wrong:
-            return _wrong_entries(student, wrong)
-        if valid:
-            return _equal(method, "every entry matches")
-        return _undecided(method, blocker or "no point gave values for both matrices")
-    if valid >= need:
-        if not varies:
-            return _equal(method, "both evaluate to the same number")
-        what = "random matrix draws" if is_matrix else "random points"
-        return _equal(method, f"your answer agrees with the reference at {valid} {what}")
-    if student_undefined and len(student_undefined) >= (1 if not varies else max(2, valid + 1)):
-        point, reason = student_undefined[0]
-        where = point_text(point)
-        return _different(
-            method,
-            f"your expression is undefined{' at ' + where if where else ''} ({reason}) where the reference has a value",
-            {"point": json_point(point), "student": None},
-        )
-    return _undecided(method, blocker or f"only {valid} of {tried} points gave values for both answers")
-
-
-def _entrywise_shape(value: Value, hashed: HashedValue) -> str:
-    """The open entrywise comparison's wording for a matrix of the wrong kind or size."""
-    if isinstance(value, Mat) and hashed.shape is not None and not hashed.identity:
-        (sr, sc), (rr, rc) = value.shape, hashed.shape
-        return f"yours is a {sr}×{sc} matrix, but the answer is {rr}×{rc}"
-    return f"yours is {kind_text(value)}, but the answer is {hashed_kind_text(hashed)}"
-
-
-def _counterexample(method: Method, value: Value, match: Match, point: Mapping[str, Value]) -> Equivalence:
-    """Where the answers differ, with the student's value there, never the reference's."""
-    where = point_text(point)
-    if isinstance(value, Mat) and match.cells:
-        i, j = min(match.cells)
-        shapes = ", ".join(f"{pretty_name(n)} {dims_text(v.dims)}" for n, v in sorted(point.items()) if isinstance(v, Mat))
-        given = " and ".join(text for text in (f"random {shapes}" if shapes else "", where) if text)
-        mine = match.cells[(i, j)]
-        return _different(
-            method,
-            f"for {given}, row {i + 1}, column {j + 1} of yours is {format_value(mine)}, {NOT_EXPECTED}",
-            {"point": json_point(point), "entry": [i + 1, j + 1], "student": json_number(mine)},
-        )
-    number = as_number(value)
-    shown = format_value(number) if number is not None else kind_text(value)
-    prefix = f"at {where} " if where else ""
-    return _different(
-        method,
-        f"{prefix}yours gives {shown}, {NOT_EXPECTED}",
-        {"point": json_point(point), "student": json_number(number) if number is not None else shown},
-    )
-
-
-def _entry_text(student: Node, i: int, j: int, value: complex) -> str:
-    if isinstance(student, MatrixLit) and i < len(student.rows) and j < len(student.rows[i]):
-        return describe(student.rows[i][j], 30)
-    return format_value(value)
-
-
-def _wrong_entries(student: Node, wrong: dict[tuple[int, int], tuple[complex, dict[str, Value]]]) -> Equivalence:
-    """Which entries are wrong and what the student wrote there; the expected entries stay sealed."""
-    cells = sorted(wrong)
-    parts = [f"row {i + 1}, column {j + 1} (yours: {_entry_text(student, i, j, wrong[(i, j)][0])})" for i, j in cells[:4]]
-    more = f" (and {len(cells) - 4} more)" if len(cells) > 4 else ""
-    count = "1 entry differs" if len(cells) == 1 else f"{len(cells)} entries differ"
-    first_point = wrong[cells[0]][1]
-    return _different(
-        "entrywise",
-        f"{count}: " + "; ".join(parts) + more,
-        {"point": json_point(first_point)} if first_point else None,
-        [(i + 1, j + 1) for i, j in cells],
-    )
-
-
-def _compare_items(student: Node, fingerprint: AnyPrint, env: Env) -> Equivalence:
-    """Multisets with tolerance; in a set (braces on either side) repeated values count once."""
-    if isinstance(fingerprint, TuplePrint | StructuralPrint):  # pragma: no cover - dispatched before
-        return _undecided("set", UNSEALED_REASON)
-    as_set = (isinstance(student, Seq) and student.kind == "set") or (isinstance(fingerprint, ItemsPrint) and fingerprint.as_set)
-    s_items = items_of(student)
-    structured = {k for k, item in enumerate(s_items) if isinstance(item, Seq)}
-    is_matrix = fingerprint.matrix_context or matrix_context(s_items, env.table)
-    names = _student_names(s_items, env, is_matrix)
-    varies = bool(names) or not fingerprint.constant
-    s_rows: list[list[Value | None]] = []
-    r_rows: list[tuple[list[HashedValue | None], str]] = []
-    for point, sample, label in _points(fingerprint, names, env, SCALAR_POINTS):
-        reference = list(sample.items) if sample.items is not None else [sample.value]
-        if all(r is None for r in reference):
-            continue
-        values: list[Value | None] = []
-        for k, item in enumerate(s_items):
-            if k in structured:
-                values.append(None)
-                continue
-            try:
-                values.append(Evaluator(env.table, point, in_matrix_context=is_matrix).eval(item))
-            except Undefined:
-                values.append(None)
-            except ShapeError as error:
-                return _different("set", f"{describe(item, 30)} is not defined for the declared shapes: {error.reason}")
-            except NotEvaluable as error:
-                return _undecided("set", f"your answer cannot be evaluated: {error.reason}")
-        s_rows.append(values)
-        r_rows.append((reference, label))
-        if len(r_rows) >= (SCALAR_POINTS if varies else 1):
-            break
-    if not r_rows:
-        return _undecided("set", "no point gave values for the reference")
-    count = len(r_rows[0][0])
-
-    def same_ref(i: int, j: int) -> bool:
-        seen = False
-        for values, (reference, label) in zip(s_rows, r_rows, strict=True):
-            mine, theirs = values[i], reference[j]
-            if mine is None or theirs is None:
-                continue
-            seen = True
-            if not match_value(mine, theirs, env, label).ok:
-                return False
-        return seen
-
-    def same_refs(j: int, k: int) -> bool:
-        return all(reference[j] == reference[k] for reference, _ in r_rows if reference[j] is not None and reference[k] is not None)
-
-    def same_student(i: int, k: int) -> bool:
-        if i in structured or k in structured:
-            return False
-        pairs = [(row[i], row[k]) for row in s_rows if row[i] is not None and row[k] is not None]
-        return bool(pairs) and all(values_match(a, b, env.rtol, env.atol) for a, b in pairs if a is not None and b is not None)
-
-    s_keep = list(range(len(s_items)))
-    r_keep = list(range(count))
-    if as_set:
-        s_keep = _distinct(s_keep, same_student)
-        r_keep = _distinct(r_keep, same_refs)
-    pairs = _matching([i for i in s_keep if i not in structured], r_keep, same_ref)
-    matched_s = {i for i, _ in pairs}
-    matched_r = {j for _, j in pairs}
-    extra = [s_items[i] for i in s_keep if i not in matched_s]
-    missing = [j for j in r_keep if j not in matched_r]
-    if not extra and not missing:
-        return _equal("set", f"the same {len(r_keep)} value{'s' if len(r_keep) != 1 else ''} (order does not matter)")
-    parts = []
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        parts.append(f"{len(missing)} of the {len(r_keep)} expected values {verb} missing")
-    if extra:
-        parts.append("not expected " + ", ".join(describe(n, 30) for n in extra))
-    return _different("set", "; ".join(parts))
-
-
-def _distinct(indices: list[int], same: Callable[[int, int], bool]) -> list[int]:
-    kept: list[int] = []
-    for i in indices:
-        if not any(same(i, k) for k in kept):
-            kept.append(i)
-    return kept
-
-
-def _matching(left: list[int], right: list[int], same: Callable[[int, int], bool]) -> list[tuple[int, int]]:
-    """Maximum bipartite matching (augmenting paths; the lists are short)."""
-    edges = {i: [j for j in right if same(i, j)] for i in left}
-    owner: dict[int, int] = {}
-
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in edges[i]:
-            if j in seen:
-                continue
-            seen.add(j)
-            if j not in owner or augment(owner[j], seen):
-                owner[j] = i
-                return True
-        return False
-
-    for i in left:
-        augment(i, set())
-    return [(i, j) for j, i in owner.items()]
-
-
-# ---------------------------------------------------------------------------------------------
-# Unlocking feedback, and the checker
-
-
-def unlock(part: SealedMathPart, student: Node, table: SymbolTable, seed: int) -> dict[str, str]:
-    """Open every box the student's answer opens: ``correct`` and mistake refs."""
-    point = decode_point(part.key.at, table) if part.key is not None else {}
-    names = [n for n in names_to_sample([student], table) if n not in point]
-    if names:
-        try:
-            point = {**point, **values_only(sample_assignment(names, table, np.random.default_rng([seed, 10_000])))}
-        except EvalError:
-            point = {}
-    keys = [structural_key(part.salt, student)]
-    value = key_value(student, point, table)
-    if value is not None:
-        q, zero = key_quanta(part.rtol, part.atol)
-        keys += [box_key(part.salt, cell) for cell in sorted(quanta(value, q, zero))]
-    boxes = [("correct", form.box) for form in part.accepted if form.box] + [(m.ref, m.box) for m in part.recognised if m.box]
-    opened: dict[str, str] = {}
-    for name, box in boxes:
-        if name in opened:
-            continue
-        for key in keys:
-            text = open_box(key, box)
-            if text is not None:
-                opened[name] = text
-                break
-    return opened
-
-
-def _mistake(sealed: SealedMistake, opened: Mapping[str, str]) -> Mistake:
-    """The mistake as the report shows it: its own id and feedback once unlocked."""
-    text = opened.get(sealed.ref)
-    if text is not None:
-        try:
-            data = json.loads(text)
-            return Mistake(id=str(data["id"]), feedback=str(data["feedback"]), points=sealed.points)
-        except (ValueError, KeyError, TypeError):
-            pass
-    return Mistake(id=sealed.ref, feedback="This is a mistake the rubric knows; ask your instructor about it.", points=sealed.points)
+def _payload_compare(payload: Mapping[str, object], gate: Gate, part: SealedMathPart, ctx: CheckContext) -> Compare:
+    """The open comparison with the form the box held."""
+    latex = payload.get("latex")
+    if isinstance(latex, str):
+        return compare_with_reference(latex, ctx, rtol=part.rtol, atol=part.atol)
+    stored = payload.get("values")
+    samples: list[tuple[dict[str, Value], Value]] = []
+    if isinstance(stored, list) and gate.layout.shape is not None:
+        dims = gate.layout.dims or gate.layout.shape
+        for at, rows in zip(gate.points, stored, strict=False):
+            array = np.array([[decode_number(c) for c in row] for row in rows], dtype=np.complex128)
+            samples.append((decode_point(at, ctx.symbols), Mat(array, dims)))
+    return lambda student: compare_with_values(student, samples, ctx.symbols, rtol=part.rtol, atol=part.atol)
 
 
 def sealed_judge(part: SealedMathPart, ctx: CheckContext) -> Callable[[Node], Judge]:
-    """Compares with the fingerprints; the feedback shown is what the student's answer unlocks."""
-    table = evaluation_table(ctx.symbols, part.functions)
-    env = Env(table=table, salt=part.salt, rtol=part.rtol, atol=part.atol, seed=ctx.seed)
-
-    def against(fingerprint: AnyPrint) -> Callable[[Node], Equivalence]:
-        return lambda tree: compare(tree, fingerprint, env)
+    """The forms whose boxes the student's answer opens, compared by the open comparison; every
+    other form is a miss with the gate's own wording."""
+    env = Env(part, evaluation_table(ctx.symbols, part.functions), ctx.seed)
 
     def judge_for(student: Node) -> Judge:
-        opened = unlock(part, student, table, ctx.seed)
-        return Judge(
-            accepted=[against(form.fingerprint) for form in part.accepted],
-            mistakes=[(_mistake(m, opened), against(m.fingerprint)) for m in part.recognised],
-            feedback_correct=opened.get("correct", ""),
-        )
+        outcomes: dict[int, GateOutcome] = {}
+
+        def at(gate: int) -> GateOutcome:
+            if gate not in outcomes:
+                outcomes[gate] = gate_outcome(student, part.gates[gate], gate, env)
+            return outcomes[gate]
+
+        accepted: list[Compare] = []
+        feedback: str | None = ""
+        for form in part.accepted:
+            payload = open_payload(part, at(form.gate).key, form.box)
+            if payload is None:
+                accepted.append(_constant(at(form.gate).miss))
+                continue
+            accepted.append(_payload_compare(payload, part.gates[form.gate], part, ctx))
+            if not feedback:
+                feedback = str(payload.get("feedback") or "")
+        mistakes: list[tuple[Mistake, Compare]] = []
+        for sealed in part.recognised:
+            payload = open_payload(part, at(sealed.gate).key, sealed.box)
+            if payload is None:
+                continue
+            mistake = Mistake(id=str(payload.get("id", sealed.ref)), feedback=str(payload.get("feedback", "")), points=sealed.points)
+            mistakes.append((mistake, _payload_compare(payload, part.gates[sealed.gate], part, ctx)))
+        return Judge(accepted=accepted, mistakes=mistakes, feedback_correct=feedback)
 
     return judge_for
+
+
+def _constant(outcome: Equivalence) -> Compare:
+    return lambda _student: outcome
 
 
 def unsealed_result(part: SealedMathPart, answer: Answer | None = None) -> PartResult:
@@ -990,19 +706,21 @@ class SealedMathChecker(Checker[SealedMathPart]):
 
     def lint(self, part: SealedMathPart, ctx: LintContext) -> list[Problem]:
         problems = []
-        for name, definition in part.functions.items():
-            if isinstance(parse_text(definition), ParseError) or not isinstance(ctx.symbols.get(name), FunctionSymbol):
-                problems.append(
-                    Problem(
-                        code="rubric.sealed_function",
-                        message=f"the stand-in for function {name!r} is not usable",
-                        file=ctx.file,
-                        question=ctx.question_id,
-                        part=part.id,
-                        field="functions",
-                        fix="seal the rubric again with 'grader rubric seal'",
-                    )
+        bad = [name for name, definition in part.functions.items() if isinstance(parse_text(definition), ParseError) or not isinstance(ctx.symbols.get(name), FunctionSymbol)]
+        gates = [form.gate for form in part.accepted] + [mistake.gate for mistake in part.recognised]
+        bad += [f"gate {gate}" for gate in gates if gate >= len(part.gates)]
+        for what in bad:
+            problems.append(
+                Problem(
+                    code="rubric.sealed_function" if not what.startswith("gate ") else "rubric.sealed_gate",
+                    message=f"{what!r} of the sealed part is not usable",
+                    file=ctx.file,
+                    question=ctx.question_id,
+                    part=part.id,
+                    field="functions" if not what.startswith("gate ") else "gates",
+                    fix="seal the rubric again with 'grader rubric seal'",
                 )
+            )
         return problems
 
     def check(self, part: SealedMathPart, answer: Answer, ctx: CheckContext) -> PartResult:
@@ -1012,11 +730,51 @@ class SealedMathChecker(Checker[SealedMathPart]):
 
 
 # ---------------------------------------------------------------------------------------------
-# Making fingerprints (the sealing side)
+# Function stand-ins
+
+
+def random_functions(table: SymbolTable, salt: str) -> dict[str, str]:
+    """``a + b·sin(c·u + d)`` per function declared without a definition: smooth, positive, distinct."""
+    rng = np.random.default_rng(seed_of(salt, "functions"))
+    out: dict[str, str] = {}
+    for name in sorted(table.symbols):
+        decl = table.symbols[name]
+        if not isinstance(decl, FunctionSymbol) or decl.definition is not None or not 1 <= decl.arity <= 3:
+            continue
+        a, b = rng.uniform(1.5, 2.5), rng.uniform(0.3, 1.0)
+        inner = " + ".join(f"{rng.uniform(0.7, 1.9):.3f}*{arg}" for arg in ("u", "v", "w")[: decl.arity])
+        out[name] = f"{a:.3f} + {b:.3f}*sin({inner} + {rng.uniform(0, 3):.3f})"
+    return out
+
+
+def evaluation_table(table: SymbolTable, functions: dict[str, str]) -> SymbolTable:
+    """The rubric's symbols with the stand-ins as definitions (only for placing answers in cells)."""
+    if not functions:
+        return table
+    symbols = dict(table.symbols)
+    for name, definition in functions.items():
+        decl = symbols.get(name)
+        if isinstance(decl, FunctionSymbol) and decl.definition is None:
+            symbols[name] = decl.model_copy(update={"definition": definition})
+    return SymbolTable(symbols=symbols, dimensions=dict(table.dimensions))
+
+
+def uses_undefined_function(trees: Sequence[Node], table: SymbolTable) -> bool:
+    for tree in trees:
+        for node in walk(tree):
+            if isinstance(node, Call):
+                decl = table.get(node.func)
+                if isinstance(decl, FunctionSymbol) and decl.definition is None:
+                    return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Sealing: gates and boxes
 
 
 class Unsealable(Exception):
-    """This reference cannot be fingerprinted; ``reason`` says why."""
+    """This reference cannot be sealed; ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -1024,170 +782,156 @@ class Unsealable(Exception):
 
 
 @dataclass(frozen=True)
-class SealEnv:
-    table: SymbolTable
+class FormToSeal:
+    """A form to put behind a gate: its tree, or its values at given ``points`` (a simulated
+    Jacobian); ``payload`` goes into its box."""
+
+    payload: dict[str, object]
+    tree: Node | None = None
+    values: tuple[Value, ...] | None = None
+    structural: bool = False
+
+
+@dataclass(frozen=True)
+class Sealer:
+    table: SymbolTable  # with the function stand-ins
     salt: str
     rtol: float
     atol: float
+    kdf: KdfParams
 
-    def hashed(self, value: Value, label: str, *, per_entry: bool) -> HashedValue:
-        return hash_value(value, self.salt, label, self.rtol, self.atol, per_entry=per_entry)
+    def seal(self, forms: Sequence[FormToSeal], points: Sequence[dict[str, Value]] | None = None) -> tuple[list[Gate], list[tuple[int, str]]]:
+        """Gates for the forms (one per layout) and each form's (gate, box)."""
+        rng = np.random.default_rng(seed_of(self.salt, "points"))
+        layouts = [self._layout(form, points, rng) for form in forms]
+        gates: list[Gate] = []
+        order: list[Layout] = []
+        for layout in layouts:
+            if layout not in order:
+                order.append(layout)
+        placed: dict[int, int] = {}
+        for gate_index, layout in enumerate(order):
+            members = [k for k, other in enumerate(layouts) if other == layout]
+            gates.append(self._gate(layout, [forms[k] for k in members], points, rng, gate_index))
+            placed.update({k: gate_index for k in members})
+        boxes = []
+        for k, form in enumerate(forms):
+            gate = gates[placed[k]]
+            secret = self._secret(form, gate, placed[k], points)
+            key = derive_key(secret, self.salt, self.kdf)
+            boxes.append((placed[k], seal_box(key, json.dumps(form.payload, ensure_ascii=False), nonce=nonce_for(self.salt, f"box{k}"))))
+        return gates, boxes
 
+    def _layout(self, form: FormToSeal, points: Sequence[dict[str, Value]] | None, rng: np.random.Generator) -> Layout:
+        if form.values is not None:
+            value = form.values[0]
+            assert isinstance(value, Mat)
+            return Layout(form="value", shape=value.shape, dims=(value.dims[0], value.dims[1]), matrix_context=True)
+        assert form.tree is not None
+        tree = unwrap(form.tree)
+        if form.structural or not _is_evaluable(tree):
+            return Layout(form="formula")
+        names = names_to_sample([tree], self.table)
+        for attempt in range(SEAL_ATTEMPTS):
+            point = dict(points[attempt % len(points)]) if points else values_only(sample_assignment(names, self.table, rng))
+            try:
+                return layout_of(tree, point, self.table)
+            except Undefined:
+                continue
+            except EvalError as error:
+                raise Unsealable(f"the reference cannot be evaluated: {error.reason}") from None
+        raise Unsealable("the reference has no value at any point tried")
 
-def fingerprint(tree: Node, env: SealEnv, label: str) -> AnyPrint:
-    """The fingerprint of one reference (or mistake) tree; raises Unsealable."""
-    try:
-        check_size(tree)
-        return _fingerprint(unwrap(tree), env, label)
-    except Unsealable:
-        raise
-    except EvalError as error:
-        raise Unsealable(error.reason) from None
+    def _gate(self, layout: Layout, forms: Sequence[FormToSeal], points: Sequence[dict[str, Value]] | None, rng: np.random.Generator, index: int) -> Gate:
+        if layout.form == "formula":
+            return Gate(layout=layout)
+        trees = [f.tree for f in forms if f.tree is not None]
+        names = names_to_sample(trees, self.table)
+        width = MIN_WIDTH
+        readings_per_point: list[list[Reading]] = []
+        chosen: list[dict[str, Value]] = []
+        if points is not None:
+            chosen = [dict(p) for p in points]
+            found_all = [self._readings(forms, layout, p, k) for k, p in enumerate(chosen)]
+            if any(r is None for r in found_all):
+                raise Unsealable("a form has no value at a stored point")
+            readings_per_point = [r for r in found_all if r is not None]
+        elif not names:
+            found = self._readings(forms, layout, {}, 0)
+            if found is None:
+                raise Unsealable("the reference has no value")
+            chosen, readings_per_point = [{}], [found]
+        else:
+            need = MATRIX_DRAWS if layout.matrix_context and layout.shape is not None else SCALAR_POINTS
+            for _ in range(SEAL_ATTEMPTS):
+                point = readable_point(values_only(sample_assignment(names, self.table, rng)), self.table)
+                found = self._readings(forms, layout, point, len(chosen))
+                if found is not None:
+                    chosen.append(point)
+                    readings_per_point.append(found)
+                    if len(chosen) >= need:
+                        break
+            if len(chosen) < need:
+                raise Unsealable(f"the reference has reliable real values at only {len(chosen)} of {SEAL_ATTEMPTS} random points")
+        crowd = max(len(values) for readings in readings_per_point for reading in readings for values in reading.slots)
+        width = max(MIN_WIDTH, 4.0 * len(forms) * crowd)
+        grid = Grid.of(self.rtol, self.atol, width)
+        shift_rng = np.random.default_rng(seed_of(self.salt, "shifts", index))
+        shifts = [self._shifts(readings, grid, shift_rng) for readings in readings_per_point]
+        return Gate(layout=layout, points=[encode_point(p) for p in chosen], shifts=shifts, width=width)
 
+    def _readings(self, forms: Sequence[FormToSeal], layout: Layout, point: dict[str, Value], index: int) -> list[Reading] | None:
+        """Every form's values at ``point``, or None where one is undefined, not real or unreliable."""
+        out = []
+        grid = Grid.of(self.rtol, self.atol, MIN_WIDTH)
+        for form in forms:
+            if form.values is not None:
+                value = form.values[index]
+                assert isinstance(value, Mat)
+                out.append(Reading([[complex(z)] for z in value.a.ravel()]))
+                continue
+            assert form.tree is not None
+            try:
+                reading = read_answer(form.tree, layout, point, self.table)
+            except Undefined:
+                return None
+            except (EvalError, Misfit) as error:
+                raise Unsealable(f"the reference cannot be evaluated: {getattr(error, 'reason', None) or getattr(error, 'detail', '')}") from None
+            values = [z for slot in reading.slots for z in slot]
+            if (reading.left_reals and layout.form == "value") or not all(math.isfinite(z.real) and math.isfinite(z.imag) for z in values):
+                return None
+            if layout.form == "value" and layout.shape is None and not layout.identity:
+                if rounding_noise(unwrap(form.tree), point, self.table, False) >= 0.01 * grid.radius(values[0]):
+                    return None
+            out.append(reading)
+        return out
 
-def _fingerprint(tree: Node, env: SealEnv, label: str) -> AnyPrint:
-    if isinstance(tree, Relation) or is_relation_collection(tree):
-        raise Unsealable("the reference is an equation or inequality, which only the open rubric can compare")
-    if is_tuple(tree):
-        assert isinstance(tree, Seq)
-        return TuplePrint(label=label, components=[_fingerprint(unwrap(item), env, f"{label}.{k}") for k, item in enumerate(tree.items)])
-    in_context = matrix_context([tree], env.table)
-    if is_collection(tree):
-        items = items_of(tree)
-        if any(isinstance(item, Seq | MatrixLit) for item in items):
-            raise Unsealable("the reference is a list of tuples or matrices")
-        as_set = isinstance(tree, Seq) and tree.kind == "set"
-        names = names_to_sample(items, env.table)
+    def _shifts(self, readings: list[Reading], grid: Grid, rng: np.random.Generator) -> list[tuple[float, float]]:
+        """Per slot, a random shift that puts every form's tolerance disc inside one cell."""
+        slots = len(readings[0].slots)
+        shifts = []
+        for slot in range(slots):
+            values = [z for reading in readings for z in reading.slots[slot]]
+            for _ in range(SHIFT_ATTEMPTS):
+                shift = (round(float(rng.random()), 6), round(float(rng.random()), 6))
+                if all(grid.admits(z, shift) for z in values):
+                    shifts.append(shift)
+                    break
+            else:
+                raise Unsealable("no grid keeps the forms' values apart (forms too close to each other)")
+        return shifts
 
-        def items_at(point: dict[str, Value], index: int) -> Sample | None:
-            return _items_at(items, point, env, in_context, f"{label}#{index}")
-
-        samples = _draw(names, env, label, SCALAR_SAMPLES, SCALAR_POINTS, items_at) if names else _constant(items_at)
-        return ItemsPrint(label=label, constant=not names, as_set=as_set, matrix_context=in_context, count=len(items), samples=samples)
-    names = names_to_sample([tree], env.table)
-    literal = isinstance(tree, MatrixLit)
-
-    def value_at(point: dict[str, Value], index: int) -> Sample | None:
-        return value_sample(tree, point, env, in_context, f"{label}#{index}", per_entry=literal)
-
-    if not names:
-        return ValuesPrint(label=label, constant=True, matrix_context=in_context, literal=literal, samples=_constant(value_at))
-    wanted, need = (MATRIX_SAMPLES, MATRIX_DRAWS) if in_context and not literal else (SCALAR_SAMPLES, SCALAR_POINTS)
-    samples = _draw(names, env, label, wanted, need, value_at)
-    return ValuesPrint(label=label, matrix_context=in_context, literal=literal, samples=samples)
-
-
-def _constant(at: Callable[[dict[str, Value], int], Sample | None]) -> list[Sample]:
-    sample = at({}, 0)
-    if sample is None:
-        raise Unsealable("the reference has no value")
-    return [sample]
-
-
-def value_sample(tree: Node, point: dict[str, Value], env: SealEnv, in_context: bool, label: str, *, per_entry: bool) -> Sample | None:
-    """The reference's hashed value at ``point`` (None where it is undefined)."""
-    evaluator = Evaluator(env.table, point, in_matrix_context=in_context)
-    try:
-        value = evaluator.eval(tree)
-    except Undefined:
-        return None
-    except (ShapeError, NotEvaluable) as error:
-        raise Unsealable(f"the reference cannot be evaluated: {error.reason}") from None
-    if not finite(value):
-        return None
-    return Sample(at=encode_point(point), value=env.hashed(value, label, per_entry=per_entry), branch=evaluator.left_reals)
-
-
-def _items_at(items: list[Node], point: dict[str, Value], env: SealEnv, in_context: bool, label: str) -> Sample | None:
-    values: list[HashedValue | None] = []
-    branch = False
-    for item in items:
-        evaluator = Evaluator(env.table, point, in_matrix_context=in_context)
-        try:
-            value = evaluator.eval(item)
-        except Undefined:
-            values.append(None)
-            continue
-        except (ShapeError, NotEvaluable) as error:
-            raise Unsealable(f"the reference cannot be evaluated: {error.reason}") from None
-        branch = branch or evaluator.left_reals
-        values.append(env.hashed(value, label, per_entry=False) if finite(value) else None)
-    if all(v is None for v in values):
-        return None
-    return Sample(at=encode_point(point), items=values, branch=branch)
-
-
-def _draw(
-    names: list[str], env: SealEnv, label: str, wanted: int, need: int, at: Callable[[dict[str, Value], int], Sample | None]
-) -> list[Sample]:
-    rng = np.random.default_rng(seed_of(env.salt, label, "points"))
-    samples: list[Sample] = []
-    for _ in range(SEAL_ATTEMPTS):
-        try:
-            point = readable_point(values_only(sample_assignment(names, env.table, rng)), env.table)
-        except EvalError as error:
-            raise Unsealable(error.reason) from None
-        sample = at(point, len(samples))
-        if sample is not None:
-            samples.append(sample)
-            if len(samples) >= wanted:
-                break
-    if len(samples) < need:
-        raise Unsealable(f"the reference has values at only {len(samples)} of {SEAL_ATTEMPTS} random points")
-    return samples
-
-
-def readable_point(point: dict[str, Value], table: SymbolTable) -> dict[str, Value]:
-    """Scalars rounded to 2 significant digits (inside their domain), so a counterexample reads
-    well ("at p = 0.21"); 24 such points still tell formulas apart."""
-    out: dict[str, Value] = {}
-    for name, value in point.items():
-        if isinstance(value, complex):
-            decl = table.get(name)
-            domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else Domain()
-            rounded = complex(float(f"{value.real:.2g}"), float(f"{value.imag:.2g}"))
-            if domain.complex or (rounded.imag == 0 and domain.contains(rounded.real)):
-                value = rounded
-        out[name] = value
-    return out
-
-
-def choose_key_point(trees: Sequence[Node], env: SealEnv) -> dict[str, Value] | None:
-    """A point where every (evaluable) form has a value: the boxes' keys come from the values there."""
-    names = names_to_sample(list(trees), env.table)
-    rng = np.random.default_rng(seed_of(env.salt, "key"))
-    for _ in range(50):
-        try:
-            point = values_only(sample_assignment(names, env.table, rng))
-        except EvalError:
-            return None
-        if all(key_value(tree, point, env.table) is not None for tree in trees):
-            return point
-    return None
-
-
-def structural_key(salt: str, tree: Node) -> bytes:
-    return box_key(salt, "tree:" + hashlib.sha256(repr(unwrap(tree)).encode()).hexdigest())
-
-
-def structural_print(tree: Node, env: SealEnv, label: str) -> StructuralPrint:
-    return StructuralPrint(label=label, digest=tree_digest(env.salt, label, unwrap(tree)))
-
-
-def seal_text(env: SealEnv, tree: Node | None, point: Mapping[str, Value] | None, text: str, name: str, *, value: Value | None = None) -> str:
-    """``text`` sealed under the value ``tree`` (or ``value``) has at the key point, or under the
-    formula itself when it has no value there (a form that cannot be evaluated)."""
-    key_number: complex | None = None
-    if value is not None:
-        key_number = key_of(value)
-    elif tree is not None and point is not None:
-        key_number = key_value(tree, point, env.table)
-    if key_number is not None:
-        q, zero = key_quanta(env.rtol, env.atol)
-        key = box_key(env.salt, quantum(key_number, q, zero))
-    elif tree is not None:
-        key = structural_key(env.salt, tree)
-    else:
-        raise ValueError("a box needs a formula or a value")
-    nonce = hashlib.sha256(f"{env.salt}\x1fnonce\x1f{name}".encode()).digest()[:12]
-    return seal_box(key, text, nonce=nonce)
+    def _secret(self, form: FormToSeal, gate: Gate, index: int, points: Sequence[dict[str, Value]] | None) -> str:
+        label = f"g{index}"
+        if gate.layout.form == "formula":
+            assert form.tree is not None
+            return formula_secret(form.tree, label)
+        grid = Grid.of(self.rtol, self.atol, gate.width)
+        decoded = [decode_point(p, self.table) for p in gate.points] if points is None else [dict(p) for p in points]
+        readings = []
+        for k, point in enumerate(decoded or [{}]):
+            found = self._readings([form], gate.layout, point, k)
+            if found is None:
+                raise Unsealable("a form has no value at a stored point")
+            readings.append(found[0])
+        return _secret(readings, gate, grid, label)

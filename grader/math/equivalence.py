@@ -23,7 +23,7 @@ import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,8 +89,8 @@ MATRIX_DRAWS = 6
 MAX_ATTEMPTS = 60
 MAX_SET_ITEMS = 100
 _SYMBOLIC_MARGIN_S = 0.3
-_EXACT_SCREEN_RTOL = 1e-6
-_EXACT_SCREEN_ATOL = 1e-9
+EXACT_SCREEN_RTOL = 1e-6
+EXACT_SCREEN_ATOL = 1e-9
 
 
 class Equivalence(BaseModel):
@@ -178,8 +178,8 @@ def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
     fresh = _Settings(
         settings.symbols,
         settings.seed,
-        _EXACT_SCREEN_RTOL if exact else settings.rtol,
-        _EXACT_SCREEN_ATOL if exact else settings.atol,
+        EXACT_SCREEN_RTOL if exact else settings.rtol,
+        EXACT_SCREEN_ATOL if exact else settings.atol,
         settings.timeout_s,
         settings.memory_mb,
         exact,
@@ -215,29 +215,29 @@ def _undecided(method: Method, detail: str) -> Equivalence:
     return Equivalence(verdict="undecided", method=method, detail=detail)
 
 
-def _unwrap(node: Node) -> Node:
+def unwrap(node: Node) -> Node:
     while isinstance(node, Seq) and len(node.items) == 1 and node.kind != "set":
         node = node.items[0]
     return node
 
 
-def _has_plus_minus(node: Node) -> bool:
+def has_plus_minus(node: Node) -> bool:
     return any(isinstance(n, PlusMinus) for n in walk(node))
 
 
-def _is_collection(node: Node) -> bool:
-    return isinstance(node, Seq) or _has_plus_minus(node)
+def is_collection(node: Node) -> bool:
+    return isinstance(node, Seq) or has_plus_minus(node)
 
 
 def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
-    student, reference = _unwrap(student), _unwrap(reference)
+    student, reference = unwrap(student), unwrap(reference)
     if student == reference:
         return _equal("structural", "your answer is written exactly like the reference")
     intervals = _compare_as_intervals(student, reference, cfg)
     if intervals is not None:
         return intervals
     for assigns, bare in ((student, reference), (reference, student)):
-        values = _assignment_list(assigns)
+        values = assignment_list(assigns)
         if values is not None and isinstance(bare, Seq) and bare.kind in ("list", "tuple"):
             if not any(isinstance(item, Relation) for item in bare.items):
                 # "AB = 4, CD = 5" against "4, 5": the values, in the order they are named
@@ -245,14 +245,14 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
                     (values, list(bare.items)) if assigns is student else (list(bare.items), values)
                 )
                 return _compare_tuples(Seq(tuple(s_side), "tuple"), Seq(tuple(r_side), "tuple"), cfg)
-    if _is_relation_collection(student) and _is_relation_collection(reference):
+    if is_relation_collection(student) and is_relation_collection(reference):
         return _compare_relation_sets(_relations_of(student), _relations_of(reference), cfg)
     s_rel, r_rel = isinstance(student, Relation), isinstance(reference, Relation)
     if s_rel or r_rel:
         if s_rel and r_rel:
             assert isinstance(student, Relation) and isinstance(reference, Relation)
             return _compare_relations(student, reference, cfg)
-        values = _assigned_values(student) if s_rel else _assigned_values(reference)
+        values = assigned_values(student) if s_rel else assigned_values(reference)
         if values:
             return _compare_assigned(values, reference if s_rel else student, cfg, student_assigns=s_rel)
         if s_rel:
@@ -260,27 +260,27 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
                 "relation", "you wrote an equation or inequality, but the answer is an expression"
             )
         return _different("relation", "the answer is an equation or inequality, but you wrote an expression")
-    if _is_relation_collection(student) or _is_relation_collection(reference):
+    if is_relation_collection(student) or is_relation_collection(reference):
         return _different("relation", "one side is a list of equations or inequalities and the other is not")
-    if _is_collection(student) or _is_collection(reference):
+    if is_collection(student) or is_collection(reference):
         s_tuple = isinstance(student, Seq) and student.kind == "tuple"
         r_tuple = isinstance(reference, Seq) and reference.kind == "tuple"
         if s_tuple or r_tuple:
             return _compare_tuples(student, reference, cfg)
         as_set = any(isinstance(n, Seq) and n.kind == "set" for n in (student, reference))
-        return _compare_sets(_items(student), _items(reference), cfg, as_set=as_set)
+        return _compare_sets(items_of(student), items_of(reference), cfg, as_set=as_set)
     if isinstance(student, MatrixLit) or isinstance(reference, MatrixLit):
         return _compare_entrywise(student, reference, cfg)
     return _compare_expressions(student, reference, cfg)
 
 
-def _assignment_list(node: Node) -> list[Node] | None:
+def assignment_list(node: Node) -> list[Node] | None:
     """``x = -5, p = 14/3``: a list of two or more assignments, each giving one named value."""
     if not (isinstance(node, Seq) and node.kind == "list" and len(node.items) >= 2):
         return None
     values: list[Node] = []
     for item in node.items:
-        assigned = _assigned_values(item)
+        assigned = assigned_values(item)
         if len(assigned) != 1:
             return None
         values.append(assigned[0])
@@ -304,7 +304,7 @@ def _interval_view(node: Node, *, from_seq: bool) -> Interval | None:
         if not any(isinstance(item, (Relation, Seq, Interval)) for item in node.items):
             open_ = node.kind == "tuple"
             return Interval(node.items[0], node.items[1], open_, open_)
-    if isinstance(node, Relation) and len(node.ops) == 2 and not _has_plus_minus(node):
+    if isinstance(node, Relation) and len(node.ops) == 2 and not has_plus_minus(node):
         low, middle, high = node.items
         if symbols_in(low) or symbols_in(high) or not symbols_in(middle):
             return None
@@ -361,7 +361,7 @@ def _compare_intervals(student: Interval, reference: Interval, cfg: _Settings) -
     return _equal("set", "the same interval")
 
 
-def _assigned_values(relation: Node) -> list[Node]:
+def assigned_values(relation: Node) -> list[Node]:
     """``x = 5``, ``λ = (1-p)/p``, ``(p, q) = (3, 2)``, ``f(x) = 1``: the values a chain gives a named
     quantity, to compare with a bare answer. Empty when the left side is not a name (``x + y = 1``
     is an equation, not an answer) or the name occurs in the values."""
@@ -485,7 +485,7 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
             if error.exact:
                 student_undefined.append((point, error.reason))
             continue
-        match, mismatch = _values_match(stu_value, ref_value, cfg.rtol, cfg.atol)
+        match, mismatch = values_match(stu_value, ref_value, cfg.rtol, cfg.atol)
         if mismatch is not None:
             return _different(method, mismatch)
         if not match:
@@ -493,6 +493,8 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
                 undefined["outside the real domain of one of the answers"] += 1
                 branch_point = branch_point or point
                 continue
+            if not is_matrix and _cancels(student, reference, point, stu_value, ref_value, cfg):
+                return _decide_exactly(student, reference, names, functions, cfg, method)
             return _counterexample(student, reference, _Sample(point, stu_value, ref_value), cfg, method)
         valid += 1
         if not (ref_eval.left_reals or stu_eval.left_reals):
@@ -517,13 +519,10 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
         return _equal(method, f"your answer agrees with the reference at {valid} {what}")
     if student_undefined and len(student_undefined) >= (1 if not varies else max(2, valid + 1)):
         point, reason = student_undefined[0]
-        where = _point_text(point, table)
         return _different(
             method,
-            f"your expression is undefined {('at ' + where) if where else ''} ({reason}) where the reference has a value".replace(
-                "  ", " "
-            ),
-            counterexample={"point": _json_point(point, table), "student": None, "reference": None},
+            undefined_detail(point_text(point, table), reason),
+            counterexample={"point": json_point(point, table), "student": None, "reference": None},
         )
     if blocker is None:
         common = undefined.most_common(1)[0][0] if undefined else "no valid point"
@@ -533,6 +532,12 @@ def _compare_expressions(student: Node, reference: Node, cfg: _Settings) -> Equi
         if symbolic is not None:
             return symbolic
     return _undecided(method, blocker)
+
+
+def undefined_detail(where: str, reason: str) -> str:
+    """The student's expression has no value where the reference has one."""
+    at = f" at {where}" if where else ""
+    return f"your expression is undefined{at} ({reason}) where the reference has a value"
 
 
 _SPECIAL_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0)
@@ -570,13 +575,13 @@ def _probe_special_points(
                 continue
             if ref_eval.left_reals or stu_eval.left_reals:
                 continue
-            match, mismatch = _values_match(stu_value, ref_value, cfg.rtol, cfg.atol)
+            match, mismatch = values_match(stu_value, ref_value, cfg.rtol, cfg.atol)
             if not match and mismatch is None:
                 return _counterexample(student, reference, _Sample(point, stu_value, ref_value), cfg, method)
     return None
 
 
-def _values_match(student: Value, reference: Value, rtol: float, atol: float) -> tuple[bool, str | None]:
+def values_match(student: Value, reference: Value, rtol: float, atol: float) -> tuple[bool, str | None]:
     """(equal?, shape message): the message is set when the kinds or shapes differ (definitive)."""
     if isinstance(student, Mat) and student.shape == (1, 1) and not isinstance(reference, Mat):
         student = complex(student.a[0, 0])
@@ -604,7 +609,7 @@ def _values_match(student: Value, reference: Value, rtol: float, atol: float) ->
         return bool(np.abs(student.a - reference.a).max(initial=0) <= atol + rtol * scale), None
     if isinstance(student, complex) and isinstance(reference, complex):
         return _close(student, reference, rtol, atol), None
-    return False, f"yours is {_kind_text(student)}, but the answer is {_kind_text(reference)}"
+    return False, f"yours is {kind_text(student)}, but the answer is {kind_text(reference)}"
 
 
 def _identity_like(scaling: Scaling, like: Mat) -> Mat | None:
@@ -612,7 +617,7 @@ def _identity_like(scaling: Scaling, like: Mat) -> Mat | None:
     return Mat(scaling.c * np.eye(rows, dtype=np.complex128), like.dims) if rows == cols else None
 
 
-def _kind_text(value: Value) -> str:
+def kind_text(value: Value) -> str:
     if isinstance(value, Mat):
         return f"a {dims_text(value.dims)} matrix"
     if isinstance(value, Scaling):
@@ -632,7 +637,7 @@ def _counterexample(
 ) -> Equivalence:
     sample = _nicer_point(student, reference, sample, cfg)
     table = cfg.symbols
-    where = _point_text(sample.point, table)
+    where = point_text(sample.point, table)
     s_val, r_val = sample.student, sample.reference
     if isinstance(s_val, Mat) and isinstance(r_val, Mat):
         diff = np.abs(s_val.a - r_val.a)
@@ -651,10 +656,10 @@ def _counterexample(
             method,
             detail,
             counterexample={
-                "point": _json_point(sample.point, table),
+                "point": json_point(sample.point, table),
                 "entry": [i + 1, j + 1],
-                "student": _json_number(complex(s_val.a[i, j])),
-                "reference": _json_number(complex(r_val.a[i, j])),
+                "student": json_number(complex(s_val.a[i, j])),
+                "reference": json_number(complex(r_val.a[i, j])),
             },
         )
     s_num, r_num = _as_number(s_val), _as_number(r_val)
@@ -673,9 +678,9 @@ def _counterexample(
         method,
         detail,
         counterexample={
-            "point": _json_point(sample.point, table),
-            "student": _json_number(s_num) if s_num is not None else _value_text(s_val),
-            "reference": _json_number(r_num) if r_num is not None else _value_text(r_val),
+            "point": json_point(sample.point, table),
+            "student": json_number(s_num) if s_num is not None else _value_text(s_val),
+            "reference": json_number(r_num) if r_num is not None else _value_text(r_val),
         },
     )
 
@@ -706,7 +711,7 @@ def _nicer_point(student: Node, reference: Node, sample: _Sample, cfg: _Settings
                 continue
             if ref_eval.left_reals or stu_eval.left_reals:
                 continue
-            match, mismatch = _values_match(s_val, r_val, cfg.rtol, cfg.atol)
+            match, mismatch = values_match(s_val, r_val, cfg.rtol, cfg.atol)
             if not match and mismatch is None:
                 return _Sample(rounded, s_val, r_val)
     return sample
@@ -718,23 +723,23 @@ def _decl_dims(table: SymbolTable, name: str) -> tuple[str | int, str | int]:
     return decl.shape[0], decl.shape[1]
 
 
-def _point_text(point: dict[str, Sample], table: SymbolTable) -> str:
+def point_text(point: Mapping[str, Sample], table: SymbolTable) -> str:
     return ", ".join(
         f"{pretty_name(n)} = {format_value(v)}" for n, v in sorted(point.items()) if isinstance(v, complex)
     )
 
 
-def _json_point(point: dict[str, Sample], table: SymbolTable) -> dict[str, Any]:
+def json_point(point: Mapping[str, Sample], table: SymbolTable) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in sorted(point.items()):
         if isinstance(value, complex):
-            out[name] = _json_number(value)
+            out[name] = json_number(value)
         elif isinstance(value, Mat):
             out[name] = f"random {value.shape[0]}×{value.shape[1]} matrix"
     return out
 
 
-def _json_number(value: complex) -> float | str:
+def json_number(value: complex) -> float | str:
     if value.imag == 0 and math.isfinite(value.real):
         return float(f"{value.real:.6g}")
     return format_value(value, 6)
@@ -752,7 +757,7 @@ def _value_text(value: Value, digits: int = 4) -> str:
     number = _as_number(value)
     if number is not None:
         return format_value(number, digits)
-    return _kind_text(value)
+    return kind_text(value)
 
 
 def _distinct_texts(student: Value, reference: Value) -> tuple[str, str]:
@@ -801,12 +806,12 @@ def _confirm_exactly(
         return None
     index, s_text, r_text = outcome.value
     point = points[index] if points else {}
-    where = _point_text(point, cfg.symbols)
+    where = point_text(point, cfg.symbols)
     prefix = f"at {where} " if where else ""
     return _different(
         "symbolic",
         f"{prefix}yours gives {s_text}, expected {r_text} (they differ beyond double precision)",
-        counterexample={"point": _json_point(point, cfg.symbols), "student": s_text, "reference": r_text},
+        counterexample={"point": json_point(point, cfg.symbols), "student": s_text, "reference": r_text},
     )
 
 
@@ -878,6 +883,153 @@ def _exact_text(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Catastrophic cancellation: a difference double precision cannot see is checked exactly
+
+#: Rounding error of a sum is about this many ulps of the size of its terms.
+_SUM_ULPS = 16 * 2.0**-52
+EXACT_POINTS = 6
+
+
+def rounding_noise(tree: Node, point: Mapping[str, Sample], table: SymbolTable, in_context: bool) -> float:
+    """An estimate of the absolute rounding error of ``tree`` at ``point``: the size of the terms of
+    its largest sum, in ulps. ``(a+b)^{300} - (a^2+2ab+b^2)^{150}`` has terms near 1e180 and a
+    noise far above any tolerance; an ordinary formula's noise is near 1e-15."""
+    noise = 0.0
+    for node in walk(tree):
+        if not isinstance(node, Add):
+            continue
+        total = 0.0
+        for term in node.terms:
+            try:
+                value = Evaluator(table, dict(point), in_matrix_context=in_context).eval(term)
+            except EvalError:
+                return math.inf
+            total += float(np.abs(_flat(value)).max(initial=0))
+        noise = max(noise, _SUM_ULPS * total)
+    return noise
+
+
+def _cancels(
+    student: Node, reference: Node, point: dict[str, Sample], s_val: Value, r_val: Value, cfg: _Settings
+) -> bool:
+    """Whether a difference seen at ``point`` may be rounding noise of either side."""
+    gap = float(np.abs(_flat(s_val) - _flat(r_val)).max(initial=0)) if _flat(s_val).shape == _flat(r_val).shape else math.inf
+    if not math.isfinite(gap):
+        gap = math.inf
+    noise = max(
+        rounding_noise(student, point, cfg.symbols, False), rounding_noise(reference, point, cfg.symbols, False)
+    )
+    return noise >= 0.01 * gap
+
+
+def rational_point(point: dict[str, Sample], table: SymbolTable, digits: int = 3) -> dict[str, complex] | None:
+    """The scalars of ``point`` rounded to ``digits`` significant digits inside their domains (small
+    exact rationals, so exact arithmetic stays cheap); None when a value is not a real scalar."""
+    out: dict[str, complex] = {}
+    for name, value in point.items():
+        if isinstance(value, RandomFunction):
+            return None
+        if not isinstance(value, complex) or value.imag != 0:
+            return None
+        x = float(f"{value.real:.{digits}g}")
+        decl = table.get(name)
+        domain = decl.parsed_domain if isinstance(decl, ScalarSymbol) else None
+        if domain is not None and not domain.contains(x):
+            x = value.real
+        out[name] = complex(x)
+    return out
+
+
+def _decide_exactly(
+    student: Node, reference: Node, names: list[str], functions: list[str], cfg: _Settings, method: Method
+) -> Equivalence:
+    """Double precision could not tell the answers apart from rounding noise: compare them in
+    exact arithmetic at small rational points (bounded), or say that it could not be decided."""
+    unreliable = _undecided(
+        method,
+        "the values are numerically unreliable (terms far larger than the result cancel) and an exact "
+        "check did not finish",
+    )
+    if functions:
+        return unreliable
+    rng = np.random.default_rng(cfg.seed + 3)
+    points = []
+    for _ in range(EXACT_POINTS):
+        point = rational_point(sample_point(names, cfg.symbols, rng), cfg.symbols)
+        if point is None:
+            return unreliable
+        points.append(point)
+    budget = min(3.0, cfg.remaining() - _SYMBOLIC_MARGIN_S)
+    if budget < 0.2:
+        return unreliable
+    outcome = run_bounded(
+        _exact_values_worker,
+        [student, reference],
+        cfg.symbols,
+        points,
+        cfg.exact,
+        timeout_s=budget,
+        memory_mb=cfg.memory_mb,
+    )
+    if not isinstance(outcome, Finished) or outcome.value is None:
+        return unreliable
+    for point, (s_exact, r_exact) in zip(points, outcome.value, strict=True):
+        s_num, r_num = complex(s_exact), complex(r_exact)
+        if not _close(s_num, r_num, cfg.rtol, cfg.atol):
+            where = point_text(dict(point), cfg.symbols)
+            return _different(
+                "symbolic",
+                f"at {where} yours gives {format_value(s_num)}, expected {format_value(r_num)} (in exact arithmetic)",
+                counterexample={"point": json_point(dict(point), cfg.symbols), "student": json_number(s_num), "reference": json_number(r_num)},
+            )
+    return _equal(
+        "symbolic",
+        f"exact arithmetic at {len(points)} rational points agrees (double precision is unreliable here: large terms cancel)",
+    )
+
+
+def exact_values(tree: Node, symbols: SymbolTable, points: list[dict[str, complex]], exact: bool = False) -> list[complex] | None:
+    """``tree`` at each point in exact arithmetic (the points' decimals read as exact rationals),
+    rounded to double precision at the end; None when SymPy cannot give a finite number. Run it
+    in a bounded worker: an exact power can be large."""
+    found = _exact_values_worker([tree], symbols, points, exact)
+    return None if found is None else [row[0] for row in found]
+
+
+def _exact_values_worker(
+    trees: list[Node], symbols: SymbolTable, points: list[dict[str, complex]], exact: bool
+) -> list[tuple[complex, ...]] | None:
+    import sympy
+
+    from grader.math.sympy_bridge import convert
+
+    try:
+        converted = [convert(tree, symbols, exact_decimals=exact) for tree in trees]
+    except Exception:  # Unsupported, TooLarge, or SymPy refusing an odd construction
+        return None
+    rows: list[tuple[complex, ...]] = []
+    for point in points:
+        mapping = {}
+        for expr in converted:
+            for symbol in expr.free_symbols:
+                if not isinstance(symbol, sympy.Symbol) or symbol.name not in point:
+                    return None
+                value = point[symbol.name]
+                mapping[symbol] = sympy.Rational(repr(value.real)) + sympy.I * sympy.Rational(repr(value.imag))
+        row = []
+        for expr in converted:
+            try:
+                number = complex(sympy.N(expr.xreplace(mapping), 30))
+            except (TypeError, ValueError, OverflowError):
+                return None
+            if not (math.isfinite(number.real) and math.isfinite(number.imag)):
+                return None
+            row.append(number)
+        rows.append(tuple(row))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
 # Concrete matrices, entry by entry
 
 
@@ -887,23 +1039,63 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
     functions = functions_to_sample([student, reference], table)
     integers = summation_bounds([student, reference])
     rng = np.random.default_rng(cfg.seed)
-    need = 1 if not (names or functions) else SCALAR_POINTS
+    varies = bool(names or functions)
+
+    def draws() -> Iterator[tuple[dict[str, Sample], Value, bool] | Equivalence]:
+        for _ in range(MAX_ATTEMPTS if varies else 1):
+            try:
+                point = sample_point(names, table, rng, functions, integers)
+                ref_eval = Evaluator(table, point, in_matrix_context=True)
+                yield point, ref_eval.eval(reference), ref_eval.left_reals
+            except ShapeError as error:
+                yield _undecided(
+                    "entrywise",
+                    f"the reference matrix is not well formed ({error.reason}); the rubric author should check it",
+                )
+            except (TooLarge, NotEvaluable) as error:
+                yield _undecided("entrywise", f"the reference cannot be evaluated: {error.reason}")
+            except Undefined:
+                continue
+
+    return _entrywise(student, reference, draws(), SCALAR_POINTS if varies else 1, cfg)
+
+
+def compare_with_values(
+    student: Node,
+    samples: Sequence[tuple[dict[str, Value], Value]],
+    symbols: SymbolTable,
+    *,
+    rtol: float,
+    atol: float,
+) -> Equivalence:
+    """A matrix answer against known reference values at given points (a simulated Jacobian),
+    entry by entry with the same rules and wording as a concrete reference matrix."""
+    cfg = _Settings(symbols, 0, rtol, atol, 5.0, 1024)
+    try:
+        check_size(student)
+        return _entrywise(student, None, ((dict(p), v, False) for p, v in samples), len(samples), cfg)
+    except TooLarge as error:
+        return _undecided("none", f"too large: {error.reason}")
+    except EvalError as error:
+        return _undecided("none", error.reason)
+
+
+def _entrywise(
+    student: Node,
+    reference: Node | None,
+    draws: Iterable[tuple[dict[str, Sample], Value, bool] | Equivalence],
+    need: int,
+    cfg: _Settings,
+) -> Equivalence:
+    """The student's matrix against the reference's value at each drawn point; ``reference`` (the
+    tree, when there is one) only words the entries as written."""
+    table = cfg.symbols
     wrong: dict[tuple[int, int], tuple[complex, complex, dict[str, Sample]]] = {}
     valid = 0
-    for _ in range(1 if not (names or functions) else MAX_ATTEMPTS):
-        try:
-            point = sample_point(names, table, rng, functions, integers)
-            ref_eval = Evaluator(table, point, in_matrix_context=True)
-            ref_value = ref_eval.eval(reference)
-        except ShapeError as error:
-            return _undecided(
-                "entrywise",
-                f"the reference matrix is not well formed ({error.reason}); the rubric author should check it",
-            )
-        except (TooLarge, NotEvaluable) as error:
-            return _undecided("entrywise", f"the reference cannot be evaluated: {error.reason}")
-        except Undefined:
-            continue
+    for draw in draws:
+        if isinstance(draw, Equivalence):
+            return draw
+        point, ref_value, ref_left_reals = draw
         try:
             stu_eval = Evaluator(table, point, in_matrix_context=True)
             stu_value = stu_eval.eval(student)
@@ -915,7 +1107,7 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
             continue
         if not isinstance(ref_value, Mat) or not isinstance(stu_value, Mat):
             return _different(
-                "entrywise", f"yours is {_kind_text(stu_value)}, but the answer is {_kind_text(ref_value)}"
+                "entrywise", f"yours is {kind_text(stu_value)}, but the answer is {kind_text(ref_value)}"
             )
         if stu_value.shape != ref_value.shape:
             (sr, sc), (rr, rc) = stu_value.shape, ref_value.shape
@@ -925,7 +1117,7 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
             for (i, j), entry in np.ndenumerate(stu_value.a)
             if not _close(complex(entry), complex(ref_value.a[i, j]), cfg.rtol, cfg.atol)
         }
-        if differing and (ref_eval.left_reals or stu_eval.left_reals):
+        if differing and (ref_left_reals or stu_eval.left_reals):
             continue  # outside the real domain of one answer: not evidence either way
         for cell, (mine, theirs) in differing.items():
             wrong.setdefault(cell, (mine, theirs, point))
@@ -939,7 +1131,7 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
             s_entry, r_entry, _point = wrong[(i, j)]
             parts.append(
                 f"row {i + 1}, column {j + 1}: yours {_entry_text(student, i, j, s_entry)}, "
-                f"expected {_entry_text(reference, i, j, r_entry)}"
+                f"expected {_entry_text(reference, i, j, r_entry) if reference is not None else format_value(r_entry)}"
             )
         more = f" (and {len(cells) - 4} more)" if len(cells) > 4 else ""
         count = "1 entry differs" if len(cells) == 1 else f"{len(cells)} entries differ"
@@ -947,7 +1139,7 @@ def _compare_entrywise(student: Node, reference: Node, cfg: _Settings) -> Equiva
         return _different(
             "entrywise",
             f"{count}: " + "; ".join(parts) + more,
-            counterexample={"point": _json_point(first_point, table)} if first_point else None,
+            counterexample={"point": json_point(first_point, table)} if first_point else None,
             wrong_entries=[(i + 1, j + 1) for i, j in cells],
         )
     if valid == 0:
@@ -966,7 +1158,7 @@ def _entry_text(node: Node, i: int, j: int, value: complex) -> str:
 # Sets, lists with ±, tuples
 
 
-def _items(node: Node) -> list[Node]:
+def items_of(node: Node) -> list[Node]:
     items = list(node.items) if isinstance(node, Seq) else [node]
     out: list[Node] = []
     for item in items:
@@ -1018,7 +1210,7 @@ def _compare_sets(student: list[Node], reference: list[Node], cfg: _Settings, *,
             if a is None or b is None:
                 continue
             seen = True
-            match, _ = _values_match(a, b, cfg.rtol, cfg.atol)
+            match, _ = values_match(a, b, cfg.rtol, cfg.atol)
             if not match:
                 return False
         return seen
@@ -1190,10 +1382,10 @@ def _pairs(relation: Relation) -> list[_Pair]:
     return out
 
 
-def _is_relation_collection(node: Node) -> bool:
+def is_relation_collection(node: Node) -> bool:
     """A list of relations, or one relation whose ``±`` makes it several (``x = ±2``)."""
     if isinstance(node, Relation):
-        return _has_plus_minus(node)
+        return has_plus_minus(node)
     return isinstance(node, Seq) and bool(node.items) and all(isinstance(i, Relation) for i in node.items)
 
 
@@ -1414,7 +1606,7 @@ def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
             if root is None:
                 continue
             point = {**base, variable: complex(root)}
-            where = _point_text(point, table)
+            where = point_text(point, table)
             try:
                 evaluator = Evaluator(table, point, in_matrix_context=False)
                 value = evaluator.eval(target)
@@ -1427,10 +1619,10 @@ def _solution_sets(f_s: Node, f_r: Node, cfg: _Settings) -> Equivalence:
             other = "yours" if whose == "reference" else "the reference's"
             if evaluator.left_reals or abs(value.imag) > 1e-9 * max(1.0, scale_value):
                 detail = f"at {where} {holds_there} but {other} is not defined in the real numbers"
-                return _different("relation", detail, counterexample={"point": _json_point(point, table)})
+                return _different("relation", detail, counterexample={"point": json_point(point, table)})
             if abs(value) > 1e-6 * max(1.0, scale_value):
                 detail = f"at {where} {holds_there} but {other} does not"
-                return _different("relation", detail, counterexample={"point": _json_point(point, table)})
+                return _different("relation", detail, counterexample={"point": json_point(point, table)})
             ratio = _slope_ratio(f_s, f_r, point, variable, cfg)
             if ratio is None:
                 continue
@@ -1638,7 +1830,7 @@ def _truths(g_s: Node, g_r: Node, point: dict[str, Sample], cfg: _Settings) -> t
         if isinstance(value, Mat) and value.shape == (1, 1):
             value = complex(value.a[0, 0])
         if not isinstance(value, complex):
-            raise ShapeError(f"one side is {_kind_text(value)}")
+            raise ShapeError(f"one side is {kind_text(value)}")
         if evaluator.left_reals or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
             return None
         values.append(value.real)
@@ -1648,10 +1840,10 @@ def _truths(g_s: Node, g_r: Node, point: dict[str, Sample], cfg: _Settings) -> t
 
 
 def _inequality_counterexample(point: dict[str, Sample], student_true: bool, cfg: _Settings) -> Equivalence:
-    where = _point_text(point, cfg.symbols)
+    where = point_text(point, cfg.symbols)
     prefix = f"at {where} " if where else ""
     if student_true:
         detail = f"{prefix}your inequality holds but the answer's does not"
     else:
         detail = f"{prefix}the answer's inequality holds but yours does not"
-    return _different("relation", detail, counterexample={"point": _json_point(point, cfg.symbols)})
+    return _different("relation", detail, counterexample={"point": json_point(point, cfg.symbols)})

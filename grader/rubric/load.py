@@ -23,7 +23,8 @@ RUBRIC_FILE = "rubric.toml"
 MAX_RUBRIC_BYTES = 5_000_000
 
 
-SEALED_FORMAT = "grader-sealed-rubric/1"
+SEALED_FORMAT = "grader-sealed-rubric/2"
+OLD_SEALED_FORMATS = frozenset({"grader-sealed-rubric/1"})
 
 
 def rubric_path(path: Path) -> Path:
@@ -90,6 +91,16 @@ def _json_rubric(text: str, file: str) -> dict[str, Any] | Problem:
     if not isinstance(data, dict):
         return Problem(code="rubric.json_syntax", message="the JSON is not an object", file=file, fix="pass a rubric written by 'grader rubric seal'")
     if "format" in data:
+        if data.get("format") in OLD_SEALED_FORMATS:
+            return Problem(
+                code="rubric.sealed_format",
+                message=(
+                    f"this sealed rubric is in the old format {data.get('format')!r}, whose answers could be read "
+                    f"off the file; this grader reads only {SEALED_FORMAT!r}"
+                ),
+                file=file,
+                fix="ask your instructor for a copy sealed with this version of grader ('grader rubric seal')",
+            )
         if data.get("format") != SEALED_FORMAT or not isinstance(data.get("rubric"), dict):
             return Problem(
                 code="rubric.sealed_format",

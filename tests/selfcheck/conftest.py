@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from selfcheck_data import KINDS_DATA, SECRET
+from selfcheck_data import KINDS_DATA, SECRET, TEST_KDF
 
 from grader.authoring.seal import seal_rubric, sealed_json
 from grader.rubric.models import Rubric
@@ -19,12 +19,12 @@ def kinds_rubric() -> Rubric:
 
 @pytest.fixture(scope="session")
 def sealed_kinds(kinds_rubric: Rubric) -> Rubric:
-    return seal_rubric(kinds_rubric, secret=SECRET)[0]
+    return seal_rubric(kinds_rubric, secret=SECRET, kdf=TEST_KDF)[0]
 
 
 @pytest.fixture(scope="session")
 def sealed_a3(a3_rubric: Rubric) -> Rubric:
-    return seal_rubric(a3_rubric, secret=SECRET)[0]
+    return seal_rubric(a3_rubric, secret=SECRET, kdf=TEST_KDF)[0]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from selfcheck_data import ROOT, SECRET
+from selfcheck_data import ROOT, SECRET, TEST_KDF
 
 from grader.authoring.seal import seal_rubric, sealed_json
 from grader.checking.lint import load_rubric
@@ -28,7 +28,7 @@ def run(*args: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def sealed_mini(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("mini") / "mini.sealed.json"
-    path.write_text(sealed_json(seal_rubric(load_rubric(MINI), secret=SECRET)[0]), encoding="utf-8")
+    path.write_text(sealed_json(seal_rubric(load_rubric(MINI), secret=SECRET, kdf=TEST_KDF)[0]), encoding="utf-8")
     return str(path)
 
 
@@ -52,7 +52,8 @@ def test_quick_check_mistake_and_counterexample(sealed_mini: str) -> None:
     code, out, _ = run("check", "--rubric", sealed_mini, "--question", "1", "--answer", r"\frac{1}{p}")
     lines = out.splitlines()
     assert code == 0 and lines[0] == "  1     incorrect       0 / 2"
-    assert lines[1].startswith("        at p = ") and lines[1].endswith(", which is not the expected value")
+    assert lines[1].startswith("        yours does not agree with the answer at the 12 points checked (at p = ")
+    assert lines[1].endswith(")") and "yours gives " in lines[1]
     assert "expected 1" not in out  # the open rubric would say "expected 1.5"; the sealed one cannot
 
 

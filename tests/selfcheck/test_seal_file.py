@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from selfcheck_data import A3, SECRET
+from selfcheck_data import A3, SECRET, TEST_KDF
 
-from grader.authoring.seal import is_sealed, seal_rubric, sealed_json
+from grader.authoring.seal import WITHHELD, is_sealed, seal_rubric, sealed_json
 from grader.checking.lint import lint_rubric, load_rubric
 from grader.cli import main
 from grader.math.evaluate import describe
@@ -114,9 +114,9 @@ def test_sealed_file_loads_back_and_lints_clean(sealed_a3: Rubric, sealed_a3_fil
 
 
 def test_sealing_is_reproducible_with_a_secret_and_salted_otherwise(a3_rubric: Rubric) -> None:
-    first = sealed_json(seal_rubric(a3_rubric, secret=SECRET)[0])
-    assert first == sealed_json(seal_rubric(a3_rubric, secret=SECRET)[0])
-    other = sealed_json(seal_rubric(a3_rubric)[0])
+    first = sealed_json(seal_rubric(a3_rubric, secret=SECRET, kdf=TEST_KDF)[0])
+    assert first == sealed_json(seal_rubric(a3_rubric, secret=SECRET, kdf=TEST_KDF)[0])
+    other = sealed_json(seal_rubric(a3_rubric, kdf=TEST_KDF)[0])
     assert other != first
 
 
@@ -125,8 +125,8 @@ def test_sealed_parts_drop_tests_guidance_and_hints(sealed_kinds: Rubric, kinds_
     assert all(not part.tests for part in parts.values())
     assert parts["lambda"].feedback_incorrect == "" and parts["lambda"].feedback_correct == ""
     assert parts["proof"].kind == "sealed-manual" and not hasattr(parts["proof"], "expected")
-    kept = {p.id: p for q in seal_rubric(kinds_rubric, secret=SECRET, keep_hints=True)[0].questions for p in q.parts}
-    assert kept["lambda"].feedback_incorrect == "Hint: divide by p to get (1 - p)/p."
+    kept = {p.id: p for q in seal_rubric(kinds_rubric, secret=SECRET, keep_hints=True, kdf=TEST_KDF)[0].questions for p in q.parts}
+    assert kept["lambda"].feedback_incorrect == WITHHELD  # the hint states the answer: withheld even then
 
 
 def test_sealing_a_sealed_rubric_changes_nothing(sealed_kinds: Rubric) -> None:
@@ -135,7 +135,7 @@ def test_sealing_a_sealed_rubric_changes_nothing(sealed_kinds: Rubric) -> None:
 
 
 def test_unevaluable_reference_is_noted(kinds_rubric: Rubric) -> None:
-    _, notes = seal_rubric(kinds_rubric, secret=SECRET)
+    _, notes = seal_rubric(kinds_rubric, secret=SECRET, kdf=TEST_KDF)
     assert [(n.question, n.part) for n in notes] == [("6", "line")]
     assert "written exactly like the reference" in notes[0].message
 
@@ -145,7 +145,7 @@ def test_cli_seal_writes_the_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["rubric", "seal", str(A3), "-o", str(out)])
     assert result.exit_code == 0, result.output
     rubric = load_rubric(A3)
-    notes = seal_rubric(rubric, secret=SECRET)[1]
+    notes = seal_rubric(rubric, secret=SECRET, kdf=TEST_KDF)[1]
     parts = sum(len(q.parts) for q in rubric.questions)
     assert result.stdout == f"wrote {out}: {len(rubric.questions)} questions, {parts} parts sealed ({len(notes)} note(s))\n"
     assert result.stderr == "".join(f"note: {note.line()}\n" for note in notes)

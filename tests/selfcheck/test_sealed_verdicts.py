@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from selfcheck_data import ROOT, SECRET
+from selfcheck_data import ROOT, SECRET, TEST_KDF
 
 from grader.authoring.mutants import mutants
 from grader.authoring.quickcheck import check_formula, context
@@ -30,7 +30,7 @@ from grader.rubric.parts import SymbolicPart
 SAMPLES = sorted((ROOT / "submissions").glob("*.md"))
 MINI = ROOT / "tests" / "cli" / "fixtures" / "mini"
 A3 = load_rubric(ROOT / "rubrics" / "a3")
-A3_SEALED = seal_rubric(A3, secret=SECRET)[0]
+A3_SEALED = seal_rubric(A3, secret=SECRET, kdf=TEST_KDF)[0]
 SEALABLE = ("symbolic", "numeric", "choice", "dynamics")
 
 
@@ -71,7 +71,7 @@ def test_every_sample_gets_the_same_verdicts(sample: Path) -> None:
 
 def test_the_cli_fixture_gets_the_same_verdicts() -> None:
     mini = load_rubric(MINI)
-    problems, decided = _compare_files([MINI / "answers.md"], mini, seal_rubric(mini, secret=SECRET)[0])
+    problems, decided = _compare_files([MINI / "answers.md"], mini, seal_rubric(mini, secret=SECRET, kdf=TEST_KDF)[0])
     assert problems == [] and decided == 3  # the missing question is decided too
 
 
