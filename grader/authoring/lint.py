@@ -227,7 +227,7 @@ def _located(problems: list[Problem], file: Path) -> list[Problem]:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return problems
-    return [p if p.line else p.model_copy(update={"line": toml_line(lines, p)}) for p in problems]
+    return [p if p.line or not (p.question or p.field) else p.model_copy(update={"line": toml_line(lines, p)}) for p in problems]
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([\w.\-\"]+)\s*\]\]?\s*(#.*)?$")
