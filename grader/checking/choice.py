@@ -96,10 +96,11 @@ def _build_reader(part: ChoicePart) -> PartReader:
         for text in option.statements:
             sentences = read(text, terms, vocabulary=vocabulary, contrast=contrast).sentences
             raw.append((option.id, text, frozenset().union(*sentences) if sentences else frozenset()))
-    # A fact every option states ("KL" in "reverse KL" and "forward KL") tells them apart no better than nothing.
-    per_option = [frozenset().union(*(facts for oid, _, facts in raw if oid == option.id)) for option in part.options]
+    # A fact every option states ("KL" in "reverse KL" and "forward KL", whoever it is about) tells
+    # them apart no better than nothing.
+    per_option = [frozenset(_shared_key(f) for oid, _, facts in raw if oid == option.id for f in facts) for option in part.options]
     common = frozenset.intersection(*per_option) if per_option and all(per_option) else frozenset()
-    statements = tuple(Statement(oid, text, facts - common) for oid, text, facts in raw)
+    statements = tuple(Statement(oid, text, _claims(facts, common)) for oid, text, facts in raw)
     about: list[frozenset[Fact]] = []
     labels: set[str] = set()
     for phrase in part.about:
@@ -111,6 +112,18 @@ def _build_reader(part: ChoicePart) -> PartReader:
         if sentences:
             about.append(frozenset().union(*sentences))
     return PartReader(terms, vocabulary, contrast, statements, tuple(about), frozenset(labels))
+
+
+def _claims(facts: frozenset[Fact], common: frozenset[Fact]) -> frozenset[Fact]:
+    """What a statement must be found saying: its distinctive facts; a statement that only names
+    something ("a t-test", "Newton's method") is found where that is named (not negated)."""
+    distinctive = frozenset(f for f in facts if _shared_key(f) not in common)
+    claims = frozenset(f for f in distinctive if f[0] != "mention")
+    return claims or distinctive
+
+
+def _shared_key(fact: Fact) -> Fact:
+    return ("state", None, *fact[2:]) if fact[0] == "state" else fact
 
 
 class ChoiceChecker(Checker[ChoicePart]):

@@ -107,7 +107,7 @@ _INVERSE = frozenset({"inversely", "inverse", "anti", "reciprocal", "reciprocall
 _PROPORTIONAL = frozenset({"proportional", "proportionally", "proportionate"})
 _NEGATING_PREFIXES = ("non", "un", "in", "im", "ir", "il", "dis")
 # Bases a prefix negates although no example statement uses them.
-_NEGATABLE = frozenset(stem(w) for w in "stable bounded biased consistent significant correlated defined conclusive invertible singular identifiable observable controllable necessary sufficient symmetric dependent linear convex".split())
+_NEGATABLE = frozenset(stem(w) for w in "stable bounded biased consistent significant correlated defined conclusive invertible singular identifiable observable controllable necessary sufficient symmetric dependent linear convex known equal able possible finite real correct true".split())
 
 _GREEK = (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -256,7 +256,8 @@ class Terms:
         bases: dict[str, str] = {}
         for name, spellings in terms.items():
             for spelling in (name, *spellings):
-                tokens = tokenize(spelling.replace("-", " "))
+                latex = any(ch in spelling for ch in "\\_^{}") and "$" not in spelling
+                tokens = tokenize(f"${spelling}$" if latex else spelling.replace("-", " "))
                 if len(tokens) == 1 and tokens[0].kind == "math":
                     math.setdefault(tokens[0].text, name)
                     bases.setdefault(base_key(tokens[0].text), name)
@@ -361,7 +362,7 @@ def _sentence_facts(
         names = [t.text for t in tokens if t.kind == "name"]
         subject = names[0] if names else subject
         clause = _read_clause(tokens, subject, vocabulary)
-        facts |= clause.states
+        facts.update(clause.states)
         changes += clause.changes
         levels += clause.levels
         inverse |= clause.inverse
@@ -391,6 +392,10 @@ def _sentence_facts(
         (_, first), (_, second) = items
         if {first, second} <= {"0", "inf"}:
             facts.add(("covary", frozenset(t for t, _ in items), 1 if first == second else -1, False))
+    for index, token in enumerate(sentence):
+        if token.kind == "name":
+            before = [t for t in sentence[max(0, index - 3) : index] if not (t.kind == "word" and t.text in _STOP)]
+            facts.add(("mention", token.text, bool(before) and before[-1].kind == "neg"))
     distinct = list(dict.fromkeys(t.text for t in sentence if t.kind == "name"))
     if (inverse or proportional) and len(distinct) >= 2:
         facts.add(("covary", frozenset(distinct[:2]), -1 if inverse else 1, False))
@@ -399,7 +404,7 @@ def _sentence_facts(
 
 @dataclass
 class _ClauseFacts:
-    states: set[Fact] = field(default_factory=set)
+    states: list[Fact] = field(default_factory=list)
     changes: list[tuple[str, int, bool, str]] = field(default_factory=list)
     levels: list[tuple[str, str]] = field(default_factory=list)
     inverse: bool = False
@@ -409,7 +414,7 @@ class _ClauseFacts:
 def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset[str]) -> _ClauseFacts:
     out = _ClauseFacts()
     negate = False
-    carry = False  # "it is not true that ...": the negation moves to the next claim
+    carry = False  # "it is not true that ...": the negation moves to the clause's last claim
     modifiers: list[str] = []
     n = len(tokens)
     linked = bool(tokens) and tokens[0].kind == "word" and tokens[0].text in _LINKS
@@ -433,6 +438,7 @@ def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset
     # bigger"): they name what is compared, they do not claim anything.
     noun_phrase = False
     seen_name = False
+    last_head = -2
     while i < n:
         token = tokens[i]
         word = token.text
@@ -497,12 +503,16 @@ def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset
             i += 1
             continue
         if word.endswith("ly") and len(word) > 4 and word not in _NOT_ADVERBS:
-            modifiers.append(stem(word))
+            if out.states and last_head == i - 1:  # "converges absolutely"
+                kind, who, base, negated, mods = out.states[-1]
+                out.states[-1] = (kind, who, base, negated, mods | {stem(word)})
+            else:
+                modifiers.append(stem(word))
             i += 1
             continue
         base, prefixed = _unprefixed(word, vocabulary)
         if base in ("true", "case", "correct", "right") and negate:
-            carry, negate = True, False
+            carry, negate = not carry, False
             i += 1
             continue
         if i + 1 < n and tokens[i + 1].kind == "num":  # "scenario 1", "case two"
@@ -511,10 +521,15 @@ def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset
         elif word in _ORDINALS and i + 1 < n and tokens[i + 1].kind == "word":
             base = f"{tokens[i + 1].stem}#{_ORDINALS[word]}"
             i += 1
-        out.states.add(("state", subject, base, negate ^ prefixed ^ carry, frozenset(modifiers)))
-        negate = carry = False
+        out.states.append(("state", subject, base, negate ^ prefixed, frozenset(modifiers)))
+        last_head = i
+        # "does not converge faster" denies the comparison, not only the verb
+        negate = negate and i + 1 < n and tokens[i + 1].kind == "word" and _scalar(tokens, i + 1) is not None
         modifiers = []
         i += 1
+    if carry and out.states:
+        kind, who, base, negated, mods = out.states[-1]
+        out.states[-1] = (kind, who, base, not negated, mods)
     return out
 
 
