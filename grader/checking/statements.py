@@ -505,7 +505,7 @@ def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset
         if word.endswith("ly") and len(word) > 4 and word not in _NOT_ADVERBS:
             if out.states and last_head == i - 1:  # "converges absolutely"
                 kind, who, base, negated, mods = out.states[-1]
-                out.states[-1] = (kind, who, base, negated, frozenset(mods) | {stem(word)})  # type: ignore[arg-type]
+                out.states[-1] = (kind, who, base, negated, frozenset(mods) | {stem(word)})  # type: ignore[call-overload]
             else:
                 modifiers.append(stem(word))
             i += 1
