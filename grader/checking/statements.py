@@ -361,7 +361,9 @@ def _sentence_facts(
     for tokens in _clauses(sentence):
         names = [t.text for t in tokens if t.kind == "name"]
         subject = names[0] if names else subject
-        clause = _read_clause(tokens, subject, vocabulary)
+        # A plain claim ("we reject H_0") is about the question; only when a part compares two terms
+        # does it matter which one a claim is about.
+        clause = _read_clause(tokens, subject if contrast else None, vocabulary)
         facts.update(clause.states)
         changes += clause.changes
         levels += clause.levels
@@ -385,7 +387,9 @@ def _sentence_facts(
         if contrast and term in contrast:
             other = contrast[1] if term == contrast[0] else contrast[0]
             facts.add(("change", other, respect, -direction, negated))
-    at = dict(levels)
+    for term, value in levels:
+        facts.add(("level", term, value))
+    at = {term: value for term, value in levels if term}
     if len(at) >= 2:
         items = list(at.items())[:2]
         facts.add(("limit", frozenset(items)))
@@ -471,9 +475,8 @@ def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset
         if token.kind in ("arrow", "rel") or word in _APPROACH:
             value, after = _value_after(tokens, i + 1)
             if value is not None:
-                term = owner(i)
-                if term is not None and not negate:
-                    out.levels.append((term, value))
+                if not negate:
+                    out.levels.append((owner(i) or "", value))
                 negate = False
                 i = after
                 continue
@@ -481,18 +484,15 @@ def _read_clause(tokens: list[Token], subject: str | None, vocabulary: frozenset
                 i += 1
                 continue
         if word in _LEVELS and not (i + 1 < n and tokens[i + 1].kind == "word" and tokens[i + 1].text not in _STOP):
-            term = owner(i)
-            if term is not None and not negate:
-                out.levels.append((term, _LEVELS[word]))
+            if not negate:
+                out.levels.append((owner(i) or "", _LEVELS[word]))
             negate = False
             i += 1
             continue
         scalar = _scalar(tokens, i)
         if scalar is not None:
             respect, direction, after = scalar
-            term = owner(i) if respect == "size" or after == i + 1 else (owner(i) or "")
-            if term is not None:
-                out.changes.append((term, direction, negate, respect))
+            out.changes.append((owner(i) or "", direction, negate, respect))
             if after < n and tokens[after].kind == "word" and tokens[after].text in ("in", "with") and after + 1 < n and tokens[after + 1].kind == "name":
                 out.changes.append((tokens[after + 1].text, 1, False, "size"))  # "λ decreases in p": p increasing
             negate = False
@@ -597,7 +597,7 @@ def fact_matches(wanted: Fact, found: Fact) -> bool:
     """Does a fact of the answer say what a fact of an example statement says?"""
     if wanted[0] != found[0]:
         return False
-    if wanted[0] == "change":
+    if wanted[0] in ("change", "level"):  # a change or level said of nothing named fits whatever it is said of
         return wanted[2:] == found[2:] and wanted[1] in ("", found[1])
     if wanted[0] != "state":
         return wanted == found
