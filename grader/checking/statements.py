@@ -317,9 +317,13 @@ def read(text: str, terms: Terms, *, vocabulary: frozenset[str] = frozenset(), c
     """What each sentence of ``text`` claims (``vocabulary``: stems a prefix may negate)."""
     reading = Reading()
     subject: str | None = None
+    names = {name for _, name in terms.phrases}
+    only = next(iter(names)) if len(names) == 1 else None
     for sentence in _sentences(_resolve_terms(tokenize(text), terms)):
         if not sentence:
             continue
+        if only is not None:
+            sentence = _pronoun_is_the_term(sentence, only)
         if sentence[-1].text == "?" or any(t.kind == "word" and t.text in _HEDGES for t in sentence):
             reading.hedged += 1
             continue
@@ -327,6 +331,16 @@ def read(text: str, terms: Terms, *, vocabulary: frozenset[str] = frozenset(), c
         if facts:
             reading.sentences.append(frozenset(facts))
     return reading
+
+
+def _pronoun_is_the_term(sentence: list[Token], name: str) -> list[Token]:
+    """With one declared term (what the question asks about), a leading "it" is that term."""
+    for index, token in enumerate(sentence):
+        if token.kind == "name":
+            return sentence
+        if token.kind == "word" and token.text == "it":
+            return [*sentence[:index], Token("name", name), *sentence[index + 1 :]]
+    return sentence
 
 
 def _sentences(tokens: list[Token]) -> list[list[Token]]:
