@@ -15,7 +15,7 @@ import click
 
 from grader._internal.version import __version__
 from grader.authoring.testing import run_rubric_tests
-from grader.checking.lint import lint_rubric, load_rubric
+from grader.checking.lint import load_rubric
 from grader.errors import GraderError, Problem
 from grader.grading.batch import (
     PROGRESS_MODES,
@@ -263,9 +263,16 @@ def rubric() -> None:
 
 @rubric.command("lint")
 @click.argument("path", type=click.Path(path_type=Path))
-def rubric_lint(path: Path) -> None:
-    """Report every problem of a rubric, with file, question, field and a fix."""
-    problems = lint_rubric(path)
+@click.option("--tests/--no-tests", "run_tests", default=True, help="Also check alternatives and mistakes against the reference and run the rubric's tests (no mutants).")
+def rubric_lint(path: Path, run_tests: bool) -> None:
+    """Report every problem of a rubric, with file, line, question, field and a fix.
+
+    Undeclared names in references, alternatives and mistakes; alternatives that are not
+    equivalent to the reference and mistakes that are; failing rubric tests.
+    """
+    from grader.authoring.lint import lint_fully
+
+    problems = lint_fully(path, run_tests=run_tests)
     if problems:
         _print_problems(problems)
         click.echo(f"{len(problems)} problem(s) found", err=True)

@@ -17,13 +17,14 @@ class Problem(BaseModel):
     code: str
     message: str
     file: str | None = None
+    line: int | None = None
     question: str | None = None
     part: str | None = None
     field: str | None = None
     fix: str | None = None
 
     def one_line(self) -> str:
-        """``file: question 1.2, part lambda, field reference: message; fix [code]``."""
+        """``file:line: question 1.2, part lambda, field reference: message; fix [code]``."""
         where = []
         if self.question:
             where.append(f"question {self.question}")
@@ -31,7 +32,7 @@ class Problem(BaseModel):
             where.append(f"part {self.part}")
         if self.field:
             where.append(f"field {self.field}")
-        prefix = f"{self.file}: " if self.file else ""
+        prefix = f"{self.file}{f':{self.line}' if self.line else ''}: " if self.file else ""
         located = f"{', '.join(where)}: " if where else ""
         fix = f"; {self.fix}" if self.fix else ""
         return f"{prefix}{located}{self.message}{fix} [{self.code}]"

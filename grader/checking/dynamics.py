@@ -6,7 +6,7 @@ One kind, four modes, because they share the system and its parameters:
 - ``jacobian``: the student's Jacobian against central finite differences of the declared field
   at the equilibrium (no hand-derived reference to get wrong);
 - ``stationary``: the claimed stationary point(s), by evaluating the field there;
-- ``stability``: the claim (read like a ``choice``: options with phrases) against the behaviour of
+- ``stability``: the claim (read like a ``choice``: options with example statements) against the behaviour of
   the ODE integrated from starts near the equilibrium; the simulation's sentence is the evidence.
 """
 
@@ -76,6 +76,8 @@ class DynamicsChecker(Checker[DynamicsPart]):
         for mistake in part.mistakes:
             if mistake.answer is not None and isinstance(parse_latex(mistake.answer, ctx.symbols), ParseError):
                 add(f"mistakes.{mistake.id}.answer", f"{mistake.answer!r} does not parse", "write the wrong form in LaTeX")
+        if part.mode == "stability":
+            problems += ChoiceChecker().lint(part.as_choice(), ctx)
         return problems
 
     def check(self, part: DynamicsPart, answer: Answer, ctx: CheckContext) -> PartResult:

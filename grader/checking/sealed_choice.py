@@ -76,6 +76,7 @@ def seal_choice(part: ChoicePart, salt: str, *, also: Sequence[str] = (), kdf: K
         correct_boxes=correct_boxes,
         options=part.options,
         terms=part.terms,
+        about=part.about,
         scope=part.scope,
         recognised=recognised,
     )

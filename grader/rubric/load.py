@@ -37,10 +37,58 @@ def rubric_digest(path: Path | str) -> str:
     return hashlib.sha256(rubric_path(Path(path)).read_bytes()).hexdigest()
 
 
+SCHEMA_ID = "https://grader.invalid/schema/rubric.schema.json"
+
+#: Descriptions (and examples) of fields the models leave undescribed, by field name, so every
+#: field an editor completes says what it is for.
+_FIELD_DOCS: dict[str, tuple[str, object]] = {
+    "kind": ("which checker decides this part (or, in [symbols], what kind of symbol this is)", "symbolic"),
+    "points": ("points this part (or question) is worth; a question's parts add up to its points", 2),
+    "title": ("a short human title, shown in reports", "Dropout solution"),
+    "course": ("the course, for reports", "Statistics 101"),
+    "mistakes": ("common wrong answers, each with feedback and the points it still earns", None),
+    "rtol": ("relative tolerance of a numeric comparison; rtol = atol = 0 means exact", 1e-6),
+    "atol": ("absolute tolerance of a numeric comparison; rtol = atol = 0 means exact", 1e-9),
+    "expected": ("elements a good answer contains, found by patterns; they propose a score for a person", None),
+    "parts": ("the parts of the question, each decided by the checker its 'kind' names", None),
+    "mode": ("what the dynamics part checks: the field, the Jacobian, stationary points or stability", "stability"),
+    "divergence": ("the divergence the expression must equal", "jsd"),
+    "weight": ("the element's share of the proposed score", 1.0),
+    "expect": ("the verdict this test answer must get", "right"),
+    "note": ("why the test is there, for the rubric's readers", "the inverse written with p^{-1}"),
+    "arity": ("how many arguments the function takes", 1),
+    "description": ("what the symbol (or declaration) stands for, for people", "the dropout mask"),
+    "latex": ("other ways students write this symbol, in LaTeX", ["\\lambda_2"]),
+    "shape": ("the matrix's shape, in named dimensions or numbers", ["n", "d"]),
+    "structure": ("the matrix's structure: random matrices are drawn with it", "diagonal"),
+    "domain": ("the values the scalar takes: an interval such as '(0, 1)', or 'positive'", "(0, 1)"),
+    "distribution": ("how the random variable is drawn", "bernoulli"),
+    "id": ("a stable id, used by reports, mistakes and tests", "mean-mask"),
+    "about": ("phrases naming the situation asked about; only matching list items or sentences are read", None),
+    "scope": ("advanced: a regex selecting the paragraphs to read", None),
+    "terms": ("named terms: phrases (or a regex) that name each", None),
+    "options": ("the claims a student can make", None),
+}
+
+
 def rubric_schema() -> str:
+    """The JSON Schema of rubric files: every field described, ``$schema``/``$id`` for editors
+    (taplo / Even Better TOML read it from a ``#:schema`` comment at the top of rubric.toml)."""
     schema = Rubric.model_json_schema()
     schema["title"] = "grader rubric"
-    return json.dumps(schema, indent=2, sort_keys=True)
+    schema["description"] = "A grader rubric (rubrics/<name>/rubric.toml): see the README, 'Writing a rubric for your course'."
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    for definition in [schema, *schema.get("$defs", {}).values()]:
+        for name, field in definition.get("properties", {}).items():
+            doc = _FIELD_DOCS.get(name)
+            if doc is None:
+                field.setdefault("description", "part of a sealed rubric, written by 'grader rubric seal'; do not edit")
+                continue
+            field.setdefault("description", doc[0])
+            if doc[1] is not None and "examples" not in field:
+                field["examples"] = [doc[1]]
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def read_rubric(path: Path | str) -> tuple[Rubric | None, list[Problem]]:

@@ -96,17 +96,39 @@ class NumericPart(PartBase):
 
 RELATION = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*([A-Za-z0-9_]+)\s*$")
 
+#: A term: the phrases (words or LaTeX) that name it, or (advanced) one regex over the normalised LaTeX.
+TermSpelling = list[str] | str
+
 
 class ChoiceOption(RubricModel):
-    id: str
-    label: str = Field(default="", description="how the option reads in feedback")
-    patterns: list[str] = Field(default_factory=list, description="regexes over the answer's prose (case-insensitive)")
+    """One answer a student can give, recognised by meaning from example statements."""
+
+    id: str = Field(description="stable id of the option, used by 'answer', mistakes and reports", examples=["decreasing"])
+    label: str = Field(default="", description="how the option reads in feedback", examples=["λ decreases as p increases"])
+    statements: list[str] = Field(
+        default_factory=list,
+        description=(
+            "example statements of this option, read by meaning: word order, paraphrase (stems, the part's terms) and "
+            "negation do not fool it ('never converges' is not 'converges'). An answer chooses the option when one of "
+            "its sentences says everything one statement says. Keep each statement short: every word that carries "
+            "meaning must be found"
+        ),
+        examples=[["λ decreases as p increases", "for p close to 1, λ is close to 0"], ["not asymptotically stable", "does not converge"]],
+    )
+    patterns: list[str] = Field(
+        default_factory=list,
+        description="advanced: regular expressions over the answer's prose (case-insensitive); prefer 'statements'",
+        examples=[["\\binversely\\b"]],
+    )
     relations: list[str] = Field(
-        default_factory=list, description="inequalities between named terms, e.g. 'amortized > instance'"
+        default_factory=list,
+        description="inequalities between the part's named terms that state this option, e.g. 'amortized > instance'",
+        examples=[["amortized > instance", "amortized >= instance"]],
     )
     overrides: list[str] = Field(
         default_factory=list,
         description="options this one wins over when both are found (e.g. 'not stable' over 'inconclusive')",
+        examples=[["inconclusive"]],
     )
 
     @field_validator("patterns")
@@ -122,42 +144,71 @@ class ChoiceOption(RubricModel):
                 raise ValueError(f"relation {relation!r} must look like 'term_a > term_b' (with <, >, <= or >=)")
         return relations
 
+    @field_validator("statements")
+    @classmethod
+    def _statements_say_something(cls, statements: list[str]) -> list[str]:
+        for statement in statements:
+            if not any(ch.isalnum() for ch in statement):
+                raise ValueError(f"statement {statement!r} has no words")
+        return statements
+
 
 class ChoicePart(PartBase):
+    """A claim stated in prose or as an inequality: which option the student chose."""
+
     kind: Literal["choice"]
-    answer: str = Field(description="id of the correct option")
-    options: list[ChoiceOption] = Field(min_length=2)
-    terms: dict[str, str] = Field(
+    answer: str = Field(description="id of the correct option", examples=["decreasing"])
+    options: list[ChoiceOption] = Field(min_length=2, description="the claims a student can make; at least two")
+    terms: dict[str, TermSpelling] = Field(
         default_factory=dict,
-        description="named terms for relations: name -> regex over the normalised LaTeX of one side",
+        description=(
+            "what the statements talk about: a name and the phrases (words or LaTeX) students use for it, e.g. "
+            "{lambda = ['\\lambda', 'regularization coefficient']}. Inline math symbols name themselves. With exactly "
+            "two terms the part compares them: 'A is faster' also reads as 'B is slower'. Relations use the terms too "
+            "(a side of an inequality containing a phrase's LaTeX). Advanced: a string is a regex over the normalised LaTeX"
+        ),
+        examples=[{"amortized": ["amortized", "q_{\\phi^*}"], "instance": ["instance-dependent", "q_i^*"]}],
+    )
+    about: list[str] = Field(
+        default_factory=list,
+        description=(
+            "phrases naming the situation this part asks about, read like statements, or a list label such as '1.' "
+            "or '(a)': only the list items (or sentences) that say one of them are read"
+        ),
+        examples=[["scenario 1", "we have no samples", "1."]],
     )
     scope: str | None = Field(
-        default=None, description="regex: only paragraphs of the answer matching it are read (e.g. one scenario)"
+        default=None, description="advanced: a regex; only paragraphs of the answer matching it are read (prefer 'about')"
     )
 
     @model_validator(mode="after")
     def _consistent(self) -> ChoicePart:
-        ids = [option.id for option in self.options]
-        if len(set(ids)) != len(ids):
-            raise ValueError("option ids must be unique")
-        if self.answer not in ids:
-            raise ValueError(f"answer {self.answer!r} is not one of the options {ids}")
-        for mistake in self.mistakes:
-            if mistake.option is not None and mistake.option not in ids:
-                raise ValueError(f"mistake {mistake.id!r} names option {mistake.option!r}, which does not exist")
-        for option in self.options:
-            for relation in option.relations:
-                match = RELATION.match(relation)
-                assert match is not None  # validated per option
-                for term in (match.group(1), match.group(3)):
-                    if term not in self.terms:
-                        raise ValueError(f"relation {relation!r} uses term {term!r}; declare it under 'terms'")
-        for option in self.options:
-            unknown = [other for other in option.overrides if other not in ids]
-            if unknown:
-                raise ValueError(f"option {option.id!r} overrides unknown option(s) {unknown}")
-        compiled_patterns(list(self.terms.values()) + ([self.scope] if self.scope else []))
+        check_options(self.options, self.answer, self.mistakes, self.terms)
+        regexes = [t for t in self.terms.values() if isinstance(t, str)]
+        compiled_patterns(regexes + ([self.scope] if self.scope else []))
         return self
+
+
+def check_options(options: list[ChoiceOption], answer: str | None, mistakes: list[Mistake], terms: dict[str, TermSpelling]) -> None:
+    """Validator body shared by choice and stability parts: ids, answer, mistakes, relations and overrides agree."""
+    ids = [option.id for option in options]
+    if len(set(ids)) != len(ids):
+        raise ValueError("option ids must be unique")
+    if answer not in ids:
+        raise ValueError(f"answer {answer!r} is not one of the options {ids}")
+    for mistake in mistakes:
+        if mistake.option is not None and mistake.option not in ids:
+            raise ValueError(f"mistake {mistake.id!r} names option {mistake.option!r}, which does not exist")
+    for option in options:
+        for relation in option.relations:
+            match = RELATION.match(relation)
+            assert match is not None  # validated per option
+            for term in (match.group(1), match.group(3)):
+                if term not in terms:
+                    raise ValueError(f"relation {relation!r} uses term {term!r}; declare it under 'terms'")
+        unknown = [other for other in option.overrides if other not in ids]
+        if unknown:
+            raise ValueError(f"option {option.id!r} overrides unknown option(s) {unknown}")
 
 
 # -- manual ------------------------------------------------------------------------------------
@@ -224,11 +275,12 @@ class DynamicsPart(PartBase):
     )
     horizon: float = Field(default=HORIZON, gt=0, le=3200, description="stability: integration time")
     answer: str | None = Field(default=None, description="stability: id of the correct option")
-    options: list[ChoiceOption] = Field(default_factory=list, description="stability: the claims a student can make, read by phrases")
+    options: list[ChoiceOption] = Field(default_factory=list, description="stability: the claims a student can make, read by meaning (see choice parts)")
     claims: dict[str, Claim] = Field(
         default_factory=dict, description="stability: what each option says the flow does (converges, does-not-converge, ...)"
     )
-    scope: str | None = None
+    about: list[str] = Field(default_factory=list, description="stability: phrases naming the situation asked about (see choice parts)")
+    scope: str | None = Field(default=None, description="advanced: a regex selecting the paragraphs to read (prefer 'about')")
 
     @model_validator(mode="after")
     def _consistent(self) -> DynamicsPart:
@@ -241,9 +293,7 @@ class DynamicsPart(PartBase):
             missing = [i for i in ids if i not in self.claims]
             if missing:
                 raise ValueError(f"'claims' must say what each option claims; missing: {', '.join(missing)}")
-            for mistake in self.mistakes:
-                if mistake.option is not None and mistake.option not in ids:
-                    raise ValueError(f"mistake {mistake.id!r} names option {mistake.option!r}, which does not exist")
+            check_options(self.options, self.answer, self.mistakes, {})
         elif not self.target:
             raise ValueError(f"mode {self.mode!r} needs a 'target' (what the answer states, e.g. 'J^*')")
         return self
@@ -260,6 +310,7 @@ class DynamicsPart(PartBase):
             mistakes=self.mistakes,
             answer=self.answer,
             options=self.options,
+            about=self.about,
             scope=self.scope,
         )
 

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from grader._internal.secretbox import KdfParams
-from grader.rubric.parts import ChoiceOption, ChoicePart, PartBase, RubricModel
+from grader.rubric.parts import ChoiceOption, ChoicePart, PartBase, RubricModel, TermSpelling
 
 # -- sealed math -------------------------------------------------------------------------------
 
@@ -111,14 +111,16 @@ class SealedChoicePart(PartBase):
     also: list[str] = Field(default_factory=list, description="scrypt hashes of other options that are right too")
     correct_boxes: list[str] = Field(default_factory=list, description="feedback_correct, sealed under each right option")
     options: list[ChoiceOption] = Field(min_length=2)
-    terms: dict[str, str] = Field(default_factory=dict)
+    terms: dict[str, TermSpelling] = Field(default_factory=dict)
+    about: list[str] = Field(default_factory=list)
     scope: str | None = None
     recognised: list[SealedChoiceMistake] = Field(default_factory=list)
 
     def recogniser(self) -> ChoicePart:
         """The open part that recognises options; its ``answer`` is a placeholder, never used."""
         return ChoicePart(
-            kind="choice", id=self.id, points=self.points, answer=self.options[0].id, options=self.options, terms=self.terms, scope=self.scope
+            kind="choice", id=self.id, points=self.points, answer=self.options[0].id, options=self.options, terms=self.terms,
+            about=self.about, scope=self.scope,
         )
 
 
