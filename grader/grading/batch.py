@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Literal, TextIO
 
+from grader._internal.safe_text import terminal_text
 from grader._internal.version import __version__
 from grader.errors import Problem
 from grader.gradebook.models import RecordOutcome
@@ -173,11 +174,12 @@ class LineProgress(Progress):
     def update(self, result: SubmissionResult) -> None:
         self.done += 1
         where = f"{self.done}/{self.total}"
+        shown = terminal_text(str(result.path))  # a file name must not forge a line (issue 15.5)
         if result.report is not None:
-            self._write(f"graded {where}: {result.path} {result.report.score:g}/{result.report.max_score:g}")
+            self._write(f"graded {where}: {shown} {result.report.score:g}/{result.report.max_score:g}")
         else:
-            reason = result.problems[0].message if result.problems else "no report"
-            self._write(f"failed {where}: {result.path}: {reason}")
+            reason = terminal_text(result.problems[0].message) if result.problems else "no report"
+            self._write(f"failed {where}: {shown}: {reason}")
 
     def finish(self) -> None:
         self.stream.flush()
