@@ -59,6 +59,17 @@ def _load(rubric_dir: Path) -> tuple[Rubric, str]:
         raise _Failed from None
 
 
+def _load_roster(path: Path | None) -> Roster | None:
+    """The roster, or exit 1 with its problems (before any grading)."""
+    if path is None:
+        return None
+    try:
+        return load_roster(path)
+    except GraderError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
+
+
 def _submissions(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
@@ -127,13 +138,7 @@ def grade(
         rubric, digest = _load(rubric_dir)
     except _Failed:
         sys.exit(1)
-    roster: Roster | None = None
-    if roster_path is not None:
-        try:
-            roster = load_roster(roster_path)
-        except GraderError as exc:
-            _print_problems(exc.problems)
-            sys.exit(1)
+    roster = _load_roster(roster_path)
     files = _submissions(paths)
     if not files:
         click.echo(f"error: no submissions found in {terminal_text(', '.join(map(str, paths)))}; pass .md files or folders holding them", err=True)
@@ -420,13 +425,7 @@ def export(
     canvas_assignment_id: str | None,
 ) -> None:
     """Write canvas.csv, moodle.csv or the Gradescope autograder zip from the gradebook (after review)."""
-    roster = None
-    if roster_path is not None:
-        try:
-            roster = load_roster(roster_path)
-        except GraderError as exc:
-            _print_problems(exc.problems)
-            sys.exit(1)
+    roster = _load_roster(roster_path)
     book, assignment = _open_book(db, assignment_id)
     with book:
         if canvas_assignment_id is not None:
