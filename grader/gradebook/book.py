@@ -339,10 +339,9 @@ class Gradebook:
 
     def queue(self, assignment: AssignmentInfo, *, include_decided: bool = False) -> list[QueueItem]:
         """Parts waiting for a person (pending, or flagged by a regrade), in rubric order by question."""
-        with session_scope(self.engine) as session:
-            items = self._items(session, assignment)
         wanted = {"pending", "flagged"} | ({"decided"} if include_decided else set())
-        return [item for item in items if item.state in wanted]
+        with session_scope(self.engine) as session:
+            return self._items(session, assignment, wanted)
 
     def clusters(self, assignment: AssignmentInfo, *, include_decided: bool = False) -> list[Cluster]:
         """The queue grouped by question, part and identical normalised answer; largest first."""
@@ -443,6 +442,7 @@ class Gradebook:
                         "see 'grader review list --by cluster'; decided parts change with override ITEM",
                     )
             for part, sub in targets:
+                before = self._current_score(session, sub, part)
                 if score is not None:
                     new = score
                 else:  # accept: the machine's proposal for the answer as it is now
@@ -460,7 +460,7 @@ class Gradebook:
                     action=action,
                     action_group=group,
                     score=new,
-                    from_score=self._current_score(session, sub, part),
+                    from_score=before,
                     max_score=part.max_score,
                     comment=comment,
                     reviewer=reviewer,
@@ -634,21 +634,36 @@ class Gradebook:
         return report.model_copy(update={"questions": questions, "score": score, "status": "needs_review" if review else "graded"}), notes
 
     def _refresh_final(self, session: Session, sub: SubmissionRow) -> None:
-        """Recompute the submission's final score in the same transaction as what changed it."""
+        """Recompute the submission's final score in the same transaction as what changed it.
+
+        Computed from the part rows as the scorer does (each question capped at its points,
+        rounded to 4 places), so it agrees with the reviewed report without parsing it.
+        """
         session.flush()
-        report, notes = self._apply(session, sub)
         assignment = session.get(AssignmentRow, sub.assignment_id)
         assert assignment is not None
         effective = _Effective(self._decisions(session, sub.id))
-        states = [_state(p, effective.get(p)) for p in self._parts(session, sub.id)] if report is not None else []
+        parts = self._parts(session, sub.id) if sub.report_json is not None else []
+        states = [_state(p, effective.get(p)) for p in parts]
+        questions: dict[str, tuple[float, float]] = {}
+        reviewers = set()
+        for part, state in zip(parts, states, strict=True):
+            decision = effective.get(part)
+            score = part.score
+            if state == "decided" and decision is not None and decision.score is not None:
+                score = decision.score
+                reviewers.add(decision.reviewer)
+            got, cap = questions.get(part.question_id, (0.0, part.question_max))
+            questions[part.question_id] = (got + score, cap)
+        total = round(sum(round(min(cap, got), 4) for got, cap in questions.values()), 4)
         values = {
-            "score": report.score if report is not None else None,
-            "max_score": report.max_score if report is not None else assignment.max_score,
+            "score": total if sub.report_json is not None else None,
+            "max_score": assignment.max_score,
             "pending": states.count("pending"),
             "flagged": states.count("flagged"),
             "reviewed": states.count("decided"),
             "provisional": "pending" in states or "flagged" in states,
-            "reviewers": "\n".join(sorted({n.reviewer for n in notes.values() if n.state == "decided"})),
+            "reviewers": "\n".join(sorted(reviewers)),
             "updated_at": _now(),
         }
         row = session.get(FinalScoreRow, sub.id)
@@ -706,7 +721,7 @@ class Gradebook:
             return decision.score
         return part.score
 
-    def _items(self, session: Session, assignment: AssignmentInfo) -> list[QueueItem]:
+    def _items(self, session: Session, assignment: AssignmentInfo, states: set[str]) -> list[QueueItem]:
         rubric_row = session.get(AssignmentRow, assignment.id)
         assert rubric_row is not None
         order = {}
@@ -722,14 +737,23 @@ class Gradebook:
             .group_by(PartRow.question_id, PartRow.part_id, PartRow.answer_key)
         ):
             clusters[(q, p, key)] = smallest
-        items = []
-        subs = session.scalars(select(SubmissionRow).where(SubmissionRow.assignment_id == assignment.id)).all()
-        for sub in subs:
-            effective = _Effective(self._decisions(session, sub.id))
-            for part in self._parts(session, sub.id):
-                items.append(
-                    self._queue_item(session, sub, part, effective.get(part), cluster=clusters.get((part.question_id, part.part_id, part.answer_key)))
-                )
+        # Three queries for the whole assignment, not three per submission.
+        subs = {s.id: s for s in session.scalars(select(SubmissionRow).where(SubmissionRow.assignment_id == assignment.id))}
+        decisions: dict[int, list[DecisionRow]] = defaultdict(list)
+        for row in session.scalars(select(DecisionRow).where(DecisionRow.submission_id.in_(subs)).order_by(DecisionRow.id)):
+            decisions[row.submission_id].append(row)
+        effective = {sub_id: _Effective(decisions[sub_id]) for sub_id in subs}
+        items = [
+            self._queue_item(
+                session,
+                subs[part.submission_id],
+                part,
+                effective[part.submission_id].get(part),
+                cluster=clusters.get((part.question_id, part.part_id, part.answer_key)),
+            )
+            for part in session.scalars(select(PartRow).where(PartRow.submission_id.in_(subs)))
+            if _state(part, effective[part.submission_id].get(part)) in states
+        ]
         return sorted(items, key=lambda i: (order.get((i.question, i.part), (len(order), 0)), i.submission, i.item))
 
     def _queue_item(
