@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from grader.errors import Problem
 from grader.gradebook.book import Gradebook, open_gradebook
 from grader.gradebook.models import GradebookRow, RecordOutcome
+from grader.gradebook.store import GradebookError
 from grader.reports.gradebook import write_class_files, write_pages
 from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
@@ -38,8 +41,16 @@ class BatchRecorder:
         self.assignment = self.book.set_assignment(rubric, rubric_sha256, show_reference=show_reference)
         self.out, self.roster, self.html = out, roster, html
         self.outcomes: list[RecordOutcome] = []
+        self.failed: list[str] = []
 
     def record(self, path: Path, report: Report | None, problems: Sequence[Problem]) -> None:
+        """Record one settled submission; a store that fails costs a message, not the batch."""
+        try:
+            self._record(path, report, problems)
+        except SQLAlchemyError as error:
+            self.failed.append(f"{path.name}: {getattr(error, 'orig', None) or error}")
+
+    def _record(self, path: Path, report: Report | None, problems: Sequence[Problem]) -> None:
         name = report.submission if report is not None else path.name
         entry = self.roster.lookup(name) if self.roster is not None else None
         student = {
@@ -60,7 +71,18 @@ class BatchRecorder:
             self.outcomes.append(outcome)
 
     def finish(self) -> list[GradebookRow]:
-        return write_class_files(self.book, self.assignment, self.out, roster=self.roster, html=self.html)
+        rows = write_class_files(self.book, self.assignment, self.out, roster=self.roster, html=self.html)
+        if self.failed:
+            raise GradebookError(
+                [
+                    Problem(
+                        code="gradebook.not_recorded",
+                        message=f"{len(self.failed)} submission(s) could not be recorded in the gradebook (first: {self.failed[0]})",
+                        fix="their reports are written; free the store (disk space, a lock) and run again with --resume",
+                    )
+                ]
+            )
+        return rows
 
     def close(self) -> None:
         self.book.close()
