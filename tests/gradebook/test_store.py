@@ -206,3 +206,14 @@ def test_postgresql_by_url(tmp_path: Path) -> None:
     finally:
         subprocess.run([*as_postgres, str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=120)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_migrations_build_the_tables_the_code_uses(tmp_path: Path) -> None:
+    """No drift between grader/gradebook/tables.py and the Alembic migrations."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from grader.gradebook.tables import Base
+
+    with open_gradebook(tmp_path) as book, book.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
