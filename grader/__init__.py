@@ -13,6 +13,7 @@ from grader._internal.version import __version__
 
 _EXPORTS = {
     "Equivalence": "grader.math.equivalence",
+    "Gradebook": "grader.gradebook.book",
     "GraderError": "grader.errors",
     "Problem": "grader.errors",
     "QuestionResult": "grader.scoring.models",
@@ -26,6 +27,7 @@ _EXPORTS = {
     "is_equivalent": "grader.math.api",
     "lint_rubric": "grader.checking.lint",
     "load_rubric": "grader.checking.lint",
+    "open_gradebook": "grader.gradebook.book",
     "segment_text": "grader.grading.pipeline",
 }
 
@@ -34,6 +36,7 @@ __all__ = ["__version__", *sorted(_EXPORTS)]
 if TYPE_CHECKING:
     from grader.checking.lint import lint_rubric, load_rubric  # noqa: F401
     from grader.errors import GraderError, Problem, RubricError, SubmissionError  # noqa: F401
+    from grader.gradebook.book import Gradebook, open_gradebook  # noqa: F401
     from grader.grading.pipeline import grade_file, grade_submission, segment_text  # noqa: F401
     from grader.math.api import is_equivalent  # noqa: F401
     from grader.math.equivalence import Equivalence, check_equivalence  # noqa: F401

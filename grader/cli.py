@@ -10,13 +10,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
+from grader._internal.safe_text import terminal_text
 from grader._internal.version import __version__
 from grader.authoring.testing import run_rubric_tests
 from grader.checking.lint import load_rubric
 from grader.errors import GraderError, Problem
+from grader.gradebook.book import Gradebook, open_gradebook
+from grader.gradebook.models import AssignmentInfo
 from grader.grading.batch import (
     PROGRESS_MODES,
     BatchInterrupted,
@@ -26,8 +30,10 @@ from grader.grading.batch import (
 )
 from grader.grading.executors.base import ExecutorUnavailable, default_jobs
 from grader.grading.pipeline import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, Limits, grade_file
-from grader.reports.exports import EXPORT_KINDS, write_exports
+from grader.reports.exports import EXPORT_KINDS, ExportResult, write_exports
+from grader.reports.gradebook import write_class_files, write_pages
 from grader.reports.json_report import report_json
+from grader.reports.review_text import clusters_text, decisions_text, item_text, outcome_text, queue_text
 from grader.reports.roster import Roster, load_roster
 from grader.reports.terminal import render_terminal
 from grader.rubric.load import rubric_digest, rubric_path, rubric_schema
@@ -42,7 +48,7 @@ class _Failed(Exception):
 
 def _print_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
-        click.echo(f"error: {problem.one_line()}", err=True)
+        click.echo(f"error: {terminal_text(problem.one_line())}", err=True)
 
 
 def _load(rubric_dir: Path) -> tuple[Rubric, str]:
@@ -51,6 +57,17 @@ def _load(rubric_dir: Path) -> tuple[Rubric, str]:
     except GraderError as exc:
         _print_problems(exc.problems)
         raise _Failed from None
+
+
+def _load_roster(path: Path | None) -> Roster | None:
+    """The roster, or exit 1 with its problems (before any grading)."""
+    if path is None:
+        return None
+    try:
+        return load_roster(path)
+    except GraderError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
 
 
 def _submissions(paths: Sequence[Path]) -> list[Path]:
@@ -83,6 +100,9 @@ def main() -> None:
 @click.option("--export", "exports", multiple=True, type=click.Choice(EXPORT_KINDS), help="Also write a gradebook export (repeatable): canvas.csv, moodle.csv or Gradescope JSON.")
 @click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), help="CSV mapping submission files to students (needed by --export canvas/moodle).")
 @click.option("--show-reference/--hide-reference", "show_reference", default=None, help="Show reference answers in the HTML reports (default: the rubric's settings.show_reference).")
+@click.option("--db", "db", metavar="PATH|URL", help="The gradebook store: a .sqlite file or postgresql://user@host/db (default: DIR/gradebook.sqlite).")
+@click.option("--include-provisional", is_flag=True, help="Also send scores still waiting for a person's review to Canvas/Moodle/Gradescope.")
+@click.option("--canvas-assignment-id", metavar="N", help="The assignment's Canvas id (the number after /assignments/ in its address); needed by --export canvas.")
 def grade(
     paths: tuple[Path, ...],
     rubric_dir: Path,
@@ -97,31 +117,39 @@ def grade(
     exports: tuple[str, ...],
     roster_path: Path | None,
     show_reference: bool | None,
+    db: str | None,
+    include_provisional: bool,
+    canvas_assignment_id: str | None,
 ) -> None:
     """Grade submissions (files or folders) into DIR: S.json and S.html each, index.html, grades.csv.
 
-    Each report is written as soon as its submission is graded; after an interruption, run the
-    same command with --resume to grade only what is missing or out of date.
+    Each report is written as soon as its submission is graded, and recorded in the gradebook
+    store; after an interruption, run the same command with --resume to grade only what is
+    missing or out of date. Regrading keeps each review decision whose answer did not change.
     """
     needs_roster = sorted({"canvas", "moodle"} & set(exports))
     if needs_roster and roster_path is None:
         raise click.UsageError(f"--export {' and '.join(needs_roster)} needs --roster FILE (which student each submission is)")
+    if "canvas" in exports and not canvas_assignment_id:
+        raise click.UsageError("--export canvas needs --canvas-assignment-id N (the number after /assignments/ in the assignment's Canvas address)")
     if scheduler is not None and executor != "dask":
         raise click.UsageError("--scheduler goes with --executor dask")
     try:
         rubric, digest = _load(rubric_dir)
     except _Failed:
         sys.exit(1)
-    roster: Roster | None = None
-    if roster_path is not None:
-        try:
-            roster = load_roster(roster_path)
-        except GraderError as exc:
-            _print_problems(exc.problems)
-            sys.exit(1)
+    roster = _load_roster(roster_path)
     files = _submissions(paths)
     if not files:
-        click.echo(f"error: no submissions found in {', '.join(map(str, paths))}; pass .md files or folders holding them", err=True)
+        click.echo(f"error: no submissions found in {terminal_text(', '.join(map(str, paths)))}; pass .md files or folders holding them", err=True)
+        sys.exit(1)
+    try:
+        if roster is not None:
+            roster.check([f.name for f in files], exports)  # a bad roster costs no grading
+        out_dir.mkdir(parents=True, exist_ok=True)
+        open_gradebook(db or out_dir).close()  # a store that cannot be opened costs no grading either
+    except GraderError as exc:
+        _print_problems(exc.problems)
         sys.exit(1)
     shown = make_progress(progress)  # type: ignore[arg-type]  # click.Choice checked it
     failed = False
@@ -135,7 +163,7 @@ def grade(
                 shown.echo(f"error: {problem.one_line()}", err=True)
             return
         report = result.report
-        shown.echo(f"{result.path}: {report.score:g} / {report.max_score:g} ({report.status.replace('_', ' ')})")
+        shown.echo(f"{terminal_text(str(result.path))}: {report.score:g} / {report.max_score:g} ({report.status.replace('_', ' ')})")
 
     try:
         batch = grade_batch(
@@ -152,23 +180,48 @@ def grade(
             roster=roster,
             progress=shown,
             on_result=print_result,
+            gradebook=db,
         )
     except ExecutorUnavailable as exc:
         raise click.UsageError(str(exc)) from None
+    except GraderError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
     except BatchInterrupted as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(130)
     kept = f" ({batch.resumed} already up to date)" if batch.resumed else ""
     click.echo(f"wrote {batch.graded} report(s){kept}, index.html and grades.csv to {out_dir}")
-    for kind in dict.fromkeys(exports):
+    click.echo(outcome_text(batch.review), nl=False)
+    if exports:
+        with open_gradebook(db or out_dir) as book:
+            assignment = book.set_assignment(rubric, digest, canvas_assignment_id=canvas_assignment_id)
+            failed = not _export(book, assignment, exports, out_dir, roster, include_provisional) or failed
+    sys.exit(1 if failed else 0)
+
+
+def _export(
+    book: Gradebook, assignment: AssignmentInfo, kinds: Sequence[str], out_dir: Path, roster: Roster | None, include_provisional: bool
+) -> bool:
+    """Write each export from the store; print what was written and what was held back."""
+    rows = book.rows(assignment)
+    rubric = book.rubric(assignment)
+    ok = True
+    for kind in dict.fromkeys(kinds):
         try:
-            written = write_exports(kind, batch.reports, rubric, out_dir, roster)
+            result: ExportResult = write_exports(
+                kind, rows, rubric, out_dir, roster,
+                canvas_assignment_id=assignment.canvas_assignment_id, include_provisional=include_provisional,
+            )
         except GraderError as exc:
             _print_problems(exc.problems)
-            failed = True
+            ok = False
             continue
-        click.echo(f"wrote {written}")
-    sys.exit(1 if failed else 0)
+        held = f"; held back {len(result.held)}" if result.held else ""
+        click.echo(f"wrote {result.path} ({result.written} submission(s){held})")
+        for item in result.held:
+            click.echo(f"  held back {terminal_text(item.submission)}: {terminal_text(item.reason)}")
+    return ok
 
 
 @main.command()
@@ -333,3 +386,197 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------ the gradebook: export, review
+
+_DB_HELP = "The gradebook: a reports folder, its gradebook.sqlite, or a postgresql:// URL."
+
+
+def _open_book(db: str, assignment_id: str | None) -> tuple[Gradebook, AssignmentInfo]:
+    try:
+        book = open_gradebook(db)
+    except GraderError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
+    try:
+        return book, book.assignment(assignment_id)
+    except GraderError as exc:
+        book.close()
+        _print_problems(exc.problems)
+        sys.exit(1)
+
+
+@main.command("export")
+@click.argument("kinds", nargs=-1, required=True, type=click.Choice(EXPORT_KINDS))
+@click.option("--db", default="reports", show_default=True, metavar="PATH|URL", help=_DB_HELP)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for the files (default: the gradebook's folder).")
+@click.option("--assignment", "assignment_id", metavar="ID", help="The rubric id, when the gradebook holds several.")
+@click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this roster instead of the one stored when grading.")
+@click.option("--include-provisional", is_flag=True, help="Also send scores still waiting for a person's review.")
+@click.option("--canvas-assignment-id", metavar="N", help="The assignment's Canvas id (stored for next time).")
+def export(
+    kinds: tuple[str, ...],
+    db: str,
+    out_dir: Path | None,
+    assignment_id: str | None,
+    roster_path: Path | None,
+    include_provisional: bool,
+    canvas_assignment_id: str | None,
+) -> None:
+    """Write canvas.csv, moodle.csv or the Gradescope autograder zip from the gradebook (after review)."""
+    roster = _load_roster(roster_path)
+    book, assignment = _open_book(db, assignment_id)
+    with book:
+        if canvas_assignment_id is not None:
+            assignment = book.set_assignment(book.rubric(assignment), assignment.rubric_sha256, canvas_assignment_id=canvas_assignment_id)
+        if "canvas" in kinds and not assignment.canvas_assignment_id:
+            raise click.UsageError("the canvas export needs --canvas-assignment-id N (the number after /assignments/ in the assignment's Canvas address)")
+        target = out_dir or _reports_folder(db) or Path(".")
+        target.mkdir(parents=True, exist_ok=True)
+        ok = _export(book, assignment, kinds, target, roster, include_provisional)
+    sys.exit(0 if ok else 1)
+
+
+def _reports_folder(db: str) -> Path | None:
+    """The folder of a SQLite gradebook (where its pages are), or None for a server."""
+    if "://" in db:
+        return None
+    path = Path(db)
+    return path if path.is_dir() else path.parent
+
+
+def _review_options(*, decides: bool) -> Any:
+    def decorate(command: Any) -> Any:
+        options = [
+            click.option("--db", default="reports", show_default=True, metavar="PATH|URL", help=_DB_HELP),
+            click.option("--assignment", "assignment_id", metavar="ID", help="The rubric id, when the gradebook holds several."),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts)."),
+        ]
+        if decides:
+            options.append(
+                click.option(
+                    "--reviewer", default=lambda: os.environ.get("USER", ""), show_default="$USER", metavar="NAME", help="Who decides (recorded with the decision)."
+                )
+            )
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _echo_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+@main.group()
+def review() -> None:
+    """Review what the machine could not decide: list the queue, show an item, accept, override, undo.
+
+    An ITEM is one part of one submission (see 'grader review list'); a cluster is every ITEM of
+    one part whose normalised answer is the same, named by its first ITEM: decide it once.
+    """
+
+
+@review.command("list")
+@_review_options(decides=False)
+@click.option("--by", "by", type=click.Choice(["question", "cluster"]), default="question", show_default=True, help="One line per item, or one group per identical answer.")
+@click.option("--all", "include_decided", is_flag=True, help="Also list items already decided.")
+def review_list(db: str, assignment_id: str | None, as_json: bool, by: str, include_decided: bool) -> None:
+    """The review queue: parts waiting for a person, and decisions a regrade flagged."""
+    book, assignment = _open_book(db, assignment_id)
+    with book:
+        if by == "cluster":
+            clusters = book.clusters(assignment, include_decided=include_decided)
+            if as_json:
+                _echo_json([c.model_dump(mode="json") for c in clusters])
+            else:
+                click.echo(clusters_text(clusters), nl=False)
+        else:
+            items = book.queue(assignment, include_decided=include_decided)
+            if as_json:
+                _echo_json([i.model_dump(mode="json") for i in items])
+            else:
+                click.echo(queue_text(items), nl=False)
+
+
+@review.command("show")
+@click.argument("item", type=int)
+@_review_options(decides=False)
+def review_show(item: int, db: str, assignment_id: str | None, as_json: bool) -> None:
+    """One item: the answer read, why a person must look, the evidence, the history."""
+    book, _ = _open_book(db, assignment_id)
+    with book:
+        try:
+            detail = book.item(item)
+        except GraderError as exc:
+            _print_problems(exc.problems)
+            sys.exit(1)
+        if as_json:
+            _echo_json(detail.model_dump(mode="json"))
+        else:
+            click.echo(item_text(detail), nl=False)
+
+
+def _after_decision(book: Gradebook, assignment: AssignmentInfo, db: str, submissions: Sequence[str], as_json: bool) -> None:
+    """Bring the reports folder up to date: the decided pages, index.html and grades.csv."""
+    folder = _reports_folder(db)
+    if folder is None or not (folder / "grades.csv").exists():
+        return
+    pages = write_pages(book, assignment, folder, submissions) if (folder / "index.html").exists() else []
+    write_class_files(book, assignment, folder, html=(folder / "index.html").exists())
+    if not as_json:
+        click.echo(f"updated grades.csv, index.html and {len(pages)} page(s) in {folder}")
+
+
+def _decide(db: str, assignment_id: str | None, as_json: bool, act: Any) -> None:
+    book, assignment = _open_book(db, assignment_id)
+    with book:
+        try:
+            made = act(book)
+        except GraderError as exc:
+            _print_problems(exc.problems)
+            sys.exit(1)
+        if as_json:
+            _echo_json([d.model_dump(mode="json") for d in made])
+        else:
+            click.echo(decisions_text(made), nl=False)
+        _after_decision(book, assignment, db, [d.submission for d in made], as_json)
+
+
+@review.command("accept")
+@click.argument("items", nargs=-1, type=int)
+@click.option("--cluster", type=int, metavar="C", help="Every undecided item with the same answer as item C.")
+@click.option("--comment", default="", help="Why (optional for an accept).")
+@_review_options(decides=True)
+def review_accept(items: tuple[int, ...], cluster: int | None, comment: str, db: str, assignment_id: str | None, as_json: bool, reviewer: str) -> None:
+    """Accept the proposed score of ITEMs, or of a whole cluster."""
+    if not items and cluster is None:
+        raise click.UsageError("pass ITEM ids or --cluster C")
+    _decide(db, assignment_id, as_json, lambda book: book.accept(items, reviewer=reviewer, cluster=cluster, comment=comment))
+
+
+@review.command("override")
+@click.argument("items", nargs=-1, type=int)
+@click.option("--cluster", type=int, metavar="C", help="Every undecided item with the same answer as item C.")
+@click.option("--score", required=True, type=float, help="The points the part gets.")
+@click.option("--comment", required=True, help="Why: the student and the record see it.")
+@_review_options(decides=True)
+def review_override(
+    items: tuple[int, ...], cluster: int | None, score: float, comment: str, db: str, assignment_id: str | None, as_json: bool, reviewer: str
+) -> None:
+    """Set the score of ITEMs (or a cluster) with a comment."""
+    if not items and cluster is None:
+        raise click.UsageError("pass ITEM ids or --cluster C")
+    _decide(db, assignment_id, as_json, lambda book: book.override(items, score=score, comment=comment, reviewer=reviewer, cluster=cluster))
+
+
+@review.command("undo")
+@click.argument("item", required=False, type=int)
+@_review_options(decides=True)
+def review_undo(item: int | None, db: str, assignment_id: str | None, as_json: bool, reviewer: str) -> None:
+    """Undo the decision in force on ITEM, or your latest action (a whole cluster at once)."""
+    _decide(db, assignment_id, as_json, lambda book: book.undo(reviewer=reviewer, item=item))

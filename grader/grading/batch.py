@@ -35,16 +35,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Literal, TextIO
 
+from grader._internal.safe_text import terminal_text
 from grader._internal.version import __version__
 from grader.errors import Problem
+from grader.gradebook.models import RecordOutcome
 from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs
 from grader.grading.executors.local import LocalExecutor
 from grader.grading.pipeline import Limits
-from grader.reports.gradebook import gradebook_csv
+from grader.grading.recording import BatchRecorder
 from grader.reports.html import environment, html_filename
 from grader.reports.json_report import load_report, report_json
 from grader.reports.roster import Roster
-from grader.reports.summary import render_class_summary
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.submission.read import MAX_BYTES
@@ -103,6 +104,7 @@ class BatchResult:
     jobs: int
     executor: str
     seconds: float
+    review: tuple[RecordOutcome, ...] = ()  # decisions kept or flagged by this regrade
 
     @property
     def reports(self) -> tuple[Report, ...]:
@@ -172,11 +174,12 @@ class LineProgress(Progress):
     def update(self, result: SubmissionResult) -> None:
         self.done += 1
         where = f"{self.done}/{self.total}"
+        shown = terminal_text(str(result.path))  # a file name must not forge a line (issue 15.5)
         if result.report is not None:
-            self._write(f"graded {where}: {result.path} {result.report.score:g}/{result.report.max_score:g}")
+            self._write(f"graded {where}: {shown} {result.report.score:g}/{result.report.max_score:g}")
         else:
-            reason = result.problems[0].message if result.problems else "no report"
-            self._write(f"failed {where}: {result.path}: {reason}")
+            reason = terminal_text(result.problems[0].message) if result.problems else "no report"
+            self._write(f"failed {where}: {shown}: {reason}")
 
     def finish(self) -> None:
         self.stream.flush()
@@ -313,6 +316,7 @@ def grade_batch(
     roster: Roster | None = None,
     progress: Progress | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
+    gradebook: str | Path | None = None,
 ) -> BatchResult:
     """Grade ``files`` into ``out_dir``: ``S.json`` and ``S.html`` per submission, then the class pages.
 
@@ -322,7 +326,9 @@ def grade_batch(
     CLI's ``rubric_digest``); without it a digest of the loaded rubric is used, so that resuming
     still notices a changed rubric. ``show_reference`` defaults to the rubric's setting and
     ``roster`` puts students' names on the pages; neither changes the JSON, so a page of a
-    resumed report is rendered again with the options of this run. Raises ``BatchInterrupted``
+    resumed report is rendered again with the options of this run. ``gradebook`` is the store
+    (default ``out_dir/gradebook.sqlite``): each submission is recorded as it settles, and
+    ``grades.csv`` and ``index.html`` are written from it. Raises ``BatchInterrupted``
     on Ctrl-C or SIGTERM after stopping every worker; reports already written stay.
     """
     started = time.monotonic()
@@ -338,6 +344,8 @@ def grade_batch(
         environment().get_template("report.html.j2")  # compiled once here, not in every worker
 
     settled: dict[int, SubmissionResult] = {}
+    # ---- gradebook store (issue 13): every settled submission is recorded at once
+    recorder = BatchRecorder(gradebook or out, rubric, digest, out, show_reference=reveal, roster=roster, html=html)
     owned = not isinstance(executor, Executor)
     runner = make_executor(executor, jobs=jobs, scheduler=scheduler) if isinstance(executor, str) else executor
     outcomes: Generator[Done, None, None] | None = None
@@ -346,17 +354,20 @@ def grade_batch(
             jobs_to_run = _triage(paths, out, rubric, digest, setup, settled, resume=resume)
             release = _InOrder(len(paths), on_result)
             for index in sorted(settled):
+                recorder.record(settled[index].path, settled[index].report, settled[index].problems)
                 release.add(index, settled[index])
             if progress is not None:
                 progress.start(len(paths), sum(1 for r in settled.values() if r.resumed))
             outcomes = _run(runner, setup, jobs_to_run)
             for done in outcomes:
                 result = _settle(done, paths[done.index], out)
+                recorder.record(result.path, result.report, result.problems)
                 settled[done.index] = result
                 if progress is not None:
                     progress.update(result)
                 release.add(done.index, result)
     except KeyboardInterrupt:
+        recorder.close()
         if progress is not None:
             progress.finish()
         written = sum(1 for r in settled.values() if r.report is not None)
@@ -369,12 +380,17 @@ def grade_batch(
     if progress is not None:
         progress.finish()
     results = tuple(settled[i] for i in range(len(paths)))
-    reports = [r.report for r in results if r.report is not None]
-    _write_atomic(out / GRADEBOOK, gradebook_csv(rubric, reports))
-    if html:
-        _write_atomic(out / SUMMARY, render_class_summary(reports, rubric, roster=roster))
+    try:
+        recorder.finish()  # grades.csv and index.html, from the store
+    finally:
+        recorder.close()
     return BatchResult(
-        out_dir=out, results=results, jobs=runner.jobs, executor=runner.name, seconds=time.monotonic() - started
+        out_dir=out,
+        results=results,
+        jobs=runner.jobs,
+        executor=runner.name,
+        seconds=time.monotonic() - started,
+        review=tuple(recorder.outcomes),
     )
 
 

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from grader.checking.result import PartResult
+from grader.gradebook.models import ReviewNote
 from grader.reports.mathml import render_math, render_text_with_math
 from grader.reports.roster import RosterEntry
 from grader.rubric.models import Question, Rubric
@@ -46,6 +47,7 @@ STATUS_LABELS = {
     "needs_review": "needs review",
     "error": "error",
     "graded": "graded",
+    "unreadable": "unreadable",
 }
 # A symbol beside every colour, so the status survives black-and-white printing and colour blindness.
 STATUS_SYMBOLS = {
@@ -56,6 +58,7 @@ STATUS_SYMBOLS = {
     "needs_review": "?",
     "error": "!",
     "graded": "✓",
+    "unreadable": "!",
 }
 _EVIDENCE_SHOWN_ELSEWHERE = frozenset({"found", "missing", "mistakes", "chosen", "scope"})
 _MAX_EVIDENCE_CHARS = 600
@@ -112,7 +115,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write beside the target and rename, so a reader never sees half a page."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8", newline="")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
@@ -149,6 +155,8 @@ class PartView:
     evidence: tuple[EvidenceView, ...]
     proposed_score: str | None
     reasons: tuple[str, ...]
+    reviewed: str = ""  # "alice on 2025-05-02: 2 → 3 / 3": a person's decision in force
+    review_comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,6 +336,7 @@ def part_view(
     *,
     show_reference: bool,
     previous_texts: set[str],
+    review: ReviewNote | None = None,
 ) -> PartView:
     extracted = part.extracted
     answer_math = formula_math = answer_text = None
@@ -346,7 +355,7 @@ def part_view(
     rubric_part = (
         next((p for p in rubric_question.parts if p.id == part.id), None) if rubric_question else None
     )
-    review = part.status in ("needs_review", "error")
+    needs_person = part.status in ("needs_review", "error")
     return PartView(
         anchor=part_anchor(question.id, part.id),
         id=part.id,
@@ -368,17 +377,34 @@ def part_view(
         if part.status != "correct"
         else (),
         proposed_score=points(part.proposed_score if part.proposed_score is not None else part.score)
-        if review
+        if needs_person
         else None,
-        reasons=tuple(part.reasons) if review else (),
+        reasons=tuple(part.reasons) if needs_person else (),
+        reviewed=_reviewed(review, part.max_score) if review is not None and review.state == "decided" else "",
+        review_comment=review.comment if review is not None and review.state == "decided" else "",
     )
 
 
-def question_view(question: QuestionResult, rubric: Rubric, *, show_reference: bool) -> QuestionView:
+def _reviewed(note: ReviewNote, max_score: float) -> str:
+    change = f"{points(note.from_score)} → " if note.from_score is not None and note.from_score != note.score else ""
+    return f"{note.reviewer} on {note.decided_at:%Y-%m-%d}: {change}{points(note.score)} / {points(max_score)}"
+
+
+def question_view(
+    question: QuestionResult, rubric: Rubric, *, show_reference: bool, reviews: Mapping[str, ReviewNote] | None = None
+) -> QuestionView:
     rubric_question = next((q for q in rubric.questions if q.id == question.id), None)
     seen_texts: set[str] = set()
+    notes = reviews or {}
     parts = tuple(
-        part_view(question, part, rubric_question, show_reference=show_reference, previous_texts=seen_texts)
+        part_view(
+            question,
+            part,
+            rubric_question,
+            show_reference=show_reference,
+            previous_texts=seen_texts,
+            review=notes.get(f"{question.id}/{part.id}"),
+        )
         for part in question.parts
     )
     lines = ""
@@ -401,7 +427,12 @@ def question_view(question: QuestionResult, rubric: Rubric, *, show_reference: b
 
 
 def report_view(
-    report: Report, rubric: Rubric, *, show_reference: bool, student: RosterEntry | None = None
+    report: Report,
+    rubric: Rubric,
+    *,
+    show_reference: bool,
+    student: RosterEntry | None = None,
+    reviews: Mapping[str, ReviewNote] | None = None,
 ) -> ReportView:
     share = report.score / report.max_score if report.max_score > 0 else 0.0
     share = min(max(share, 0.0), 1.0)
@@ -418,7 +449,7 @@ def report_view(
         status=report.status,
         review_count=sum(1 for q in report.questions if q.status in ("needs_review", "error")),
         show_reference=show_reference,
-        questions=tuple(question_view(q, rubric, show_reference=show_reference) for q in report.questions),
+        questions=tuple(question_view(q, rubric, show_reference=show_reference, reviews=reviews) for q in report.questions),
         warnings=tuple(report.warnings),
         grader_version=report.grader_version,
         rubric=report.rubric,
@@ -428,10 +459,19 @@ def report_view(
 
 
 def render_html_report(
-    report: Report, rubric: Rubric, *, show_reference: bool, student: RosterEntry | None = None
+    report: Report,
+    rubric: Rubric,
+    *,
+    show_reference: bool,
+    student: RosterEntry | None = None,
+    reviews: Mapping[str, ReviewNote] | None = None,
 ) -> str:
-    """The page as text; the same inputs always give the same bytes."""
-    view = report_view(report, rubric, show_reference=show_reference, student=student)
+    """The page as text; the same inputs always give the same bytes.
+
+    ``reviews`` (by ``"question/part"``) are the decisions in force, from the gradebook; the
+    report passed is then the reviewed one (``Gradebook.rows``), its decided parts scored.
+    """
+    view = report_view(report, rubric, show_reference=show_reference, student=student, reviews=reviews)
     return environment().get_template("report.html.j2").render(r=view)
 
 

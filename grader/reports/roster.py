@@ -20,9 +20,20 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pydantic import BaseModel, ConfigDict
 
+from grader._internal.safe_text import FORMULA_TRIGGERS
 from grader.errors import GraderError, Problem
 
-__all__ = ["Roster", "RosterEntry", "RosterError", "load_roster", "parse_roster"]
+__all__ = [
+    "CANVAS_IDENTIFIERS",
+    "MOODLE_FIELDS",
+    "MOODLE_IDENTIFIERS",
+    "Roster",
+    "RosterEntry",
+    "RosterError",
+    "load_roster",
+    "moodle_identifier",
+    "parse_roster",
+]
 
 _COLUMNS = {
     "submission": "submission",
@@ -46,6 +57,12 @@ _COLUMNS = {
 }
 
 
+#: Canvas matches a row on any one of these; Moodle on one column every row has filled in.
+CANVAS_IDENTIFIERS = ("canvas_id", "sis_user_id", "sis_login_id")
+MOODLE_FIELDS = ("email", "id_number", "username")
+_IDENTIFIER_FIELDS = ("canvas_id", "sis_user_id", "sis_login_id", "email", "id_number", "username")
+
+
 class RosterError(GraderError):
     """The roster cannot be used; the instructor must fix the file or the submissions."""
 
@@ -64,6 +81,18 @@ class RosterEntry(BaseModel):
     email: str = ""
     id_number: str = ""
     username: str = ""
+
+    @property
+    def student_id(self) -> str:
+        """The id a person reads in ``grades.csv``: the institution's before the LMS's."""
+        return next(
+            (v for v in (self.sis_user_id, self.id_number, self.canvas_id, self.sis_login_id, self.username, self.email) if v),
+            "",
+        )
+
+    def identifiers(self) -> dict[str, str]:
+        """Every filled-in field, for the gradebook store (exports made later need them)."""
+        return {k: v for k, v in self.model_dump().items() if v}
 
 
 def _keys(name: str) -> list[str]:
@@ -88,6 +117,36 @@ class Roster(BaseModel):
         if len(exact) == 1:
             return exact[0]
         return matches[0] if len(matches) == 1 else None
+
+    def check(self, submissions: Iterable[str], exports: Iterable[str]) -> None:
+        """Before grading: every submission has one row, with what each export needs; else one error."""
+        needs = {"canvas": CANVAS_IDENTIFIERS, "moodle": MOODLE_FIELDS}
+        problems: list[Problem] = []
+        names = list(submissions)
+        for export in dict.fromkeys(exports):
+            fields = needs.get(export)
+            if fields is None:
+                continue
+            try:
+                found = self.require(names, fields=fields, export=export)
+            except RosterError as error:
+                problems += [p for p in error.problems if p not in problems]
+                continue
+            if export == "moodle" and moodle_identifier(found.values()) is None:
+                problems.append(no_common_identifier(self.source))
+        if not any(needs.get(e) for e in exports):
+            problems += [
+                Problem(
+                    code="roster.no_entry",
+                    message=f"submission {name!r} has no roster entry (or more than one)",
+                    file=self.source or None,
+                    fix="add one row whose 'submission' column is the file name",
+                )
+                for name in sorted(set(names))
+                if self.lookup(name) is None
+            ]
+        if problems:
+            raise RosterError(problems)
 
     def require(
         self, submissions: Iterable[str], *, fields: tuple[str, ...], export: str
@@ -120,6 +179,25 @@ class Roster(BaseModel):
         if problems:
             raise RosterError(problems)
         return found
+
+
+#: Moodle's "Import grades > CSV file" maps one identifier column to a user field.
+MOODLE_IDENTIFIERS = (("Email address", "email"), ("ID number", "id_number"), ("Username", "username"))
+
+
+def moodle_identifier(entries: Iterable[RosterEntry]) -> tuple[str, str] | None:
+    """(header, field) of the first identifier every entry has filled in."""
+    listed = list(entries)
+    return next(((h, f) for h, f in MOODLE_IDENTIFIERS if all(getattr(e, f) for e in listed)), None)
+
+
+def no_common_identifier(source: str) -> Problem:
+    return Problem(
+        code="roster.no_common_identifier",
+        message="no identifier column (email, id_number, username) is filled in for every student",
+        file=source or None,
+        fix="fill in one of these columns for every roster row",
+    )
 
 
 def _column(header: str) -> str | None:
@@ -165,6 +243,12 @@ def parse_roster(text: str, *, source: str = "") -> Roster:
                 "keep one row per submission",
             )
         seen[submission] = number
+        hostile = [c for c in _IDENTIFIER_FIELDS if values.get(c, "").startswith(FORMULA_TRIGGERS)]
+        if hostile:
+            raise problem(
+                f"row {number} has an identifier that a spreadsheet would run as a formula ({hostile[0]}: {values[hostile[0]]!r})",
+                "identifiers never start with =, +, -, @ or a tab: copy them from the LMS's own export",
+            )
         entries.append(RosterEntry(**values))
     return Roster(source=source, entries=tuple(entries))
 

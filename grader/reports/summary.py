@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +20,8 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from grader.checking.result import PartResult
+from grader.gradebook.answers import answer_key
+from grader.gradebook.models import ReviewNote
 from grader.reports.html import (
     environment,
     html_filename,
@@ -32,7 +34,6 @@ from grader.reports.mathml import render_math, render_text_with_math
 from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
-from grader.submission.extract import latex_key
 
 __all__ = ["answer_key", "render_class_summary", "write_class_summary"]
 
@@ -161,6 +162,14 @@ class Row:
     cells: tuple[Cell | None, ...]
     total: str
     status: str
+    review: str = ""  # who decided, and whether the total is still provisional
+
+
+@dataclass(frozen=True)
+class UnreadableRow:
+    name: str
+    student: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -213,17 +222,7 @@ class SummaryView:
     mistakes: tuple[MistakeGroup, ...]
     answers: tuple[AnswerGroup, ...]
     queue: tuple[AnswerGroup, ...]
-
-
-def answer_key(part: PartResult) -> str | None:
-    """What counts as "the same answer": the normalised LaTeX key for math, else the folded prose."""
-    extracted = part.extracted
-    if extracted is None or part.status == "missing":
-        return None
-    if extracted.latex:
-        return "math:" + latex_key(extracted.latex)
-    text = " ".join(extracted.text.split()).casefold()
-    return "text:" + text if text else None
+    unreadable: tuple[UnreadableRow, ...] = ()
 
 
 def _answer_markup(part: PartResult) -> Markup:
@@ -245,8 +244,29 @@ def _mean(values: Sequence[float]) -> str:
     return points(round(statistics.fmean(values), 2)) if values else "–"
 
 
-def summary_view(reports: Sequence[Report], rubric: Rubric, *, roster: Roster | None = None) -> SummaryView:
+def _review_text(report: Report, notes: Mapping[str, ReviewNote]) -> str:
+    decided = sorted({n.reviewer for n in notes.values() if n.state == "decided"})
+    flagged = sum(1 for n in notes.values() if n.state == "flagged")
+    text = f"reviewed by {', '.join(decided)}" if decided else ""
+    if flagged:
+        text += ("; " if text else "") + f"{flagged} decision(s) flagged: the answer changed"
+    if report.status == "needs_review":
+        text += ("; " if text else "") + "provisional"
+    return text
+
+
+def summary_view(
+    reports: Sequence[Report],
+    rubric: Rubric,
+    *,
+    roster: Roster | None = None,
+    reviews: Mapping[str, Mapping[str, ReviewNote]] | None = None,
+    unreadable: Sequence[tuple[str, str]] = (),
+) -> SummaryView:
+    """``reviews`` (by submission, then ``"question/part"``) and ``unreadable`` ((file, reason)) come
+    from the gradebook; without them the page is what the reports alone say."""
     ordered = sorted(reports, key=lambda r: r.submission)
+    reviewed = reviews or {}
     question_ids = tuple(q.id for q in rubric.questions)
     part_order = {(q.id, p.id): (i, j) for i, q in enumerate(rubric.questions) for j, p in enumerate(q.parts)}
     mistake_feedback = {
@@ -269,6 +289,7 @@ def summary_view(reports: Sequence[Report], rubric: Rubric, *, roster: Roster | 
                 ),
                 total=points(report.score),
                 status=report.status,
+                review=_review_text(report, reviewed[report.submission]) if reviewed.get(report.submission) else "",
             )
         )
 
@@ -368,12 +389,27 @@ def summary_view(reports: Sequence[Report], rubric: Rubric, *, roster: Roster | 
         mistakes=mistake_groups,
         answers=answer_groups,
         queue=queue_groups,
+        unreadable=tuple(
+            UnreadableRow(name, _student_name(roster, name), reason) for name, reason in sorted(unreadable)
+        ),
     )
 
 
-def render_class_summary(reports: Sequence[Report], rubric: Rubric, *, roster: Roster | None = None) -> str:
+def _student_name(roster: Roster | None, submission: str) -> str:
+    entry = roster.lookup(submission) if roster is not None else None
+    return entry.name if entry is not None else ""
+
+
+def render_class_summary(
+    reports: Sequence[Report],
+    rubric: Rubric,
+    *,
+    roster: Roster | None = None,
+    reviews: Mapping[str, Mapping[str, ReviewNote]] | None = None,
+    unreadable: Sequence[tuple[str, str]] = (),
+) -> str:
     """The page as text; the same reports in any order give the same bytes."""
-    view = summary_view(reports, rubric, roster=roster)
+    view = summary_view(reports, rubric, roster=roster, reviews=reviews, unreadable=unreadable)
     return environment().get_template("summary.html.j2").render(s=view)
 
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
+from grader._internal.safe_text import terminal_text
 from grader.checking.result import PartResult
 from grader.scoring.models import QuestionResult, Report
 
@@ -68,13 +69,13 @@ def render_terminal(report: Report, *, colour: bool = False, quiet: bool = False
     summary = summary_line(report.score, report.max_score, report.questions)
     if quiet:
         return summary + "\n"
-    lines = [f"{report.submission} ({report.rubric}): {_points(report.score)} / {_points(report.max_score)}"]
+    lines = [f"{terminal_text(report.submission)} ({report.rubric}): {_points(report.score)} / {_points(report.max_score)}"]
     for question in report.questions:
         lines.extend(_question_lines(question, colour=colour, show_lines=True))
     review = sum(1 for q in report.questions if q.status == "needs_review")
     if review:
         lines.append(f"{review} question(s) need a person's review; their points are proposed, not final.")
-    lines.extend(f"warning: {w}" for w in report.warnings)
+    lines.extend(f"warning: {terminal_text(w)}" for w in report.warnings)
     lines.append(summary)
     return "\n".join(lines) + "\n"
 
@@ -99,7 +100,8 @@ def _question_lines(question: QuestionResult, *, colour: bool, show_lines: bool)
     if colour:
         label = click.style(label, fg=_COLOURS.get(question.status))
     lines = [f"  {question.id:<5} {label} {_points(question.score):>4} / {_points(question.max_score)}"]
-    lines.extend(f"        {line}" for line in _details(question, show_lines=show_lines))
+    # Details quote what the student wrote: one line each, no escape sequence (issue 15.5).
+    lines.extend(f"        {terminal_text(line)}" for line in _details(question, show_lines=show_lines))
     return lines
 
 

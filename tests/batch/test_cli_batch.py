@@ -108,24 +108,41 @@ def test_exports_and_roster(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    args = ["--export", "canvas", "--export", "moodle", "--export", "gradescope", "--roster", roster]
+    args = ["--export", "canvas", "--export", "moodle", "--export", "gradescope", "--roster", roster, "--canvas-assignment-id", "77"]
     code, stdout, _ = run("grade", tmp_path / "in", "--rubric", MINI, "--out", out, "--progress", "none", *args)
     assert code == 0
-    assert stdout.splitlines()[-3:] == [f"wrote {out / 'canvas.csv'}", f"wrote {out / 'moodle.csv'}", f"wrote {out / 'gradescope'}"]
-    assert (out / "moodle.csv").read_text() == "Email address,A tiny rubric for CLI tests\nada@example.edu,6\nbob@example.edu,1\n"
-    assert sorted(p.name for p in (out / "gradescope").iterdir()) == ["s00.json", "s01.json"]
+    assert stdout.splitlines()[-3:] == [
+        f"wrote {out / 'canvas.csv'} (2 submission(s))",
+        f"wrote {out / 'moodle.csv'} (2 submission(s))",
+        f"wrote {out / 'gradescope_autograder.zip'} (2 submission(s))",
+    ]
+    assert (out / "moodle.csv").read_text().splitlines()[:2] == [
+        "Email address,A tiny rubric for CLI tests,A tiny rubric for CLI tests feedback",
+        "ada@example.edu,6,6/6 points (1: 2/2; 2: 2/2; 3: 2/2).",
+    ]
+    assert (out / "canvas.csv").read_text().splitlines()[0].endswith(",A tiny rubric for CLI tests (77)")
     assert "Ada" in (out / "s00.html").read_text()  # the roster names the student on the page
 
 
-def test_a_roster_missing_a_student_fails_the_export_not_the_grading(tmp_path: Path) -> None:
+def test_a_roster_missing_a_student_is_rejected_before_grading(tmp_path: Path) -> None:
     write_class(tmp_path / "in", 2)
     roster = tmp_path / "roster.csv"
     roster.write_text("submission,name,id\ns00.md,Ada,1\n", encoding="utf-8")
     out = tmp_path / "out"
-    code, stdout, stderr = run("grade", tmp_path / "in", "--rubric", MINI, "--out", out, "--export", "canvas", "--roster", roster)
+    args = ["--export", "canvas", "--roster", roster, "--canvas-assignment-id", "77"]
+    code, stdout, stderr = run("grade", tmp_path / "in", "--rubric", MINI, "--out", out, *args)
     assert code == 1
     assert "submission 's01.md' has no roster entry" in stderr
-    assert (out / "s01.json").is_file() and not (out / "canvas.csv").exists()
+    assert stdout == "" and not (out / "s00.json").exists()  # nothing was graded
+
+
+def test_canvas_needs_the_assignment_id_before_grading(tmp_path: Path) -> None:
+    write_class(tmp_path / "in", 1)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("submission,name,id\ns00.md,Ada,1\n", encoding="utf-8")
+    code, _, stderr = run("grade", tmp_path / "in", "--rubric", MINI, "--out", tmp_path / "out", "--export", "canvas", "--roster", roster)
+    assert code == 2 and "--canvas-assignment-id" in stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(("flag", "shown"), [("--show-reference", True), ("--hide-reference", False), (None, False)])

@@ -26,7 +26,7 @@ def test_writes_a_report_and_a_page_per_submission_then_the_class_pages(tmp_path
     assert [r.path for r in seen] == files  # input order, whatever finished first
     assert (result.graded, result.resumed, result.failed) == (5, 0, ())
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(["grades.csv", "index.html", *(f"s{k:02d}.{ext}" for k in range(5) for ext in ("json", "html"))])
+    assert names == sorted(["gradebook.sqlite", "grades.csv", "index.html", *(f"s{k:02d}.{ext}" for k in range(5) for ext in ("json", "html"))])
     report = json.loads((tmp_path / "out" / "s00.json").read_text())
     assert (report["submission"], report["score"], report["rubric_sha256"]) == ("s00.md", 6, "digest")
     assert 'href="./s04.html"' in (tmp_path / "out" / "index.html").read_text()
@@ -43,7 +43,7 @@ def test_the_same_bytes_whatever_the_parallelism(tmp_path: Path, mini: Rubric) -
 
 def test_no_html_writes_reports_and_gradebook_only(tmp_path: Path, mini: Rubric) -> None:
     _grade(write_class(tmp_path / "in", 2), mini, tmp_path / "out", jobs=1, html=False)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grades.csv", "s00.json", "s01.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["gradebook.sqlite", "grades.csv", "s00.json", "s01.json"]
 
 
 def test_resume_grades_only_what_changed(tmp_path: Path, mini: Rubric) -> None:
@@ -102,11 +102,14 @@ def test_an_unreadable_submission_fails_alone(tmp_path: Path, mini: Rubric) -> N
     assert [r.ok for r in result.results] == [True, False, True]
     assert result.results[1].problems[0].code == "submission.empty"
     assert not (tmp_path / "out" / "empty.json").exists()
-    assert [row.split(",")[0] for row in (tmp_path / "out" / "grades.csv").read_text().splitlines()] == [
-        "submission",
-        "s00.md",
-        "s01.md",
+    rows = [row.split(",") for row in (tmp_path / "out" / "grades.csv").read_text().splitlines()]
+    assert [(row[0], row[-4]) for row in rows] == [
+        ("submission", "status"),
+        ("empty.md", "unreadable"),  # still in the gradebook, with its reason (issue 13)
+        ("s00.md", "graded"),
+        ("s01.md", "graded"),
     ]
+    assert "not graded: the file is empty" in (tmp_path / "out" / "index.html").read_text()
 
 
 def test_two_files_with_one_report_name(tmp_path: Path, mini: Rubric) -> None:

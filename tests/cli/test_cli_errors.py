@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -46,8 +48,10 @@ def test_grade_keeps_other_results_when_one_file_is_unreadable(tmp_path: Path) -
     assert "empty.md: the file is empty" in err
     assert (tmp_path / "out" / "ok.json").is_file()
     assert not (tmp_path / "out" / "empty.json").exists()
-    rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
-    assert len(rows) == 2 and rows[1].startswith("ok.md,")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text())))
+    # Issue 13: an unreadable submission stays in the gradebook, with its reason and no score.
+    assert [(r["submission"], r["status"], r["total"]) for r in rows] == [("empty.md", "unreadable", ""), ("ok.md", "needs_review", "3")]
+    assert rows[0]["note"].startswith("the file is empty")
 
 
 def test_malformed_rubric_is_one_line_exit_1(tmp_path: Path) -> None:

@@ -63,14 +63,15 @@ def test_grade_writes_reports_and_gradebook(tmp_path: Path) -> None:
         "alice.json",
         "bob.html",
         "bob.json",
+        "gradebook.sqlite",
         "grades.csv",
         "index.html",
     ]
     rows = list(csv.reader((out / "grades.csv").open()))
     assert rows == [
-        ["submission", "1", "2", "3", "total", "max_score", "status"],
-        ["alice.md", "1", "0", "0", "1", "6", "graded"],
-        ["bob.md", "2", "2", "2", "6", "6", "graded"],
+        ["submission", "student_name", "student_id", "1", "2", "3", "total", "max_score", "status", "provisional", "reviewed_by", "note"],
+        ["alice.md", "", "", "1", "0", "0", "1", "6", "graded", "no", "", ""],
+        ["bob.md", "", "", "2", "2", "2", "6", "6", "graded", "no", "", ""],
     ]
 
 

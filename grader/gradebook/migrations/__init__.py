@@ -1,0 +1,1 @@
+"""Alembic migrations of the gradebook store, run on open (never by hand)."""
