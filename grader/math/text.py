@@ -42,7 +42,7 @@ from lark.visitors import Transformer_NonRecursive, v_args
 
 from grader.math import names
 from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
-from grader.math.latex import _check_tree, _commas, _Fail, _raw_depth
+from grader.math.reading import ReadFailure, check_tree, commas, raw_depth
 from grader.math.symbols import SymbolTable
 from grader.math.tree import (
     Add,
@@ -169,7 +169,7 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
     origin: list[int] = []
     for pos, ch in enumerate(source):
         if ch in ("\ue000", "\ue001"):
-            raise _Fail(f"unexpected character {ch!r}", pos)
+            raise ReadFailure(f"unexpected character {ch!r}", pos)
         if "\uff01" <= ch <= "\uff5e":
             ch = chr(ord(ch) - 0xFEE0)  # full-width ASCII typed on CJK keyboards
         new = _UNICODE.get(ch, ch)
@@ -201,7 +201,7 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
         if chars[k] in "([{\ue000":
             depth += 1
             if depth > max_depth:
-                raise _Fail(
+                raise ReadFailure(
                     f"formula nested too deeply (more than {max_depth} levels)",
                     origin[k],
                     "simplify the formula",
@@ -209,7 +209,7 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
         elif chars[k] in ")]}\ue001":
             depth = max(0, depth - 1)
         elif ord(ch) > 127 or not (ch.isprintable() or ch.isspace()):
-            raise _Fail(
+            raise ReadFailure(
                 f"unexpected character {ch!r}",
                 origin[k],
                 "write the formula in plain ASCII, like sqrt(x) or pi",
@@ -263,8 +263,8 @@ class _Head:
             node = Call(func, (argument,))
         return node if self.exponent is None else Pow(node, self.exponent)
 
-    def missing(self) -> _Fail:
-        return _Fail(f"{self.text} needs an argument", self.pos, f"write {self.text}(x)")
+    def missing(self) -> ReadFailure:
+        return ReadFailure(f"{self.text} needs an argument", self.pos, f"write {self.text}(x)")
 
 
 def _implicit_function(text: str) -> str | None:
@@ -290,7 +290,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     # ---- names
     def _safe(self, name: str, pos: int) -> str:
         if "__" in name:
-            raise _Fail(
+            raise ReadFailure(
                 f"'{name}' cannot be a name: names may not contain '__'", pos, "use single underscores"
             )
         return name
@@ -318,7 +318,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         if _implicit_function(text) is not None:
             return [_Head(text, name.pos)]
         if text in FUNCTION_ALIASES or text in _CALCULATOR_FUNCTIONS or text == "matrix":
-            raise _Fail(f"{text} needs its arguments in parentheses", name.pos, f"write {text}(...)")
+            raise ReadFailure(f"{text} needs its arguments in parentheses", name.pos, f"write {text}(...)")
         if text in _CONSTANT_NAMES:
             return [Const(cast(Any, _CONSTANT_NAMES[text]))]
         if text in names.GREEK:
@@ -333,7 +333,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     # ---- rules
     def start(self, meta: Any, ch: list[Any]) -> Node:
         items = cast(list[Node], ch[0])
-        return _commas(items)
+        return commas(items)
 
     def items(self, meta: Any, ch: list[Any]) -> list[Node]:
         return [self._one(c) for c in ch]
@@ -469,7 +469,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         args = cast(list[Node], ch[1]) if len(ch) > 1 and isinstance(ch[1], list) else []
         self._safe(head, pos)
         if not args:
-            raise _Fail(f"{head}() needs an argument", pos, f"write {head}(x)")
+            raise ReadFailure(f"{head}() needs an argument", pos, f"write {head}(x)")
         if head == "matrix" and head not in self.symbols.symbols:
             return self._matrix(args, pos)
         if head in self.symbols.symbols:
@@ -484,7 +484,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
             if func in ("max", "min") and len(args) == 1:
                 return args[0]  # max(m) is m (SymPy, Maxima)
             if not arity_ok(func, len(args)):
-                raise _Fail(f"{func} takes {_arity_text(func)}, not {len(args)}", pos)
+                raise ReadFailure(f"{func} takes {_arity_text(func)}, not {len(args)}", pos)
             return Call(func, tuple(args))
         greek = names.GREEK.get(head)
         if greek is not None and self.symbols.is_function(greek):
@@ -501,7 +501,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
             and head not in names.GREEK
             and head not in _CONSTANT_NAMES
         ):
-            raise _Fail(
+            raise ReadFailure(
                 f"unknown function {head}",
                 pos,
                 f"check the spelling; for a product write * between the factors, like {'*'.join(head)}*(...)",
@@ -515,7 +515,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         if head in ("lg", "root") and len(args) == 2:
             return Call("log" if head == "lg" else "root", (args[0], args[1]))  # lg(x, b), root(x, n)
         if len(args) != 1:
-            raise _Fail(f"{head} takes one argument", pos, f"write {head}(x)")
+            raise ReadFailure(f"{head} takes one argument", pos, f"write {head}(x)")
         (arg,) = args
         if head in ("abs", "Abs"):
             return Norm(arg, "abs")
@@ -533,10 +533,10 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         rows: list[tuple[Node, ...]] = []
         for row in args:
             if not (isinstance(row, Seq) and row.kind == "list"):
-                raise _Fail("matrix() takes rows written as lists", pos, "write matrix([1,2],[3,4])")
+                raise ReadFailure("matrix() takes rows written as lists", pos, "write matrix([1,2],[3,4])")
             rows.append(row.items)
         if any(len(row) != len(rows[0]) for row in rows) or not rows[0]:
-            raise _Fail("every row of a matrix needs the same number of entries", pos)
+            raise ReadFailure("every row of a matrix needs the same number of entries", pos)
         return MatrixLit(tuple(rows))
 
 
@@ -555,7 +555,7 @@ def parse_text(
     """Read calculator syntax into a tree; never raises for bad input (returns ``ParseError``)."""
     if not isinstance(source, str):
         return ParseError("the formula must be text")
-    too_deep = _raw_depth(source, max_length, max_depth)
+    too_deep = raw_depth(source, max_length, max_depth)
     if too_deep is not None:
         return ParseError(
             f"formula nested too deeply (more than {max_depth} levels)", too_deep, "simplify the formula"
@@ -571,18 +571,18 @@ def parse_text(
             return ParseError("empty formula", 0, "write a formula, e.g. (1-p)/p")
         tree = _parser().parse(text)
         node = cast(Node, _Builder(symbols or SymbolTable()).transform(tree))
-        _check_tree(node, max_depth)
+        check_tree(node, max_depth)
         return Parsed(node, source)
     except VisitError as err:
         inner = err.orig_exc
-        if isinstance(inner, _Fail):
+        if isinstance(inner, ReadFailure):
             return _error(inner, origin)
         if isinstance(inner, RecursionError):
             return ParseError("formula nested too deeply", None, "simplify the formula")
         return ParseError(
             f"internal parser error ({type(inner).__name__})", None, "please report this formula"
         )
-    except _Fail as fail:
+    except ReadFailure as fail:
         return _error(fail, origin) if origin else ParseError(fail.message, fail.pos, fail.hint)
     except UnexpectedInput as err:
         return _lark_error(err, text, origin)
@@ -598,7 +598,7 @@ def _at(origin: list[int], pos: int | None) -> int | None:
     return origin[min(max(pos, 0), len(origin) - 1)]
 
 
-def _error(fail: _Fail, origin: list[int]) -> ParseError:
+def _error(fail: ReadFailure, origin: list[int]) -> ParseError:
     return ParseError(fail.message, _at(origin, fail.pos), fail.hint)
 
 
