@@ -21,7 +21,7 @@ from grader.math.tree import (
     Text,
 )
 
-_OPERATOR_TOKENS = frozenset({"BINOP", "STARLIKE", "ADDOP", "BANG"})
+_OPERATOR_TOKENS = frozenset({"BINOP", "STARLIKE", "ADDOP", "BANG", "PERCENT"})
 
 
 def meta_pos(meta: Any) -> int:
@@ -232,6 +232,10 @@ class Builder:
 
     def frac(self, meta: Any, ch: list[Any]) -> Atom:
         return self.c.fraction(self._arg(ch[1]), self._arg(ch[2]), meta_pos(meta))
+
+    def binom(self, meta: Any, ch: list[Any]) -> Atom:
+        top, bottom = (self.c.arg_node(self._arg(c)) for c in ch[1:3])
+        return Atom("node", meta_pos(meta), node=Call("binom", (top, bottom)))
 
     def sqrt(self, meta: Any, ch: list[Any]) -> Atom:
         body = self.c.arg_node(self._arg(ch[-1]))

@@ -27,7 +27,7 @@ GRAMMAR_COMMANDS: dict[str, str] = {
     **dict.fromkeys(
         (
             "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth exp log ln det sgn erf "
-            "sum prod int max min sup inf lim argmax argmin arg nabla partial frac sqrt boxed"
+            "sum prod int max min sup inf lim argmax argmin arg nabla partial frac binom sqrt boxed"
         ).split(),
         "p",
     ),
@@ -46,6 +46,8 @@ RENAMED: dict[str, str] = {
     "lt": "<",
     "gt": ">",
     "dfrac": r"\frac",
+    "dbinom": r"\binom",
+    "tbinom": r"\binom",
     "tfrac": r"\frac",
     "cfrac": r"\frac",
     "coloneqq": ":=",
@@ -144,8 +146,8 @@ UNSUPPORTED: dict[str, tuple[str, str]] = {
         ("colour and box commands are not supported", "remove the command and keep its content"),
     ),
     **dict.fromkeys(
-        ("binom", "choose", "dbinom", "tbinom"),
-        ("binomial coefficients are not supported", "write n!/(k!(n-k)!)"),
+        ("choose",),
+        ("{n \\choose k} is not supported", "write \\binom{n}{k}"),
     ),
     "not": ("\\not is not supported", "use \\ne for 'not equal'"),
     "dagger": ("\\dagger is not supported", "write a conjugate transpose as ^T for real matrices"),

@@ -53,10 +53,20 @@ class Context:
                 if alias and alias != name:
                     self.aliases[alias] = name
         self.has_sup_names = any("^" in name for name in (*self.symbols.symbols, *self.aliases))
+        self.has_call_aliases = any("(" in alias for alias in self.aliases)
 
     # ---- symbols
     def alias(self, name: str) -> str:
         return self.aliases.get(name, name)
+
+    def call_alias(self, name: str, group: Atom) -> str | None:
+        """``y(0)`` declared as a spelling of ``y_0``: the declared name the call stands for."""
+        if not self.has_call_aliases or len(group.src) > LABEL_MAX:
+            return None
+        try:
+            return self.aliases.get(name + names.canonical_text(group.src))
+        except names.LabelError:
+            return None
 
     def declared(self, name: str) -> bool:
         return self.alias(name) in self.symbols.symbols

@@ -25,7 +25,7 @@ from grader.math.latex_commands import (
     UNSUPPORTED,
 )
 from grader.math.latex_repair import Mapped, repair, spell_unicode
-from grader.math.reading import ReadFailure
+from grader.math.reading import ReadFailure, decimal_comma
 
 _SCAN = re.compile(
     r"(?P<cmd>\\(?:operatorname\*|[A-Za-z]+))|(?P<esc>\\[^A-Za-z]|\\$)|(?P<ws>\s+)"
@@ -62,8 +62,16 @@ class Prepared:
         return self.mapped.origin[min(self.tokens[index].pos, len(self.mapped.origin) - 1)]
 
 
+_BRACED_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d{1,2}(?!\d)|\d{4,})")
+
+
 def prepare(source: str, max_depth: int, warnings: list[str]) -> Prepared:
     mapped = spell_unicode(repair(Mapped.of(source), warnings))
+    mapped = mapped.sub(_BRACED_COMMA, lambda m: ".")  # 3{,}14: TeX's decimal comma (1{,}000 groups digits)
+    decimal, warning = decimal_comma(mapped.text)
+    if warning is not None:
+        mapped = Mapped(decimal, mapped.origin)
+        warnings.append(warning)
     try:
         tokens = _tokenize(mapped.text)
         if tokens and tokens[-1].kind == "char" and tokens[-1].text in ".,;":
@@ -160,6 +168,8 @@ def _tokenize(text: str) -> list[Tok]:
                 tokens.append(Tok("\\{", start, "open", "p"))
             elif name == "}":
                 tokens.append(Tok("\\}", start, "close", "o"))
+            elif name == "%":
+                tokens.append(Tok("\\%", start, "char", "o"))  # a percent: 15.87\% is 0.1587
             elif name == "|":
                 role = {"left": "open", "right": "close", "middle": "mid"}.get(size or "", "amb")
                 _add_bars(tokens, 1, start, role, 2)
@@ -179,7 +189,9 @@ def _tokenize(text: str) -> list[Tok]:
                 continue  # \left. and \right. are invisible
             if value == "&" and envs and envs[-1] != "matrix":
                 continue  # alignment points of aligned environments
-            if value == "&":
+            if value == "%":
+                tokens.append(Tok("\\%", start, "char", "o"))
+            elif value == "&":
                 tokens.append(Tok("&", start, "amp"))
             elif value in "([{":
                 scripts.append(bool(tokens) and tokens[-1].kind == "char" and tokens[-1].text in "^_")
@@ -514,7 +526,7 @@ def _arg_count(tok: Tok) -> int:
         return 1
     if tok.kind == "cmd":
         name = tok.text[1:]
-        if name == "frac":
+        if name in ("frac", "binom"):
             return 2
         if (
             name in ("sqrt", "boxed")
@@ -643,7 +655,7 @@ def _argument_error(owner: Tok, tok: Tok | None) -> tuple[str, int, str]:
     return (
         f"{what} is missing an argument",
         pos,
-        f"write {what}{{...}}" + ("{...}" if what == "\\frac" else ""),
+        f"write {what}{{...}}" + ("{...}" if what in ("\\frac", "\\binom") else ""),
     )
 
 

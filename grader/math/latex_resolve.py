@@ -28,6 +28,7 @@ from grader.math.tree import (
     Div,
     Factorial,
     Hadamard,
+    Index,
     Mul,
     Neg,
     Node,
@@ -35,6 +36,7 @@ from grader.math.tree import (
     Operator,
     PlusMinus,
     Pow,
+    Relation,
     Sym,
     Text,
 )
@@ -208,6 +210,11 @@ class Resolver:
             }
             self._binary(_ADD, binary[text], f"'{text}'", pos)
             return
+        if tok.type == "PERCENT":
+            if self.expect:
+                raise ReadFailure("'%' needs a number before it", pos, "write 15.87\\% for 15.87 percent")
+            self.out[-1] = Div(self._done(self.out[-1]), Num("100"))
+            return
         if tok.type == "BANG":
             if self.expect:
                 raise ReadFailure("'!' needs something before it", pos, "write n! for a factorial")
@@ -341,9 +348,25 @@ class Resolver:
                 self._differential(Sym(b.safe(b.name_of(nxt)[0], nxt.pos)), a.pos)
                 return
         name, post = b.name_of(a)
+        written = name
         name = b.safe(b.alias(name), a.pos)
         decl = b.symbols.get(name)
         group = self._peek_group(("(", "["))
+        sample = self._sample_reference(a, name) if decl is None else None
+        if sample is not None:  # x_i, x_1, \bar{x} of a declared sample
+            self._operand(post(sample) if post else sample, a.pos)
+            return
+        if group is not None and group.delim == "(" and not isinstance(decl, FunctionSymbol):
+            alias = b.call_alias(written, group) or b.call_alias(name, group)
+            if alias is not None:  # y(0) declared as a spelling of y_0
+                self.queue.popleft()
+                node = b.scripts(Sym(alias), group)
+                self._operand(post(node) if post else node, a.pos)
+                return
+            if decl is None and name in ("O", "mathcal_O") and group.lst is not None and len(group.lst.items) == 1:
+                node = self._apply("O", group, a.pos)  # the order term of an expansion, O(x^3)
+                self._operand(post(node) if post else node, a.pos)
+                return
         if isinstance(decl, FunctionSymbol) or (group is not None and called(group) and conditional(group)):
             if group is not None and (group.delim == "(" or "\\parallel" in seps_of(group)):
                 node = self._apply(name, group, a.pos)
@@ -363,6 +386,15 @@ class Resolver:
                 self._operand(post(node) if post else node, a.pos)
                 return
         self._operand(post(Sym(name)) if post else Sym(name), a.pos)
+
+    def _sample_reference(self, a: Atom, name: str) -> Node | None:
+        """``x_i`` (any subscript: ``x_{i+1}``, ``x_n``) and ``\\bar{x}`` when ``x`` is a declared sample."""
+        b = self.b
+        if a.sub is not None and not a.primes and "^" not in name and b.symbols.is_sample(b.alias(a.base)):
+            return Index(b.alias(a.base), b.arg_node(a.sub))
+        if a.sub is None and name.endswith("_bar") and b.symbols.is_sample(b.alias(name[: -len("_bar")])):
+            return Call("mean", (Sym(b.alias(name[: -len("_bar")])),))
+        return None
 
     def _word(self, a: Atom) -> bool:
         """A run of letters: a whitelisted name, a differential, an upright call, or letters to split."""
@@ -496,6 +528,8 @@ class Resolver:
         op_name = cast(Any, name)
 
         def build(body: Node, var: Node | None = None) -> Node:
+            if name == "int" and var is not None and sub is not None and not isinstance(sub, Relation):
+                return Operator(op_name, body, Relation((var, sub), ("=",)), sup)  # ∫_a^b … dx: x = a
             return Operator(op_name, body, sub if sub is not None else var, sup)
 
         self._prefix(

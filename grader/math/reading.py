@@ -92,3 +92,25 @@ def arity_text(func: str) -> str:
 
     count = KNOWN_FUNCTIONS.get(func, 1)
     return "one argument" if count == 1 else f"{count} arguments"
+
+
+_DECIMAL_COMMA = re.compile(r"(?<![\w.,])(-?0),(\d{2,})(?![\d,.])")
+
+
+def decimal_comma(text: str) -> tuple[str, str | None]:
+    """``0,1587`` is the decimal 0.1587 when that comma is the formula's only one and outside brackets.
+
+    A list ``0, 1`` keeps its space, a set ``\\{0,25\\}`` its braces, and ``1,5`` stays the list
+    (1, 5): only a zero before the comma and two or more digits after it are unambiguous.
+    Returns the text (same length, so offsets hold) and the warning to report, if any.
+    """
+    if text.count(",") != 1:
+        return text, None
+    match = _DECIMAL_COMMA.search(text)
+    if match is None:
+        return text, None
+    before = text[: match.start()]
+    if sum(before.count(c) for c in "([{") != sum(before.count(c) for c in ")]}"):
+        return text, None
+    shown = f"{match.group(1)}.{match.group(2)}"
+    return text[: match.start()] + shown + text[match.end() :], f"read {match.group()} as the decimal {shown} (a decimal comma)"

@@ -42,7 +42,7 @@ from lark.visitors import Transformer_NonRecursive, v_args
 
 from grader.math import names
 from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
-from grader.math.reading import ReadFailure, check_tree, commas, raw_depth
+from grader.math.reading import ReadFailure, check_tree, commas, decimal_comma, raw_depth
 from grader.math.symbols import SymbolTable
 from grader.math.tree import (
     Add,
@@ -50,12 +50,14 @@ from grader.math.tree import (
     Const,
     Div,
     Factorial,
+    Index,
     MatrixLit,
     Mul,
     Neg,
     Node,
     Norm,
     Num,
+    Operator,
     Parsed,
     ParseError,
     ParseResult,
@@ -78,7 +80,7 @@ sterm: ADDOP sterm | term
 term: power (MULOP sfactor | power)*
 sfactor: ADDOP sfactor | power
 power: postfix (POW sfactor)?
-postfix: _atom BANG*
+postfix: _atom (BANG | PERCENT)*
 
 _atom: number | name | const | call | paren | bracket | braces | absbars
 number: NUMBER
@@ -99,6 +101,7 @@ POW: /\*\*|\^/
 MULOP: /\*(?!\*)|\//
 ADDOP: /[+-]/
 BANG: "!"
+PERCENT: /%(?![A-Za-z])/
 ABS_OPEN: "\ue000"
 ABS_CLOSE: "\ue001"
 
@@ -315,6 +318,9 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         text = self._safe(name.text, name.pos)
         if text in self.symbols.symbols:
             return [Sym(text)]
+        base, _, index = text.partition("_")
+        if index and self.symbols.is_sample(base):  # x_i, x_1 of a declared sample
+            return [Index(base, Num(index) if index.isdigit() else Sym(index))]
         if _implicit_function(text) is not None:
             return [_Head(text, name.pos)]
         if text in FUNCTION_ALIASES or text in _CALCULATOR_FUNCTIONS or text == "matrix":
@@ -437,8 +443,8 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         last = factors[-1]
         if isinstance(last, _Head):
             raise last.missing()
-        for _ in ch[1:]:
-            last = Factorial(last)
+        for mark in ch[1:]:
+            last = Div(last, Num("100")) if str(mark) == "%" else Factorial(last)
         return [*factors[:-1], last]
 
     def number(self, meta: Any, ch: list[Any]) -> Node:
@@ -476,6 +482,12 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
             if self.symbols.is_function(head):
                 return Call(head, tuple(args))
             return [Sym(head), self._group(args)]
+        if head == "O" and len(args) == 1:
+            return Call("O", tuple(args))  # the order term of an expansion
+        if head == "mean" and len(args) == 1 and isinstance(args[0], Sym) and self.symbols.is_sample(args[0].name):
+            return Call("mean", tuple(args))
+        if head == "sum" and len(args) == 4 and isinstance(args[1], Sym):
+            return Operator("sum", args[0], Relation((args[1], args[2]), ("=",)), args[3])  # Maxima's sum(f, k, a, b)
         special = self._calculator_call(head, args, pos)
         if special is not None:
             return special
@@ -565,6 +577,7 @@ def parse_text(
             f"formula too long ({len(source)} characters, at most {max_length})", max_length, "split it up"
         )
     origin: list[int] = []
+    source, decimal = decimal_comma(source)
     try:
         text, origin = _prepare(source, max_depth)
         if not text.strip():
@@ -572,7 +585,7 @@ def parse_text(
         tree = _parser().parse(text)
         node = cast(Node, _Builder(symbols or SymbolTable()).transform(tree))
         check_tree(node, max_depth)
-        return Parsed(node, source)
+        return Parsed(node, source, (decimal,) if decimal else ())
     except VisitError as err:
         inner = err.orig_exc
         if isinstance(inner, ReadFailure):

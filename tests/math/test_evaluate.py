@@ -76,6 +76,7 @@ ML = symbol_table(
         "z": {"kind": "scalar", "domain": "complex"},
         "g": {"kind": "function", "definition": "u^2 + 1"},
         "h": {"kind": "function"},
+        "sigma": {"kind": "function", "library": "logistic"},
     }
 )
 
@@ -447,7 +448,7 @@ def test_uninterpreted_functions_are_sampled_only_when_declared_without_definiti
         {
             "f": {"kind": "function"},
             "g": {"kind": "function", "definition": "u^2"},
-            "sigma": {"kind": "function"},
+            "sigma": {"kind": "function", "library": "logistic"},
         }
     )
     tree = Add((Call("f", (x_,)), Call("g", (x_,)), Call("sigma", (x_,)), Call("h", (x_,))))

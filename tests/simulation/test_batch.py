@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.math.evaluate import Mat, ShapeError, evaluate, names_to_sample, sample_assignment
+from grader.math.evaluate import (
+    BatchEvaluator,
+    BMat,
+    Mat,
+    ShapeError,
+    as_batch,
+    evaluate,
+    names_to_sample,
+    sample_assignment,
+)
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import ParseError
-from grader.simulation.batch import BatchEvaluator, BMat, as_batch
 
 SYMBOLS = SymbolTable.model_validate(
     {
