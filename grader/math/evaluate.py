@@ -149,6 +149,8 @@ MAX_NODES = 20_000
 MAX_DEPTH = 200
 MAX_SUM_TERMS = 1000
 MAX_PLUS_MINUS = 6
+#: tree nodes one evaluation may visit (calculus revisits its body): beyond, the work is refused
+MAX_VISITS = 2_000_000
 _SINGULAR_COND = 1e12
 _CONSTANTS: dict[str, complex] = {"pi": complex(math.pi), "e": complex(math.e), "i": 1j, "inf": complex(math.inf)}
 
@@ -169,9 +171,9 @@ def check_size(*trees: Node) -> None:
             node, depth = stack.pop()
             total += 1
             if total > MAX_NODES:
-                raise TooLarge(f"the expression is too large (more than {MAX_NODES} parts)")
+                raise TooLarge(f"formula too large (more than {MAX_NODES} parts)")
             if depth > MAX_DEPTH:
-                raise TooLarge(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)")
+                raise TooLarge(f"formula nested too deeply (more than {MAX_DEPTH} levels)")
             stack.extend((child, depth + 1) for child in children(node))
 
 
@@ -273,17 +275,19 @@ class BatchEvaluator:
         self.at_one_point = at_one_point
         self.left_reals = False
         self._sized: dict[int, Node] = {}
+        self._visits = [0]  # shared with the evaluators of definitions' bodies
 
     def eval(self, node: Node) -> BValue:
         """The value of ``node`` for the whole batch; trees beyond the size limits are refused first."""
         if not self.at_one_point and id(node) not in self._sized:
             check_size(node)
             self._sized[id(node)] = node  # kept alive, so the id cannot be reused by another tree
+        self._visits[0] = 0
         try:
             with np.errstate(all="ignore"):
                 value = self._eval(node)
         except RecursionError:
-            raise TooLarge("the expression is nested too deeply") from None
+            raise TooLarge("formula nested too deeply") from None
         except (ZeroDivisionError, FloatingPointError) as error:
             raise Undefined(f"division by zero ({error})", exact=True) from None
         except OverflowError:
@@ -295,6 +299,9 @@ class BatchEvaluator:
         return self._finite(value)
 
     def _eval(self, node: Node) -> BValue:
+        self._visits[0] += 1
+        if self._visits[0] > MAX_VISITS:
+            raise TooLarge(f"the expression needs too much work to evaluate (more than {MAX_VISITS:,} steps)")
         value = self._eval_node(node)
         if isinstance(value, np.ndarray) and np.any(np.signbit(value.imag) & (value.imag == 0)):
             # 1/(x + 0j) has a -0j part that would flip sqrt/log to the other side of the branch cut
@@ -734,8 +741,14 @@ class BatchEvaluator:
     def _binomial(self, n_value: BValue, k_value: BValue) -> np.ndarray:
         n = self._scalar(n_value, "a binomial coefficient")
         k = self._scalar(k_value, "a binomial coefficient")
-        if np.any(n.imag != 0) or np.any(k.imag != 0) or np.any(np.abs(n.real) > MAX_FACTORIAL):
-            raise TooLarge("a binomial coefficient is too large")
+        if np.any(n.imag != 0) or np.any(k.imag != 0):
+            raise NotEvaluable("a binomial coefficient of complex numbers")
+        if np.any(np.abs(n.real) > MAX_FACTORIAL):
+            top = float(np.max(np.abs(n.real)))
+            raise TooLarge(
+                f"a binomial coefficient with {format_value(top)} on top is too large "
+                f"(the limit is {MAX_FACTORIAL}; it would have up to {top * math.log10(2):.3g} digits)"
+            )
         n_real, k_real = np.broadcast_arrays(n.real, k.real)
         out = np.empty(n_real.shape, dtype=np.complex128)
         for index, (top, bottom) in enumerate(zip(n_real.ravel(), k_real.ravel(), strict=True)):
@@ -776,6 +789,7 @@ class BatchEvaluator:
             point=self.point,
             at_one_point=self.at_one_point,
         )
+        inner._visits = self._visits
         value = inner._eval(body)
         self.left_reals = self.left_reals or inner.left_reals
         return value
@@ -881,6 +895,7 @@ class BatchEvaluator:
         raise NotEvaluable(f"{what} of {kind_text(value)} is not evaluated, only of numbers")
 
     def _series(self, body: Node, index: str, start: int) -> np.ndarray:
+        _no_nested_quadrature(body, "an infinite series")
         if self._batch_size() != 1:
             raise NotEvaluable("an infinite series is evaluated at one point at a time, not in a simulation")
         _, at_many = self._along(body, index, "an infinite series")
@@ -889,6 +904,7 @@ class BatchEvaluator:
     def _integral(self, body: Node, sub: Node | None, sup: Node | None) -> np.ndarray:
         if not (isinstance(sub, Relation) and len(sub.items) == 2 and isinstance(sub.items[0], Sym) and sup is not None):
             raise NotEvaluable("an integral without bounds (an antiderivative) has no value; compare it up to a constant")
+        _no_nested_quadrature(body, "an integral")
         variable = sub.items[0].name
         low = self._real_number(self._eval(sub.items[1]), "the lower bound of an integral")
         high = self._real_number(self._eval(sup), "the upper bound of an integral")
@@ -972,6 +988,15 @@ def _number(text: str) -> complex:
     if math.isinf(value):
         raise TooLarge(f"the number {text[:20]}… is too large to evaluate")
     return complex(value)
+
+
+def _no_nested_quadrature(body: Node, what: str) -> None:
+    """An integral or series inside another multiplies thousands of evaluations by thousands: refused."""
+    for node in walk(body):
+        if isinstance(node, Operator) and (
+            node.name == "int" or (node.name == "sum" and isinstance(node.sup, Const) and node.sup.name == "inf")
+        ):
+            raise TooLarge(f"{what} with another integral or infinite series inside is not evaluated")
 
 
 def _times(a: np.ndarray, b: np.ndarray | complex | float) -> np.ndarray:

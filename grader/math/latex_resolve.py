@@ -528,7 +528,7 @@ class Resolver:
         op_name = cast(Any, name)
 
         def build(body: Node, var: Node | None = None) -> Node:
-            if name == "int" and var is not None and sub is not None and not isinstance(sub, Relation):
+            if name == "int" and var is not None and sub is not None and sup is not None and not isinstance(sub, Relation):
                 return Operator(op_name, body, Relation((var, sub), ("=",)), sup)  # ∫_a^b … dx: x = a
             return Operator(op_name, body, sub if sub is not None else var, sup)
 

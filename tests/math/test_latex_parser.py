@@ -389,15 +389,15 @@ CONSTRUCTS = [
     ),
     (r"\sum_{k=1}^n a_k b_k", Operator("sum", M(S("a_k"), S("b_k")), Eq(S("k"), N("1")), S("n"))),
     (r"\prod_{i} x_i", Operator("prod", S("x_i"), S("i"))),
-    (r"\int_a^b f(x) \, dx", Operator("int", M(S("f"), S("x")), S("a"), S("b"))),
-    (r"\int_0^1 x^2 + 1 \mathrm{d}x", Operator("int", A(sq(S("x")), N("1")), N("0"), N("1"))),
+    (r"\int_a^b f(x) \, dx", Operator("int", M(S("f"), S("x")), Eq(S("x"), S("a")), S("b"))),
+    (r"\int_0^1 x^2 + 1 \mathrm{d}x", Operator("int", A(sq(S("x")), N("1")), Eq(S("x"), N("0")), N("1"))),
     (r"\int p(z) dz", Operator("int", M(S("p"), S("z")), S("z"))),
     (r"\int x \mathrm d x", Operator("int", S("x"), S("x"))),
     (
         r"\int_{\boldsymbol{x}} \log p_1(\boldsymbol{x}) d\boldsymbol{x}",
         Operator("int", Call("log", (Call("p_1", (S("x"),)),)), S("x")),
     ),
-    (r"2\int_0^1 x dx + 3", A(M(N("2"), Operator("int", S("x"), N("0"), N("1"))), N("3"))),
+    (r"2\int_0^1 x dx + 3", A(M(N("2"), Operator("int", S("x"), Eq(S("x"), N("0")), N("1"))), N("3"))),
     (r"\lim_{x \to 0} f", Operator("lim", S("f"), Seq((S("x"), N("0")), "tuple"))),
     # calculus placeholders
     (r"\frac{\partial f}{\partial x}", Call("diff", (S("f"), S("x")))),
