@@ -40,9 +40,17 @@ _GREEK = {
 }  # fmt: skip
 
 
+_ACCENTS = {"bar": "\u0304", "hat": "\u0302", "tilde": "\u0303", "dot": "\u0307", "ddot": "\u0308"}
+
+
 def pretty_name(name: str) -> str:
+    """``lambda`` → ``λ``, ``x_bar`` → ``x̄``, ``mu_hat_1`` → ``μ̂_1``: a name as it reads on paper."""
     head, sep, rest = name.partition("_")
-    return _GREEK.get(head, head) + sep + rest
+    shown = _GREEK.get(head, head)
+    accent = next((a for a in _ACCENTS if rest == a or rest.startswith((a + "_", a + "^"))), None)
+    if accent is not None and len(shown) == 1:
+        return shown + _ACCENTS[accent] + rest[len(accent) :]
+    return shown + sep + rest
 
 
 def describe(node: Node, limit: int = 80) -> str:
