@@ -45,6 +45,7 @@ from grader.checking.sealed_math import (
 from grader.grading.pipeline import derive_seed
 from grader.math.equivalence import items_of, unwrap
 from grader.math.evaluate import EvalError, Evaluator, Mat, Value, describe
+from grader.math.forms import names_of
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import MatrixLit, Node, ParseError, Seq
@@ -307,11 +308,19 @@ def _base(job: _Job, part: AnyPart, rtol: float, atol: float) -> dict[str, objec
         "atol": atol,
         "salt": job.salt,
         "kdf": job.kdf.model_dump(),
+        # what makes a formula the answer: the same in the sealed copy (issue 12)
+        "targets": list(getattr(part, "targets", [])),
+        "final_form": getattr(part, "final_form", True),
+        "given": list(getattr(part, "given", [])),
     }
 
 
 def _seal_math(job: _Job, part: SymbolicPart | NumericPart) -> SealedMathPart:
     table = job.table
+    if part.up_to is not None:  # values at stored points cannot say "up to a constant" (issue 12)
+        reason = f"the part compares up to {'a ' if part.up_to != 'constants' else 'the arbitrary '}{part.up_to}"
+        job.note(f"left for the instructor: {reason}")
+        return SealedMathPart.model_validate({**_base(job, part, part.rtol, part.atol), "unsealed": reason})
     references = [part.reference, *(part.alternatives if isinstance(part, SymbolicPart) else [])]
     try:
         accepted = [(text, _parse(text, table)) for text in references]
@@ -370,6 +379,7 @@ def _assemble(
             "gates": [gate.model_dump() for gate in gates],
             "accepted": [form.model_dump() for form in accepted],
             "recognised": [m.model_dump() for m in recognised],
+            "names": sorted(names_of(form.tree for form in forms[:accepted_count] if form.tree is not None)),
         }
     )
 

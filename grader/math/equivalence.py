@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 import grader.math.sympy_bridge  # noqa: F401 - SymPy loaded before forking, so workers need not import it
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader.math import forms
 from grader.math.evaluate import (
     EvalError,
     Evaluator,
@@ -81,8 +82,11 @@ __all__ = ["Equivalence", "Method", "Verdict", "check_equivalence"]
 
 Verdict = Literal["equivalent", "not_equivalent", "undecided"]
 Method = Literal[
-    "structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "none"
+    "structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "order", "up_to", "none"
 ]
+#: compared up to an additive constant (antiderivatives), a nonzero factor (eigenvectors), or the
+#: arbitrary constants of a general solution (see ``grader.math.forms``)
+UpTo = Literal["constant", "factor", "constants"]
 
 SCALAR_POINTS = 12
 MATRIX_DRAWS = 6
@@ -119,8 +123,14 @@ def check_equivalence(
     atol: float = 1e-9,
     timeout_s: float = 5.0,
     memory_mb: int = 1024,
+    up_to: UpTo | None = None,
+    constants: Sequence[str] = (),
 ) -> Equivalence:
     """Compare two trees; never raises for anything a student wrote, and returns within about ``timeout_s``.
+
+    ``up_to`` compares up to an additive constant, a nonzero factor or the arbitrary constants
+    (``constants`` names them besides the recognised ``C``, ``C_1``, ``K``); expansions with an
+    ``O(·)`` term are compared up to their order (``grader.math.forms``).
 
     ``rtol``/``atol`` say how close two values must be. ``rtol = atol = 0`` asks for *exact*
     equality: values are screened in double precision with the default tolerances (a larger
@@ -132,13 +142,13 @@ def check_equivalence(
     if rtol < 0 or atol < 0:
         raise ValueError("rtol and atol must not be negative")
     table = symbols or SymbolTable()
-    if student == reference:
-        return _equal("structural", "your answer is written exactly like the reference")
     try:
-        check_size(student, reference)
+        check_size(student, reference)  # first: comparing trees recurses with their depth
     except TooLarge as error:
         return _undecided("none", f"too large: {error.reason}")
-    settings = _Settings(table, seed, rtol, atol, timeout_s, memory_mb)
+    if student == reference and up_to is None:
+        return _equal("structural", "your answer is written exactly like the reference")
+    settings = _Settings(table, seed, rtol, atol, timeout_s, memory_mb, up_to=up_to, constants=tuple(constants))
     outcome = run_bounded(_decide, student, reference, settings, timeout_s=timeout_s, memory_mb=memory_mb)
     match outcome:
         case Finished(value):
@@ -167,6 +177,8 @@ class _Settings:
     memory_mb: int
     exact: bool = False  # rtol = atol = 0 was asked for; rtol/atol are then the screening tolerances
     started: float = field(default_factory=time.monotonic)
+    up_to: UpTo | None = None
+    constants: tuple[str, ...] = ()
 
     def remaining(self) -> float:
         return self.timeout_s - (time.monotonic() - self.started)
@@ -183,13 +195,40 @@ def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
         settings.timeout_s,
         settings.memory_mb,
         exact,
+        up_to=settings.up_to,
+        constants=settings.constants,
     )
     try:
+        if fresh.up_to is not None:
+            return _compare_up_to(unwrap(student), unwrap(reference), fresh)
         return _compare(student, reference, fresh)
     except TooLarge as error:
         return _undecided("none", f"too large: {error.reason}")
     except EvalError as error:
         return _undecided("none", error.reason)
+
+
+def _compare_up_to(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
+    """Answers right up to a constant, a factor or the names of the arbitrary constants."""
+    table, seed, rtol, atol = cfg.symbols, cfg.seed, cfg.rtol, cfg.atol
+    s_values, r_values = assigned_values(student), assigned_values(reference)
+    if len(s_values) == 1 and len(r_values) == 1:  # y = C e^{-kt}: compare what each side is set to
+        student, reference = s_values[0], r_values[0]
+    elif isinstance(student, Relation) or isinstance(reference, Relation):
+        return _undecided("up_to", "an equation is compared up to a constant only as 'name = expression'")
+    if cfg.up_to == "constant":
+        outcome = forms.differ_by_constant(student, reference, table, constants=cfg.constants, seed=seed, rtol=rtol, atol=atol)
+    elif cfg.up_to == "factor":
+        outcome = forms.same_up_to_factor(student, reference, table, seed=seed, rtol=rtol, atol=atol)
+    else:
+        outcome = forms.same_family(student, reference, table, constants=cfg.constants, seed=seed, rtol=rtol)
+    return _from_outcome("up_to", outcome)
+
+
+def _from_outcome(method: Method, outcome: forms.Outcome | None) -> Equivalence:
+    if outcome is None:
+        return _undecided(method, "the comparison does not apply")
+    return Equivalence(verdict=outcome.verdict, method=method, detail=outcome.detail)
 
 
 def _equal(method: Method, detail: str) -> Equivalence:
@@ -233,6 +272,8 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     student, reference = unwrap(student), unwrap(reference)
     if student == reference:
         return _equal("structural", "your answer is written exactly like the reference")
+    if forms.has_order_term(student) or forms.has_order_term(reference):
+        return _from_outcome("order", forms.agree_to_order(student, reference, cfg.symbols, seed=cfg.seed))
     intervals = _compare_as_intervals(student, reference, cfg)
     if intervals is not None:
         return intervals

@@ -68,6 +68,7 @@ __all__ = [
     "OrderTerm",
     "Outcome",
     "agree_to_order",
+    "has_order_term",
     "arbitrary_constants",
     "differ_by_constant",
     "free_indices",
@@ -235,6 +236,10 @@ class OrderTerm:
     variable: str
     point: float
     order: int
+
+
+def has_order_term(tree: Node) -> bool:
+    return any(isinstance(node, Call) and node.func == "O" for node in walk(tree))
 
 
 def order_terms(tree: Node) -> list[OrderTerm] | None:
