@@ -17,11 +17,11 @@ from grader.checking.base import CheckContext, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
 from grader.math.equivalence import Equivalence, check_equivalence
-from grader.math.forms import free_indices, names_of, operations_left, unknown_names
+from grader.math.forms import arbitrary_constants, free_indices, names_of, operations_left, unknown_names
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import Node, ParseError
-from grader.rubric.parts import FormOptions, Mistake, PartBase
+from grader.rubric.parts import ComparisonOptions, FormOptions, Mistake, PartBase
 from grader.submission.extract import extract
 from grader.submission.models import Answer, Extraction
 
@@ -42,6 +42,7 @@ class Judge:
     # What is understood (issue 12): the declared symbols, and the names the references use.
     symbols: SymbolTable | None = None
     known: frozenset[str] = frozenset()
+    arbitrary: tuple[str, ...] | None = None  # compared up to constants: C, K, C_1 and these are understood
 
 
 JudgeFor = Callable[[Node], Judge]
@@ -119,6 +120,7 @@ def reference_judge(
         mistakes=[(m, compare_with_reference(m.answer, ctx, rtol=rtol, atol=atol)) for m in part.mistakes if m.answer is not None],
         symbols=ctx.symbols,
         known=frozenset(names_of(_parse_trusted(text, ctx) for text in references)) | target_names(part, ctx),
+        arbitrary=tuple(part.constants) if isinstance(part, ComparisonOptions) and part.up_to is not None else None,
     )
     return lambda _student: judge
 
@@ -220,7 +222,10 @@ def screen(part: PartBase, kind: str, student: Node, extraction: Extraction, jud
     ``x_i`` outside a sum is not a number."""
     if judge.symbols is None:
         return None
-    unknown = unknown_names(student, judge.symbols, judge.known)
+    known = judge.known
+    if judge.arbitrary is not None:
+        known = known | set(arbitrary_constants([student], judge.symbols, judge.arbitrary))
+    unknown = unknown_names(student, judge.symbols, known)
     if unknown:
         listed = ", ".join(unknown)
         noun = "symbol" if len(unknown) == 1 else "symbols"

@@ -25,6 +25,8 @@ from grader.math.values import NotEvaluable, Undefined
 AtOne = Callable[[float], np.ndarray]
 #: values of the body at many values of the variable, stacked along a new first axis
 AtMany = Callable[[np.ndarray], np.ndarray]
+#: values of the body with the variable set per batch element (an array of the batch's shape)
+AtPoints = Callable[[np.ndarray], np.ndarray]
 
 MAX_DERIVATIVE_ORDER = 3
 _AGREE = 1e-9
@@ -39,16 +41,17 @@ def _agree(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     return bool(np.all(np.abs(a - b) <= tolerance * scale))
 
 
-def derivative(f: AtOne, x: float, order: int = 1) -> np.ndarray:
-    """``d^order f / dx^order`` at ``x`` by 5-point central differences, checked at two step sizes."""
+def derivative(f: AtPoints, x: np.ndarray, order: int = 1) -> np.ndarray:
+    """``d^order f / dx^order`` at ``x`` (a value per batch element) by 5-point central differences,
+    checked at two step sizes."""
     if order < 1:
         return f(x)
     if order > MAX_DERIVATIVE_ORDER:
         raise NotEvaluable(f"derivatives of order above {MAX_DERIVATIVE_ORDER} are not evaluated")
     inner = (lambda t: derivative(f, t, order - 1)) if order > 1 else f
-    step = (1e-3 if order == 1 else 1e-2) * max(1.0, abs(x))
+    step = (1e-3 if order == 1 else 1e-2) * np.maximum(1.0, np.abs(x))
 
-    def central(h: float) -> np.ndarray:
+    def central(h: np.ndarray) -> np.ndarray:
         return (inner(x - 2 * h) - 8 * inner(x - h) + 8 * inner(x + h) - inner(x + 2 * h)) / (12 * h)
 
     coarse, fine = central(2 * step), central(step)
@@ -154,8 +157,8 @@ def series(terms: AtMany, start: int) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise Undefined("a term of the series is not finite")
     partial = np.cumsum(values, axis=0)
-    tail = np.max(np.abs(values[-64:]), axis=0)
-    if np.any(tail > 1e-3 * (1 + np.abs(partial[-1]))):
+    head, tail = np.max(np.abs(values[:64]), axis=0), np.max(np.abs(values[-64:]), axis=0)
+    if np.any(tail > 1e-3 * np.maximum(head, 1e-300)):
         raise NotEvaluable("the series does not converge: its terms do not go to 0")
     counts = 2 ** np.arange(7, 14)  # partial sums of 128 … 8192 terms (even counts: alternating series settle)
     sums = [partial[n - 1] for n in counts]

@@ -936,8 +936,8 @@ def rounding_noise(tree: Node, point: Mapping[str, Sample], table: SymbolTable, 
     its largest sum, in ulps. ``(a+b)^{300} - (a^2+2ab+b^2)^{150}`` has terms near 1e180 and a
     noise far above any tolerance; an ordinary formula's noise is near 1e-15."""
     noise = 0.0
-    for node in walk(tree):
-        if not isinstance(node, Add):
+    for node, bound in forms.bound_walk(tree):
+        if not isinstance(node, Add) or bound:  # a term with a summation index has no value of its own
             continue
         total = 0.0
         for term in node.terms:

@@ -553,7 +553,7 @@ class BatchEvaluator:
         ):  # M^T read as a power by a lenient parser
             return BMat(np.swapaxes(base.a, -1, -2), (base.dims[1], base.dims[0]))
         exp = self._scalar(self._eval(exp_node), "an exponent")
-        if np.any(np.abs(exp) > MAX_EXPONENT):
+        if np.any(np.abs(exp) > MAX_EXPONENT) and _overflows(base, exp):
             largest = exp[int(np.argmax(np.abs(exp)))]
             raise TooLarge(f"an exponent is too large ({format_value(largest)}; the limit is {MAX_EXPONENT})")
         if isinstance(base, BScaling):
@@ -924,25 +924,24 @@ class BatchEvaluator:
         body, variables = args[0], args[1:]
         if not variables or not all(isinstance(v, Sym) for v in variables):
             raise NotEvaluable("a derivative needs the variable it differentiates by, like \\frac{d}{dx}")
-        if len(variables) > calculus.MAX_DERIVATIVE_ORDER:
+        if len(variables) + _derivative_order(body) > calculus.MAX_DERIVATIVE_ORDER:
             raise NotEvaluable(f"derivatives of order above {calculus.MAX_DERIVATIVE_ORDER} are not evaluated")
         return self._partial(body, [v.name for v in variables if isinstance(v, Sym)])
 
     def _partial(self, body: Node, variables: list[str]) -> np.ndarray:
         name, rest = variables[-1], variables[:-1]
         current = self.values.get(name)
-        if not isinstance(current, np.ndarray) or np.any(current != current[0]) or current[0].imag != 0:
+        if not isinstance(current, np.ndarray) or np.any(current.imag != 0):
             raise NotEvaluable(f"the derivative by {pretty_name(name)} needs a real value of {pretty_name(name)}")
-        x = float(current[0].real)
 
-        def at_one(t: float) -> np.ndarray:
+        def at(t: np.ndarray) -> np.ndarray:
             with self._bound(name):
                 self.values[name] = as_batch(t)
                 if rest:
                     return self._partial(body, rest)
                 return self._numbers(self._eval(body), "a derivative")
 
-        return calculus.derivative(at_one, x)
+        return calculus.derivative(at, current.real.copy())
 
     def _real_number(self, value: BValue, what: str) -> float:
         x = self._scalar(value, what)
@@ -988,6 +987,30 @@ def _number(text: str) -> complex:
     if math.isinf(value):
         raise TooLarge(f"the number {text[:20]}… is too large to evaluate")
     return complex(value)
+
+
+def _overflows(base: BValue, exp: np.ndarray) -> bool:
+    """A large exponent is refused when the power leaves double precision upwards (2^{10^{30}}); a
+    power that only underflows (e^{-2000}) or stays on the unit circle ((-1)^{5000}) is a value."""
+    if not isinstance(base, np.ndarray):
+        return True  # a matrix to a huge power: refused before computing
+    magnitude = np.abs(base)
+    with np.errstate(all="ignore"):
+        logs = exp.real * np.log(np.where(magnitude == 0, 1.0, magnitude)) - exp.imag * np.angle(base)
+    return bool(np.any((logs > 700) | ~np.isfinite(logs)))
+
+
+def _derivative_order(body: Node) -> int:
+    """The highest total order of the derivatives nested in ``body`` (each costs 8 evaluations per order)."""
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(body, 0)]
+    while stack:
+        node, order = stack.pop()
+        if isinstance(node, Call) and node.func == "diff":
+            order += max(1, len(node.args) - 1)
+            deepest = max(deepest, order)
+        stack.extend((child, order) for child in children(node))
+    return deepest
 
 
 def _no_nested_quadrature(body: Node, what: str) -> None:

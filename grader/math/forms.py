@@ -102,7 +102,7 @@ class Outcome:
 # What the answer is made of
 
 
-def _bound_walk(tree: Node) -> list[tuple[Node, frozenset[str]]]:
+def bound_walk(tree: Node) -> list[tuple[Node, frozenset[str]]]:
     """Every node with the names bound where it stands (summation indices, integration variables)."""
     out: list[tuple[Node, frozenset[str]]] = []
     stack: list[tuple[Node, frozenset[str]]] = [(tree, frozenset())]
@@ -132,7 +132,7 @@ def unknown_names(tree: Node, symbols: SymbolTable, known: Iterable[str] = ()) -
     allowed = set(known) | set(symbols.symbols)
     in_matrix_context = matrix_context([tree], symbols)
     found: set[str] = set()
-    for node, bound in _bound_walk(tree):
+    for node, bound in bound_walk(tree):
         if isinstance(node, Sym):
             name = node.name
             if name in allowed or name in bound or name in STANDARD_NAMES:
@@ -164,7 +164,7 @@ def names_of(trees: Iterable[Node]) -> set[str]:
 def free_indices(tree: Node, symbols: SymbolTable) -> list[str]:
     """``x_i`` of a declared sample where no sum binds ``i`` (and ``i`` has no value of its own)."""
     found: list[str] = []
-    for node, bound in _bound_walk(tree):
+    for node, bound in bound_walk(tree):
         if (
             isinstance(node, Index)
             and isinstance(node.index, Sym)
@@ -315,7 +315,7 @@ def agree_to_order(
             )
     else:
         assert s_order is not None
-        degree = _polynomial_degree(r_body, variable, point, symbols, seed)
+        degree = _polynomial_degree(r_body, variable, symbols)
         if degree is not None and s_order <= degree:
             return Outcome(
                 "not_equivalent",
@@ -337,20 +337,22 @@ def _scalar_at(tree: Node, point: dict[str, Sample], symbols: SymbolTable) -> co
     return value
 
 
-def _polynomial_degree(tree: Node, variable: str, point: float, symbols: SymbolTable, seed: int) -> int | None:
-    """The degree in ``variable`` when ``tree`` is a polynomial in it (finite differences vanish), else None."""
-    rng = np.random.default_rng([seed, 17])
+def _polynomial_degree(tree: Node, variable: str, symbols: SymbolTable) -> int | None:
+    """The degree in ``variable`` when ``tree`` is a polynomial in it (SymPy, exactly), else None."""
+    import sympy
+
+    from grader.math.sympy_bridge import MAX_EXPANDED_TERMS, Unsupported, convert, expanded_terms
+
     try:
-        base = _fixed_point([tree], variable, symbols, rng)
-        values = np.array([_scalar_at(tree, {**base, variable: complex(point + k)}, symbols) for k in range(14)])
-    except EvalError:
+        expr = convert(tree, symbols)
+    except (Unsupported, EvalError):
         return None
-    scale = max(1.0, float(np.max(np.abs(values))))
-    for degree in range(12):
-        differences = np.diff(values, n=degree + 1)
-        if np.all(np.abs(differences) <= 1e-7 * scale * 2 ** (degree + 1)):
-            return degree
-    return None
+    symbol = next((s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and s.name == variable), None)
+    if symbol is None:
+        return 0
+    if expanded_terms(expr) > MAX_EXPANDED_TERMS or not expr.is_polynomial(symbol):
+        return None
+    return int(sympy.Poly(expr, symbol).degree())
 
 
 def _vanishes_to_order(
