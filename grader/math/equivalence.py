@@ -57,6 +57,7 @@ from grader.math.evaluate import (
     sample_point,
     summation_bounds,
 )
+from grader.math.sampling import bound_walk
 from grader.math.symbols import MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import (
     Add,
@@ -77,6 +78,7 @@ from grader.math.tree import (
     symbols_in,
     walk,
 )
+from grader.math.values import kind_text
 
 __all__ = ["Equivalence", "Method", "Verdict", "check_equivalence"]
 
@@ -86,7 +88,7 @@ Method = Literal[
 ]
 #: compared up to an additive constant (antiderivatives), a nonzero factor (eigenvectors), or the
 #: arbitrary constants of a general solution (see ``grader.math.forms``)
-UpTo = Literal["constant", "factor", "constants"]
+UpTo = forms.UpTo
 
 SCALAR_POINTS = 12
 MATRIX_DRAWS = 6
@@ -216,12 +218,10 @@ def _compare_up_to(student: Node, reference: Node, cfg: _Settings) -> Equivalenc
         student, reference = s_values[0], r_values[0]
     elif isinstance(student, Relation) or isinstance(reference, Relation):
         return _undecided("up_to", "an equation is compared up to a constant only as 'name = expression'")
-    if cfg.up_to == "constant":
-        outcome = forms.differ_by_constant(student, reference, table, constants=cfg.constants, seed=seed, rtol=rtol, atol=atol)
-    elif cfg.up_to == "factor":
-        outcome = forms.same_up_to_factor(student, reference, table, seed=seed, rtol=rtol, atol=atol)
-    else:
-        outcome = forms.same_family(student, reference, table, constants=cfg.constants, seed=seed, rtol=rtol)
+    assert cfg.up_to is not None
+    outcome = forms.compare_up_to(
+        cfg.up_to, student, reference, table, constants=cfg.constants, seed=seed, rtol=rtol, atol=atol
+    )
     return _from_outcome("up_to", outcome)
 
 
@@ -658,14 +658,6 @@ def _identity_like(scaling: Scaling, like: Mat) -> Mat | None:
     return Mat(scaling.c * np.eye(rows, dtype=np.complex128), like.dims) if rows == cols else None
 
 
-def kind_text(value: Value) -> str:
-    if isinstance(value, Mat):
-        return f"a {dims_text(value.dims)} matrix"
-    if isinstance(value, Scaling):
-        return "a multiple of the identity matrix"
-    return "a number"
-
-
 def _close(a: complex, b: complex, rtol: float, atol: float) -> bool:
     if math.isinf(a.real) or math.isinf(b.real):
         return a == b
@@ -936,7 +928,7 @@ def rounding_noise(tree: Node, point: Mapping[str, Sample], table: SymbolTable, 
     its largest sum, in ulps. ``(a+b)^{300} - (a^2+2ab+b^2)^{150}`` has terms near 1e180 and a
     noise far above any tolerance; an ordinary formula's noise is near 1e-15."""
     noise = 0.0
-    for node, bound in forms.bound_walk(tree):
+    for node, bound in bound_walk(tree):
         if not isinstance(node, Add) or bound:  # a term with a summation index has no value of its own
             continue
         total = 0.0

@@ -9,8 +9,7 @@ A checker says right or wrong only about what it understood, so before comparing
   ``\\frac{d}{dx}``, a sum with numbers for bounds, or the question's own expression: the answer
   restates the question instead of giving the result.
 
-The comparisons here (:func:`differ_by_constant`, :func:`same_up_to_factor`, :func:`same_family`,
-:func:`agree_to_order`) evaluate at seeded random points with the one evaluator and return an
+The comparisons here (:func:`compare_up_to`, :func:`agree_to_order`) evaluate at seeded random points with the one evaluator and return an
 :class:`Outcome`; they run inside the comparison's bounded worker like every other comparison.
 """
 
@@ -24,27 +23,19 @@ from typing import Literal
 
 import numpy as np
 
-from grader.math.evaluate import (
-    EvalError,
-    Evaluator,
-    Mat,
-    NotEvaluable,
-    Sample,
-    Scaling,
-    ShapeError,
-    Undefined,
-    Value,
-    describe,
+from grader.math.evaluate import Evaluator
+from grader.math.functions import CALCULUS_FUNCTIONS, KNOWN_FUNCTIONS, NOTATION_FUNCTIONS
+from grader.math.render import describe, pretty_name
+from grader.math.sampling import (
+    IMAGINARY_UNIT,
+    bound_walk,
     functions_to_sample,
     is_identity_name,
     matrix_context,
     names_to_sample,
-    pretty_name,
     sample_point,
     summation_bounds,
 )
-from grader.math.functions import CALCULUS_FUNCTIONS, KNOWN_FUNCTIONS, NOTATION_FUNCTIONS
-from grader.math.sampling import IMAGINARY_UNIT, bound_names
 from grader.math.symbols import ArbitrarySymbol, SymbolTable
 from grader.math.tree import (
     Add,
@@ -58,24 +49,21 @@ from grader.math.tree import (
     Operator,
     Pow,
     Relation,
-    Seq,
     Sym,
-    children,
     walk,
 )
+from grader.math.values import EvalError, Mat, NotEvaluable, Sample, Scaling, ShapeError, Undefined, Value
 
 __all__ = [
     "OrderTerm",
     "Outcome",
     "agree_to_order",
-    "has_order_term",
     "arbitrary_constants",
-    "differ_by_constant",
+    "compare_up_to",
     "free_indices",
+    "has_order_term",
     "operations_left",
     "order_terms",
-    "same_family",
-    "same_up_to_factor",
     "unknown_names",
     "without_order_terms",
 ]
@@ -100,26 +88,6 @@ class Outcome:
 
 # ---------------------------------------------------------------------------------------------
 # What the answer is made of
-
-
-def bound_walk(tree: Node) -> list[tuple[Node, frozenset[str]]]:
-    """Every node with the names bound where it stands (summation indices, integration variables)."""
-    out: list[tuple[Node, frozenset[str]]] = []
-    stack: list[tuple[Node, frozenset[str]]] = [(tree, frozenset())]
-    while stack:
-        node, bound = stack.pop()
-        out.append((node, bound))
-        if isinstance(node, Operator):
-            binds = bound_names(node)
-            if binds:
-                stack.append((node.body, bound | binds))
-                if isinstance(node.sub, Relation | Seq):
-                    stack.extend((item, bound) for item in node.sub.items[1:])
-                if node.sup is not None:
-                    stack.append((node.sup, bound))
-                continue
-        stack.extend((child, bound) for child in children(node))
-    return out
 
 
 def unknown_names(tree: Node, symbols: SymbolTable, known: Iterable[str] = ()) -> list[str]:
@@ -417,12 +385,53 @@ def arbitrary_constants(trees: Iterable[Node], symbols: SymbolTable, extra: Iter
     return sorted(found)
 
 
-def _values(trees: Sequence[Node], point: dict[str, Sample], symbols: SymbolTable, in_context: bool) -> list[np.ndarray]:
-    out = []
-    for tree in trees:
-        value = Evaluator(symbols, point, in_matrix_context=in_context).eval(tree)
-        out.append(_flat(value))
-    return out
+UpTo = Literal["constant", "factor", "constants"]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One comparison up to something: the answers, the symbols, and how close is equal."""
+
+    student: Node
+    reference: Node
+    symbols: SymbolTable
+    constants: tuple[str, ...] = ()
+    seed: int = 0
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+    @property
+    def in_context(self) -> bool:
+        return matrix_context([self.student, self.reference], self.symbols)
+
+    def values(self, trees: Sequence[Node], point: dict[str, Sample]) -> list[np.ndarray] | Outcome | None:
+        """The trees' values (flattened) at ``point``; None where undefined here; an outcome when
+        they cannot be evaluated anywhere (undecided) or not for the declared shapes (wrong)."""
+        try:
+            return [_flat(Evaluator(self.symbols, point, in_matrix_context=self.in_context).eval(tree)) for tree in trees]
+        except Undefined:
+            return None
+        except NotEvaluable as error:
+            return Outcome("undecided", error.reason)
+        except ShapeError as error:
+            return Outcome("not_equivalent", error.reason)
+
+
+def compare_up_to(
+    up_to: UpTo, student: Node, reference: Node, symbols: SymbolTable, *, constants: Sequence[str] = (), seed: int = 0,
+    rtol: float = 1e-6, atol: float = 1e-9,
+) -> Outcome:  # fmt: skip
+    """``constant``: antiderivatives, right when ``student - reference`` does not depend on the
+    variables (only on arbitrary constants such as ``C``): ``x^3/3``, ``x^3/3 + C`` and ``x^3/3 + 5``
+    all pass. ``factor``: eigenvectors, right when at every point the student's value is a nonzero
+    multiple of the reference's. ``constants``: general solutions, the same family of functions
+    whatever the arbitrary constants are called (see :func:`_same_family`)."""
+    job = _Job(student, reference, symbols, tuple(constants), seed, rtol, atol)
+    if up_to == "constant":
+        return _differ_by_constant(job)
+    if up_to == "factor":
+        return _up_to_factor(job)
+    return _same_family(job)
 
 
 def _flat(value: Value) -> np.ndarray:
@@ -438,133 +447,91 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
     return bool(np.max(np.abs(a - b), initial=0) <= atol + rtol * scale + 1e-13 * scale)
 
 
-def _points(trees: Sequence[Node], symbols: SymbolTable, seed: int) -> Callable[[], dict[str, Sample]]:
-    names = names_to_sample(trees, symbols)
-    functions = functions_to_sample(trees, symbols)
-    integers = summation_bounds(trees)
-    rng = np.random.default_rng([seed, 41])
-    return lambda: sample_point(names, symbols, rng, functions, integers)
-
-
-def differ_by_constant(
-    student: Node,
-    reference: Node,
-    symbols: SymbolTable,
-    *,
-    constants: Sequence[str] = (),
-    seed: int = 0,
-    rtol: float = 1e-6,
-    atol: float = 1e-9,
-) -> Outcome:
-    """Antiderivatives: right when ``student - reference`` does not depend on the variables (only on
-    arbitrary constants such as ``C``): ``x^3/3``, ``x^3/3 + C`` and ``x^3/3 + 5`` all pass."""
-    arbitrary = set(arbitrary_constants([student, reference], symbols, constants))
-    in_context = matrix_context([student, reference], symbols)
-    draw = _points([student, reference], symbols, seed)
-    first: np.ndarray | None = None
-    constants_at_first: dict[str, Sample] = {}
+def _at_points(job: _Job, judge: Callable[[np.ndarray, np.ndarray], Outcome | bool], success: str, hold: Iterable[str] = ()) -> Outcome:
+    """Both answers at seeded random points; ``judge`` says per point: counts (True), skip (False),
+    or the outcome. ``hold`` keeps names (arbitrary constants) at their first point's values."""
+    trees = [job.student, job.reference]
+    names, functions, integers = names_to_sample(trees, job.symbols), functions_to_sample(trees, job.symbols), summation_bounds(trees)
+    rng = np.random.default_rng([job.seed, 41])
+    held: dict[str, Sample] | None = None
     checked = 0
     for _ in range(ATTEMPTS):
-        point = draw()
-        if first is not None:
-            point.update(constants_at_first)  # the same constants, other variables
-        try:
-            s_value, r_value = _values([student, reference], point, symbols, in_context)
-        except Undefined:
+        point = {**sample_point(names, job.symbols, rng, functions, integers), **(held or {})}
+        values = job.values(trees, point)
+        if values is None:
             continue
-        except NotEvaluable as error:
-            return Outcome("undecided", error.reason)
-        except ShapeError as error:
-            return Outcome("not_equivalent", error.reason)
+        if isinstance(values, Outcome):
+            return values
+        s_value, r_value = values
         if s_value.shape != r_value.shape:
             return Outcome("not_equivalent", "your answer and the reference have different shapes")
+        verdict = judge(s_value, r_value)
+        if isinstance(verdict, Outcome):
+            return verdict
+        if held is None:
+            held = {name: point[name] for name in hold if name in point}
+        checked += verdict
+        if checked >= POINTS:
+            return Outcome("equivalent", success)
+    return Outcome("undecided", "too few random points gave values for both answers")
+
+
+def _differ_by_constant(job: _Job) -> Outcome:
+    first: list[np.ndarray] = []
+
+    def judge(s_value: np.ndarray, r_value: np.ndarray) -> Outcome | bool:
         difference = s_value - r_value
-        if first is None:
-            first, constants_at_first = difference, {n: point[n] for n in arbitrary if n in point}
-        elif not _close(difference, first, rtol, atol):
+        if not first:
+            first.append(difference)
+        elif not _close(difference, first[0], job.rtol, job.atol):
             return Outcome(
                 "not_equivalent",
                 "yours and the answer differ by more than a constant: the difference changes with the variables",
             )
-        checked += 1
-        if checked >= POINTS:
-            return Outcome("equivalent", "the same up to an additive constant")
-    return Outcome("undecided", "too few random points gave values for both answers")
+        return True
+
+    hold = arbitrary_constants([job.student, job.reference], job.symbols, job.constants)
+    return _at_points(job, judge, "the same up to an additive constant", hold)
 
 
-def same_up_to_factor(
-    student: Node, reference: Node, symbols: SymbolTable, *, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9
-) -> Outcome:
-    """Eigenvectors and the like: right when, at every point, the student's value is a nonzero
-    multiple of the reference's (the multiple may depend on the point)."""
-    in_context = matrix_context([student, reference], symbols)
-    draw = _points([student, reference], symbols, seed)
-    checked = 0
-    for _ in range(ATTEMPTS):
-        point = draw()
-        try:
-            s_value, r_value = _values([student, reference], point, symbols, in_context)
-        except Undefined:
-            continue
-        except NotEvaluable as error:
-            return Outcome("undecided", error.reason)
-        except ShapeError as error:
-            return Outcome("not_equivalent", error.reason)
-        if s_value.shape != r_value.shape:
-            return Outcome("not_equivalent", "your answer and the reference have different shapes")
-        if np.max(np.abs(s_value), initial=0) <= atol:
+def _up_to_factor(job: _Job) -> Outcome:
+    def judge(s_value: np.ndarray, r_value: np.ndarray) -> Outcome | bool:
+        if np.max(np.abs(s_value), initial=0) <= job.atol:
             return Outcome("not_equivalent", "yours is zero, and a zero multiple is not allowed")
-        if np.max(np.abs(r_value), initial=0) <= atol:
-            continue
+        if np.max(np.abs(r_value), initial=0) <= job.atol:
+            return False
         k = int(np.argmax(np.abs(r_value)))
-        factor = s_value[k] / r_value[k]
-        if not _close(s_value, factor * r_value, rtol, atol):
+        if not _close(s_value, s_value[k] / r_value[k] * r_value, job.rtol, job.atol):
             return Outcome("not_equivalent", "yours is not a multiple of the answer")
-        checked += 1
-        if checked >= POINTS:
-            return Outcome("equivalent", "the same up to a nonzero factor")
-    return Outcome("undecided", "too few random points gave values for both answers")
+        return True
+
+    return _at_points(job, judge, "the same up to a nonzero factor")
 
 
-def same_family(
-    student: Node,
-    reference: Node,
-    symbols: SymbolTable,
-    *,
-    constants: Sequence[str] = (),
-    seed: int = 0,
-    rtol: float = 1e-6,
-) -> Outcome:
-    """General solutions: the same set of functions, whatever the arbitrary constants are called.
-
-    Each side's family is sampled as functions of the other names (values at the same points),
-    one member per draw of its constants; the two sets of members must span the same affine set
-    (``C_1 e^t + C_2 e^{-t}`` is ``A e^{-t} + B e^{t}``; ``C e^{-kt}`` is not ``5 e^{-kt}``).
-    """
-    s_constants = arbitrary_constants([student], symbols, constants)
-    r_constants = arbitrary_constants([reference], symbols, constants)
+def _same_family(job: _Job) -> Outcome:
+    """General solutions: each side's family is sampled as functions of the other names (values at
+    the same points), one member per draw of its constants; the two sets of members must span the
+    same affine set (``C_1 e^t + C_2 e^{-t}`` is ``A e^{-t} + B e^{t}``; ``C e^{-kt}`` is not
+    ``5 e^{-kt}``). A family that is not linear in its constants is undecided."""
+    student, reference, symbols = job.student, job.reference, job.symbols
+    s_constants = arbitrary_constants([student], symbols, job.constants)
+    r_constants = arbitrary_constants([reference], symbols, job.constants)
     if not r_constants:
         return Outcome("undecided", "the reference has no arbitrary constant (C, C_1, …) to compare families by")
-    in_context = matrix_context([student, reference], symbols)
-    rng = np.random.default_rng([seed, 53])
-    variables = [n for n in names_to_sample([student, reference], symbols) if n not in set(s_constants) | set(r_constants)]
-    functions = functions_to_sample([student, reference], symbols)
-    integers = summation_bounds([student, reference])
+    rng = np.random.default_rng([job.seed, 53])
+    trees = [student, reference]
+    variables = [n for n in names_to_sample(trees, symbols) if n not in {*s_constants, *r_constants}]
+    functions, integers = functions_to_sample(trees, symbols), summation_bounds(trees)
     grid: list[dict[str, Sample]] = []
     for _ in range(ATTEMPTS):
+        point = sample_point(variables, symbols, rng, functions, integers)
+        probe = job.values(trees, {**point, **{n: complex(rng.uniform(-2, 2)) for n in {*s_constants, *r_constants}}})
+        if isinstance(probe, Outcome):
+            return probe
+        if probe is not None:
+            grid.append(point)
         if len(grid) >= 10:
             break
-        point = sample_point(variables, symbols, rng, functions, integers)
-        probe = {n: complex(rng.uniform(-2, 2)) for n in {*s_constants, *r_constants}}
-        try:
-            _values([student, reference], {**point, **probe}, symbols, in_context)
-        except Undefined:
-            continue
-        except NotEvaluable as error:
-            return Outcome("undecided", error.reason)
-        except ShapeError as error:
-            return Outcome("not_equivalent", error.reason)
-        grid.append(point)
     if len(grid) < 3:
         return Outcome("undecided", "too few random points gave values for both answers")
     members = 2 * max(len(s_constants), len(r_constants)) + 3
@@ -572,15 +539,13 @@ def same_family(
     def family(tree: Node, names: list[str]) -> np.ndarray | Outcome:
         rows = []
         for _ in range(members):
-            values = {n: complex(rng.uniform(-2, 2)) for n in names}
-            try:
-                rows.append(np.concatenate([_values([tree], {**p, **values}, symbols, in_context)[0] for p in grid]))
-            except Undefined:
-                continue
-            except NotEvaluable as error:
-                return Outcome("undecided", error.reason)
-            except ShapeError as error:
-                return Outcome("not_equivalent", error.reason)
+            constants = {n: complex(rng.uniform(-2, 2)) for n in names}
+            row = [job.values([tree], {**at, **constants}) for at in grid]
+            bad = next((v for v in row if isinstance(v, Outcome)), None)
+            if bad is not None:
+                return bad
+            if all(isinstance(v, list) for v in row):
+                rows.append(np.concatenate([v[0] for v in row if isinstance(v, list)]))
         if len(rows) < 2:
             return Outcome("undecided", "too few random points gave values for both answers")
         return np.array(rows)
@@ -593,7 +558,7 @@ def same_family(
     s_dim, r_dim = _affine_rank(s_rows), _affine_rank(r_rows)
     if s_dim > len(s_constants) or r_dim > len(r_constants):
         return Outcome("undecided", "a family that is not linear in its constants is not compared automatically")
-    if not _inside(s_rows, r_rows, rtol):
+    if not _inside(s_rows, r_rows, job.rtol):
         return Outcome("not_equivalent", "some of your solutions are not solutions of the answer's family")
     if s_dim < r_dim:
         return Outcome(

@@ -45,8 +45,18 @@ Reading rules worth knowing (the tests pin each one):
   their body (the objective of ``\\min_w f(w) + g(w)`` is the whole sum; an integral runs to its
   ``dx``, whose variable becomes ``sub`` when no subscript is written); ``\\sum \\prod \\lim`` and
   a bracketless ``\\mathbb{E}`` take the rest of the product.
-- ``\\frac{\\partial f}{\\partial x}`` is ``Call("diff", (f, x))`` and ``\\nabla_x f`` is
-  ``Call("grad", (f, x))``; these are placeholders nobody evaluates (see ``functions``).
+- ``\\frac{\\partial f}{\\partial x}`` and ``\\frac{d}{dx} f`` are ``Call("diff", (f, x))`` (evaluated
+  numerically, see ``calculus``) and ``\\nabla_x f`` is ``Call("grad", (f, x))``; ``\\int_a^b f\\,dx`` keeps
+  its variable as ``sub = (x = a)``, ``\\lim_{x \\to a}`` has ``sub = (x, a)``.
+- Samples (issue 12): when ``x`` is a declared ``sample``, ``x_i``, ``x_{i+1}``, ``x_1``, ``x_n`` are
+  ``Index("x", …)``, ``\\bar{x}``/``\\overline{x}`` is ``Call("mean", (x,))``, and ``\\sum x_i``,
+  ``\\sum_i x_i`` sum over the sample (no bounds written); undeclared, ``x_i`` stays one name.
+- ``\\binom{n}{k}`` (``\\dbinom``, ``\\tbinom``) is ``Call("binom", (n, k))``; ``15.87\\%`` (or ``15.87%``)
+  is ``15.87/100``; ``O(x^3)``/``\\mathcal{O}(x^3)`` is the order term ``Call("O", (x^3,))``; a call
+  declared as a spelling of a name (``y(0)`` for ``y_0``) is that name.
+- Decimal commas where unambiguous: ``3{,}14`` (``{,}`` before other than three digits), and
+  ``0,1587`` when that is the formula's only comma, outside brackets, with two or more digits after
+  it (reported in ``Parsed.warnings``); ``0, 1`` and ``1,5`` stay lists.
 - Lenient readings, each reported in ``Parsed.warnings``: a trailing ``.``/``,``/``;`` is ignored,
   ``y* =`` is ``y^*``, ``{1, 2}`` with commas is a set, a formula starting with ``=`` is its right
   side, ``\\to``/``\\Rightarrow`` between statements separate them into a list, and every repaired

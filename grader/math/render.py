@@ -4,30 +4,7 @@ from __future__ import annotations
 
 import math
 
-from grader.math.tree import (
-    Add,
-    Call,
-    Const,
-    Div,
-    Factorial,
-    Hadamard,
-    Index,
-    Interval,
-    MatrixLit,
-    Mul,
-    Neg,
-    Node,
-    Norm,
-    Num,
-    Operator,
-    PlusMinus,
-    Pow,
-    Relation,
-    Seq,
-    Sym,
-    Text,
-    Transpose,
-)
+from grader.math import tree as t
 from grader.math.values import dims_text
 
 __all__ = ["describe", "dims_text", "format_value", "pretty_name"]
@@ -53,84 +30,86 @@ def pretty_name(name: str) -> str:
     return shown + sep + rest
 
 
-def describe(node: Node, limit: int = 80) -> str:
+def describe(node: t.Node, limit: int = 80) -> str:
     """A short plain-text rendering (``(XᵀX + λI)⁻¹Xᵀy``) for feedback sentences."""
     text = _render(node, 0)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _render(node: Node, parent: int) -> str:
+def _render(node: t.Node, parent: int) -> str:
     # precedence: 1 sum, 2 product, 3 unary minus, 4 power, 5 atom
     match node:
-        case Num(text):
+        case t.Num(text):
             return text
-        case Sym(name):
+        case t.Sym(name):
             return pretty_name(name)
-        case Const(name):
+        case t.Const(name):
             return {"pi": "π", "e": "e", "i": "i", "inf": "∞"}[name]
-        case Add(terms):
+        case t.Add(terms):
             parts = [_render(terms[0], 1)]
             for term in terms[1:]:
-                if isinstance(term, Neg):
+                if isinstance(term, t.Neg):
                     parts.append(" - " + _render(term.arg, 2))
                 else:
                     parts.append(" + " + _render(term, 1))
             return _wrap("".join(parts), 1, parent)
-        case Neg(arg):
+        case t.Neg(arg):
             return _wrap("-" + _render(arg, 2), 2, parent)
-        case Mul(factors):
+        case t.Mul(factors):
             rendered = [
-                _render(f, 2) if k == 0 or not isinstance(f, Neg) else f"({_render(f, 0)})"
+                _render(f, 2) if k == 0 or not isinstance(f, t.Neg) else f"({_render(f, 0)})"
                 for k, f in enumerate(factors)
             ]
             return _wrap(("·" if _needs_dot(factors) else "").join(rendered), 2, parent)
-        case Div(num, den):
+        case t.Div(num, den):
             return _wrap(f"{_render(num, 2)}/{_render(den, 3)}", 2, parent)
-        case Pow(base, Num("-1")):
+        case t.Pow(base, t.Num("-1")):
             return _render(base, 4) + "⁻¹"
-        case Pow(base, exp):
+        case t.Pow(base, exp):
             return _wrap(f"{_render(base, 4)}^{_render(exp, 4)}", 4, parent)
-        case Transpose(arg):
+        case t.Transpose(arg):
             return _render(arg, 4) + "ᵀ"
-        case Hadamard(left, right):
+        case t.Hadamard(left, right):
             return _wrap(f"{_render(left, 2)} ⊙ {_render(right, 2)}", 2, parent)
-        case Norm(arg, "abs"):
+        case t.Norm(arg, "abs"):
             return f"|{_render(arg, 0)}|"
-        case Norm(arg, _):
+        case t.Norm(arg, _):
             return f"‖{_render(arg, 0)}‖"
-        case Call(func, args):
+        case t.Call("mean", (t.Sym(name),)):
+            return pretty_name(name) + "\u0304"
+        case t.Call(func, args):
             return f"{pretty_name(func)}({', '.join(_render(a, 0) for a in args)})"
-        case Operator(name, body, _, _):
+        case t.Operator(name, body, _, _):
             return f"{name}(…{_render(body, 0)})"
-        case MatrixLit(rows):
+        case t.MatrixLit(rows):
             return "[" + "; ".join(", ".join(_render(c, 0) for c in row) for row in rows) + "]"
-        case PlusMinus(left, right):
+        case t.PlusMinus(left, right):
             text = ("" if left is None else _render(left, 1) + " ") + "± " + _render(right, 2)
             return _wrap(text, 1, parent)
-        case Interval(low, high, low_open, high_open):
+        case t.Interval(low, high, low_open, high_open):
             return (
                 f"{'(' if low_open else '['}{_render(low, 0)}, {_render(high, 0)}{')' if high_open else ']'}"
             )
-        case Seq(items, kind):
+        case t.Seq(items, kind):
             inner = ", ".join(_render(i, 0) for i in items)
             return {"set": "{" + inner + "}", "tuple": "(" + inner + ")", "list": inner}[kind]
-        case Relation(items, ops):
+        case t.Relation(items, ops):
             out = _render(items[0], 0)
             for op, item in zip(ops, items[1:], strict=False):
                 out += f" {op} {_render(item, 0)}"
             return out
-        case Factorial(arg):
+        case t.Factorial(arg):
             return _render(arg, 4) + "!"
-        case Index(name, index):
+        case t.Index(name, index):
             shown = _render(index, 0)
             return f"{pretty_name(name)}_{shown if len(shown) == 1 else '{' + shown + '}'}"
-        case Text(text):
+        case t.Text(text):
             return f'"{text}"'
     return "?"
 
 
-def _needs_dot(factors: tuple[Node, ...]) -> bool:
-    return any(isinstance(f, Num) for f in factors[1:])
+def _needs_dot(factors: tuple[t.Node, ...]) -> bool:
+    return any(isinstance(f, t.Num) for f in factors[1:])
 
 
 def _wrap(text: str, own: int, parent: int) -> str:

@@ -40,6 +40,7 @@ __all__ = [
     "IMAGINARY_UNIT",
     "MAX_MATRIX_DIM",
     "bound_names",
+    "bound_walk",
     "functions_to_sample",
     "implicit_indices",
     "integral_parts",
@@ -135,15 +136,13 @@ def implicit_indices(body: Node) -> frozenset[str]:
     return frozenset(n.index.name for n in walk(body) if isinstance(n, Index) and isinstance(n.index, Sym))
 
 
-def _free_nodes(tree: Node) -> list[Node]:
-    """Nodes outside the scope of an index or variable an operator binds (see :func:`bound_names`)."""
-    out: list[Node] = []
+def bound_walk(tree: Node) -> list[tuple[Node, frozenset[str]]]:
+    """Every node with the names bound where it stands (summation indices, integration variables)."""
+    out: list[tuple[Node, frozenset[str]]] = []
     stack: list[tuple[Node, frozenset[str]]] = [(tree, frozenset())]
     while stack:
         node, bound = stack.pop()
-        if isinstance(node, Sym) and node.name in bound:
-            continue
-        out.append(node)
+        out.append((node, bound))
         if isinstance(node, Operator):
             binds = bound_names(node)
             if binds:
@@ -155,6 +154,11 @@ def _free_nodes(tree: Node) -> list[Node]:
                 continue
         stack.extend((child, bound) for child in children(node))
     return out
+
+
+def _free_nodes(tree: Node) -> list[Node]:
+    """Nodes outside the scope of an index or variable an operator binds (see :func:`bound_names`)."""
+    return [node for node, bound in bound_walk(tree) if not (isinstance(node, Sym) and node.name in bound)]
 
 
 def functions_to_sample(trees: Iterable[Node], symbols: SymbolTable) -> list[str]:

@@ -89,11 +89,10 @@ def _bound(text: str) -> float:
     return float(cleaned)
 
 
-class ScalarSymbol(_Frozen):
-    kind: Literal["scalar"] = "scalar"
-    domain: str = "real"
-    latex: list[str] = Field(default_factory=list, description="other ways students write it")
-    description: str = ""
+class _InDomain(_Frozen):
+    """Values drawn from a domain: a scalar, or each observation of a sample."""
+
+    domain: str = Field(default="real", description="where the values lie: " + _DOMAIN_HELP.removeprefix("use one of "))
 
     @field_validator("domain")
     @classmethod
@@ -104,6 +103,12 @@ class ScalarSymbol(_Frozen):
     @property
     def parsed_domain(self) -> Domain:
         return parse_domain(self.domain)
+
+
+class ScalarSymbol(_InDomain):
+    kind: Literal["scalar"] = "scalar"
+    latex: list[str] = Field(default_factory=list, description="other ways students write it")
+    description: str = ""
 
 
 Dim = Annotated[str | int, Field(description="a named dimension like 'n' or a fixed size like 1")]
@@ -149,22 +154,15 @@ class FunctionSymbol(_Frozen):
         return {**data, "arity": entry[0], "definition": entry[1]}
 
 
-class SampleSymbol(_Frozen):
+class SampleSymbol(_InDomain):
     """``x_1, …, x_n``: ``x_i`` inside a sum, ``\\bar{x}`` and ``\\sum x_i`` mean what they mean."""
 
     kind: Literal["sample"] = "sample"
     length: str | int = Field(
         default="n", description="the sample size: a name (a scalar symbol or a dimension) or a number"
     )
-    domain: str = Field(default="real", description="where each observation lies, like a scalar's domain")
     latex: list[str] = Field(default_factory=list)
     description: str = ""
-
-    @field_validator("domain")
-    @classmethod
-    def _domain_parses(cls, value: str) -> str:
-        parse_domain(value)
-        return value
 
     @field_validator("length")
     @classmethod
@@ -172,10 +170,6 @@ class SampleSymbol(_Frozen):
         if isinstance(value, int) and not 1 <= value <= 1000:
             raise ValueError("a fixed sample size must be from 1 to 1000")
         return value
-
-    @property
-    def parsed_domain(self) -> Domain:
-        return parse_domain(self.domain)
 
 
 class ConstantSymbol(_Frozen):

@@ -145,11 +145,12 @@ def dims_text(dims: tuple[Dim, Dim]) -> str:
     return f"({dims[0]}×{dims[1]})"
 
 
-def kind_text(value: BValue) -> str:
-    if isinstance(value, BMat):
+def kind_text(value: BValue | Value) -> str:
+    """What a value is, for messages: ``a (n×d) matrix``, a multiple of the identity, a number."""
+    if isinstance(value, BMat | Mat):
         return f"a {dims_text(value.dims)} matrix"
-    if isinstance(value, BScaling):
-        return "a multiple of the identity"
+    if isinstance(value, BScaling | Scaling):
+        return "a multiple of the identity matrix"
     return "a number"
 
 
