@@ -10,6 +10,7 @@ check's calculator syntax) goes through the same decision as one read from a fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from grader.math.equivalence import Equivalence, check_equivalence
 from grader.math.forms import arbitrary_constants, free_indices, names_of, operations_left, unknown_names
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
-from grader.math.tree import Node, ParseError
+from grader.math.tree import Neg, Node, Num, ParseError
 from grader.rubric.parts import ComparisonOptions, FormOptions, Mistake, PartBase
 from grader.submission.extract import extract
 from grader.submission.models import Answer, Extraction
@@ -152,7 +153,26 @@ def check_math_with(part: PartBase, kind: str, answer: Answer, ctx: CheckContext
     if isinstance(read, PartResult):
         return read
     extraction, student = read
-    return decide(part, kind, student, extraction, judge_for(student))
+    outcome = decide(part, kind, student, extraction, judge_for(student))
+    decimal = _decimal_reading(extraction.latex or "")
+    if outcome.verdict != "right" and decimal is not None:
+        # "6,0" is a list (6, 0) or the decimal 6.0: the decimal counts when only it is right
+        other = decide(part, kind, decimal, extraction, judge_for(decimal))
+        if other.verdict == "right":
+            return other.model_copy(update={"reasons": [*other.reasons, f"read {extraction.latex.strip()} as a decimal comma"]})  # type: ignore[union-attr]
+    return outcome
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*(-?\d+),(\d+)\s*$")
+
+
+def _decimal_reading(latex: str) -> Node | None:
+    """``6,0`` read with a decimal comma, when the whole formula is two digit runs around one comma."""
+    match = _DECIMAL_COMMA.match(latex)
+    if match is None or len(match.group(2)) == 3:  # 1,000 groups digits
+        return None
+    number = Num(f"{match.group(1).lstrip('-')}.{match.group(2)}")
+    return Neg(number) if match.group(1).startswith("-") else number
 
 
 def check_tree(
@@ -224,7 +244,7 @@ def screen(part: PartBase, kind: str, student: Node, extraction: Extraction, jud
         return None
     known = judge.known
     if judge.arbitrary is not None:
-        known = known | set(arbitrary_constants([student], judge.symbols, judge.arbitrary))
+        known = known | set(arbitrary_constants([student], judge.symbols, judge.arbitrary, besides=judge.known))
     unknown = unknown_names(student, judge.symbols, known)
     if unknown:
         listed = ", ".join(unknown)

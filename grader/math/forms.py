@@ -369,17 +369,23 @@ def _leading_order(steps: np.ndarray, sizes: np.ndarray) -> int:
 # Up to a constant, a factor, or the arbitrary constants
 
 
-def arbitrary_constants(trees: Iterable[Node], symbols: SymbolTable, extra: Iterable[str] = ()) -> list[str]:
+def arbitrary_constants(
+    trees: Iterable[Node], symbols: SymbolTable, extra: Iterable[str] = (), besides: Iterable[str] | None = None
+) -> list[str]:
     """Constants a family leaves free: declared ``arbitrary``, ``extra``, or recognised (``C``,
-    ``C_1``, ``C_2``, ``K``, ``c_1``) when not declared as something else."""
+    ``C_1``, ``C_2``, ``K``, ``c_1``) when not declared as something else. With ``besides`` (the
+    reference's names), any other undeclared name is one too: ``A\\cos t + B\\sin t``."""
     wanted = set(extra)
+    others = None if besides is None else set(besides)
     found: set[str] = set()
     for tree in trees:
         for node in walk(tree):
             if isinstance(node, Sym):
                 decl = symbols.get(node.name)
                 if isinstance(decl, ArbitrarySymbol) or node.name in wanted or (
-                    decl is None and _CONSTANT_NAME.match(node.name)
+                    decl is None
+                    and node.name not in STANDARD_NAMES
+                    and (_CONSTANT_NAME.match(node.name) or (others is not None and node.name not in others))
                 ):
                     found.add(node.name)
     return sorted(found)
@@ -399,6 +405,11 @@ class _Job:
     seed: int = 0
     rtol: float = 1e-6
     atol: float = 1e-9
+
+    @property
+    def student_constants(self) -> list[str]:
+        """The student's constants: recognised ones, and any name the reference does not use."""
+        return arbitrary_constants([self.student], self.symbols, self.constants, besides=names_of([self.reference]))
 
     @property
     def in_context(self) -> bool:
@@ -490,7 +501,7 @@ def _differ_by_constant(job: _Job) -> Outcome:
             )
         return True
 
-    hold = arbitrary_constants([job.student, job.reference], job.symbols, job.constants)
+    hold = arbitrary_constants([job.reference], job.symbols, job.constants) + job.student_constants
     return _at_points(job, judge, "the same up to an additive constant", hold)
 
 
@@ -514,7 +525,7 @@ def _same_family(job: _Job) -> Outcome:
     same affine set (``C_1 e^t + C_2 e^{-t}`` is ``A e^{-t} + B e^{t}``; ``C e^{-kt}`` is not
     ``5 e^{-kt}``). A family that is not linear in its constants is undecided."""
     student, reference, symbols = job.student, job.reference, job.symbols
-    s_constants = arbitrary_constants([student], symbols, job.constants)
+    s_constants = job.student_constants
     r_constants = arbitrary_constants([reference], symbols, job.constants)
     if not r_constants:
         return Outcome("undecided", "the reference has no arbitrary constant (C, C_1, …) to compare families by")
