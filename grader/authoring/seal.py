@@ -52,7 +52,7 @@ from grader.math.tree import MatrixLit, Node, ParseError, Seq
 from grader.rubric.load import SEALED_FORMAT
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.rubric.parts import ChoicePart, ManualPart, Mistake, NumericPart, SymbolicPart
-from grader.rubric.sealed import SealedForm, SealedMathPart, SealedMistake
+from grader.rubric.sealed import SealedForm, SealedManualPart, SealedMathPart, SealedMistake
 
 #: Kinds that are proofs: sealed as parts a person grades, like ``manual``.
 PROOF_KINDS = frozenset({"manual", "derivation"})
@@ -315,12 +315,12 @@ def _base(job: _Job, part: AnyPart, rtol: float, atol: float) -> dict[str, objec
     }
 
 
-def _seal_math(job: _Job, part: SymbolicPart | NumericPart) -> SealedMathPart:
+def _seal_math(job: _Job, part: SymbolicPart | NumericPart) -> SealedMathPart | SealedManualPart:
     table = job.table
     if part.up_to is not None:  # values at stored points cannot say "up to a constant" (issue 12)
         reason = f"the part compares up to {'a ' if part.up_to != 'constants' else 'the arbitrary '}{part.up_to}"
         job.note(f"left for the instructor: {reason}")
-        return SealedMathPart.model_validate({**_base(job, part, part.rtol, part.atol), "unsealed": reason})
+        return seal_manual(part, keep_hints=False, proof=False)
     references = [part.reference, *(part.alternatives if isinstance(part, SymbolicPart) else [])]
     try:
         accepted = [(text, _parse(text, table)) for text in references]

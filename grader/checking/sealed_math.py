@@ -32,7 +32,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -80,6 +80,7 @@ from grader.math.evaluate import (
     names_to_sample,
     sample_assignment,
 )
+from grader.math.forms import has_order_term, without_order_terms
 from grader.math.symbols import Domain, FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.text import parse_text
 from grader.math.tree import Call, Interval, MatrixLit, Node, ParseError, Relation, Seq, walk
@@ -659,10 +660,16 @@ def sealed_judge(part: SealedMathPart, ctx: CheckContext) -> Callable[[Node], Ju
 
     def judge_for(student: Node) -> Judge:
         outcomes: dict[int, GateOutcome] = {}
+        # an expansion opens a box by its terms; a miss is no proof (it may only reach further)
+        expansion = has_order_term(student)
+        gated = without_order_terms(student) if expansion else student
 
         def at(gate: int) -> GateOutcome:
             if gate not in outcomes:
-                outcomes[gate] = gate_outcome(student, part.gates[gate], gate, env)
+                found = gate_outcome(gated, part.gates[gate], gate, env)
+                if expansion and found.key is None:
+                    found = replace(found, miss=_undecided("order", "an expansion that does not match a stored form is compared by the open rubric"))
+                outcomes[gate] = found
             return outcomes[gate]
 
         accepted: list[Compare] = []
