@@ -45,13 +45,14 @@ from grader.checking.sealed_math import (
 from grader.grading.pipeline import derive_seed
 from grader.math.equivalence import items_of, unwrap
 from grader.math.evaluate import EvalError, Evaluator, Mat, Value, describe
+from grader.math.forms import names_of
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import MatrixLit, Node, ParseError, Seq
 from grader.rubric.load import SEALED_FORMAT
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.rubric.parts import ChoicePart, ManualPart, Mistake, NumericPart, SymbolicPart
-from grader.rubric.sealed import SealedForm, SealedMathPart, SealedMistake
+from grader.rubric.sealed import SealedForm, SealedManualPart, SealedMathPart, SealedMistake
 
 #: Kinds that are proofs: sealed as parts a person grades, like ``manual``.
 PROOF_KINDS = frozenset({"manual", "derivation"})
@@ -307,11 +308,19 @@ def _base(job: _Job, part: AnyPart, rtol: float, atol: float) -> dict[str, objec
         "atol": atol,
         "salt": job.salt,
         "kdf": job.kdf.model_dump(),
+        # what makes a formula the answer: the same in the sealed copy (issue 12)
+        "targets": list(getattr(part, "targets", [])),
+        "final_form": getattr(part, "final_form", True),
+        "given": list(getattr(part, "given", [])),
     }
 
 
-def _seal_math(job: _Job, part: SymbolicPart | NumericPart) -> SealedMathPart:
+def _seal_math(job: _Job, part: SymbolicPart | NumericPart) -> SealedMathPart | SealedManualPart:
     table = job.table
+    if part.up_to is not None:  # values at stored points cannot say "up to a constant" (issue 12)
+        reason = f"the part compares up to {'a ' if part.up_to != 'constants' else 'the arbitrary '}{part.up_to}"
+        job.note(f"left for the instructor: {reason}")
+        return seal_manual(part, keep_hints=False, proof=False)
     references = [part.reference, *(part.alternatives if isinstance(part, SymbolicPart) else [])]
     try:
         accepted = [(text, _parse(text, table)) for text in references]
@@ -370,6 +379,7 @@ def _assemble(
             "gates": [gate.model_dump() for gate in gates],
             "accepted": [form.model_dump() for form in accepted],
             "recognised": [m.model_dump() for m in recognised],
+            "names": sorted(names_of(form.tree for form in forms[:accepted_count] if form.tree is not None)),
         }
     )
 

@@ -18,11 +18,10 @@ from grader.checking.derivation import local_symbols
 from grader.checking.lint_random import lint_random
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math.evaluate import EvalError, format_value, pretty_name
+from grader.math.evaluate import EvalError, entries, format_value, pretty_name
 from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
 from grader.rubric.parts import DivergencePart, Mistake
-from grader.simulation.batch import entries
 from grader.simulation.derivation import parse_definitions
 from grader.simulation.divergence import divergence
 from grader.simulation.montecarlo import Instance, Model, evaluate_side, free_names

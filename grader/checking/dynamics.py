@@ -20,11 +20,19 @@ from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.choice import ChoiceChecker
 from grader.checking.result import PartResult
 from grader.errors import Problem
-from grader.math.evaluate import EvalError, NotEvaluable, Undefined, format_value, pretty_name
+from grader.math.evaluate import (
+    BatchEvaluator,
+    BMat,
+    EvalError,
+    NotEvaluable,
+    Undefined,
+    as_batch,
+    format_value,
+    pretty_name,
+)
 from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError, Seq
 from grader.rubric.parts import Claim, DynamicsPart, Mistake
-from grader.simulation.batch import BatchEvaluator, BMat, as_batch
 from grader.simulation.dynamics import (
     FD_STEP,
     System,

@@ -32,14 +32,14 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from grader._internal.sandbox import Finished, run_bounded
 from grader._internal.secretbox import KdfParams, derive_key, nonce_for, open_box, seal_box
 from grader.checking.base import CheckContext, Checker, LintContext, result
-from grader.checking.mathcheck import Compare, Judge, check_math_with, compare_with_reference
+from grader.checking.mathcheck import Compare, Judge, check_math_with, compare_with_reference, target_names
 from grader.checking.result import PartResult
 from grader.errors import Problem
 from grader.math.equivalence import (
@@ -80,6 +80,7 @@ from grader.math.evaluate import (
     names_to_sample,
     sample_assignment,
 )
+from grader.math.forms import has_order_term, without_order_terms
 from grader.math.symbols import Domain, FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.text import parse_text
 from grader.math.tree import Call, Interval, MatrixLit, Node, ParseError, Relation, Seq, walk
@@ -633,11 +634,13 @@ def open_payload(part: SealedMathPart, key: bytes | None, box: str) -> dict[str,
     return data if isinstance(data, dict) else None
 
 
-def _payload_compare(payload: Mapping[str, object], gate: Gate, part: SealedMathPart, ctx: CheckContext) -> Compare:
-    """The open comparison with the form the box held."""
+def _payload_compare(
+    payload: Mapping[str, object], gate: Gate, part: SealedMathPart, ctx: CheckContext, *, accepted: bool = False
+) -> Compare:
+    """The open comparison with the form the box held (an accepted form's with the part's options)."""
     latex = payload.get("latex")
     if isinstance(latex, str):
-        return compare_with_reference(latex, ctx, rtol=part.rtol, atol=part.atol)
+        return compare_with_reference(latex, ctx, rtol=part.rtol, atol=part.atol, options=part if accepted else None)
     stored = payload.get("values")
     samples: list[tuple[dict[str, Value], Value]] = []
     if isinstance(stored, list) and gate.layout.shape is not None:
@@ -652,13 +655,21 @@ def sealed_judge(part: SealedMathPart, ctx: CheckContext) -> Callable[[Node], Ju
     """The forms whose boxes the student's answer opens, compared by the open comparison; every
     other form is a miss with the gate's own wording."""
     env = Env(part, evaluation_table(ctx.symbols, part.functions), ctx.seed)
+    # the names the references use are the names their stored points give values to (issue 12)
+    known = frozenset(part.names) | {n for gate in part.gates for point in gate.points for n in point} | target_names(part, ctx)
 
     def judge_for(student: Node) -> Judge:
         outcomes: dict[int, GateOutcome] = {}
+        # an expansion opens a box by its terms; a miss is no proof (it may only reach further)
+        expansion = has_order_term(student)
+        gated = without_order_terms(student) if expansion else student
 
         def at(gate: int) -> GateOutcome:
             if gate not in outcomes:
-                outcomes[gate] = gate_outcome(student, part.gates[gate], gate, env)
+                found = gate_outcome(gated, part.gates[gate], gate, env)
+                if expansion and found.key is None:
+                    found = replace(found, miss=_undecided("order", "an expansion that does not match a stored form is compared by the open rubric"))
+                outcomes[gate] = found
             return outcomes[gate]
 
         accepted: list[Compare] = []
@@ -668,7 +679,7 @@ def sealed_judge(part: SealedMathPart, ctx: CheckContext) -> Callable[[Node], Ju
             if payload is None:
                 accepted.append(_constant(at(form.gate).miss))
                 continue
-            accepted.append(_payload_compare(payload, part.gates[form.gate], part, ctx))
+            accepted.append(_payload_compare(payload, part.gates[form.gate], part, ctx, accepted=True))
             if not feedback:
                 feedback = str(payload.get("feedback") or "")
         mistakes: list[tuple[Mistake, Compare]] = []
@@ -678,7 +689,7 @@ def sealed_judge(part: SealedMathPart, ctx: CheckContext) -> Callable[[Node], Ju
                 continue
             mistake = Mistake(id=str(payload.get("id", sealed.ref)), feedback=str(payload.get("feedback", "")), points=sealed.points)
             mistakes.append((mistake, _payload_compare(payload, part.gates[sealed.gate], part, ctx)))
-        return Judge(accepted=accepted, mistakes=mistakes, feedback_correct=feedback)
+        return Judge(accepted=accepted, mistakes=mistakes, feedback_correct=feedback, symbols=ctx.symbols, known=known)
 
     return judge_for
 

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 import grader.math.sympy_bridge  # noqa: F401 - SymPy loaded before forking, so workers need not import it
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader.math import forms
 from grader.math.evaluate import (
     EvalError,
     Evaluator,
@@ -56,6 +57,7 @@ from grader.math.evaluate import (
     sample_point,
     summation_bounds,
 )
+from grader.math.sampling import bound_walk
 from grader.math.symbols import MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import (
     Add,
@@ -76,13 +78,17 @@ from grader.math.tree import (
     symbols_in,
     walk,
 )
+from grader.math.values import kind_text
 
 __all__ = ["Equivalence", "Method", "Verdict", "check_equivalence"]
 
 Verdict = Literal["equivalent", "not_equivalent", "undecided"]
 Method = Literal[
-    "structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "none"
+    "structural", "symbolic", "numeric", "matrix_numeric", "entrywise", "set", "relation", "order", "up_to", "none"
 ]
+#: compared up to an additive constant (antiderivatives), a nonzero factor (eigenvectors), or the
+#: arbitrary constants of a general solution (see ``grader.math.forms``)
+UpTo = forms.UpTo
 
 SCALAR_POINTS = 12
 MATRIX_DRAWS = 6
@@ -119,8 +125,14 @@ def check_equivalence(
     atol: float = 1e-9,
     timeout_s: float = 5.0,
     memory_mb: int = 1024,
+    up_to: UpTo | None = None,
+    constants: Sequence[str] = (),
 ) -> Equivalence:
     """Compare two trees; never raises for anything a student wrote, and returns within about ``timeout_s``.
+
+    ``up_to`` compares up to an additive constant, a nonzero factor or the arbitrary constants
+    (``constants`` names them besides the recognised ``C``, ``C_1``, ``K``); expansions with an
+    ``O(·)`` term are compared up to their order (``grader.math.forms``).
 
     ``rtol``/``atol`` say how close two values must be. ``rtol = atol = 0`` asks for *exact*
     equality: values are screened in double precision with the default tolerances (a larger
@@ -132,13 +144,13 @@ def check_equivalence(
     if rtol < 0 or atol < 0:
         raise ValueError("rtol and atol must not be negative")
     table = symbols or SymbolTable()
-    if student == reference:
-        return _equal("structural", "your answer is written exactly like the reference")
     try:
-        check_size(student, reference)
+        check_size(student, reference)  # first: comparing trees recurses with their depth
     except TooLarge as error:
         return _undecided("none", f"too large: {error.reason}")
-    settings = _Settings(table, seed, rtol, atol, timeout_s, memory_mb)
+    if student == reference and up_to is None:
+        return _equal("structural", "your answer is written exactly like the reference")
+    settings = _Settings(table, seed, rtol, atol, timeout_s, memory_mb, up_to=up_to, constants=tuple(constants))
     outcome = run_bounded(_decide, student, reference, settings, timeout_s=timeout_s, memory_mb=memory_mb)
     match outcome:
         case Finished(value):
@@ -167,6 +179,8 @@ class _Settings:
     memory_mb: int
     exact: bool = False  # rtol = atol = 0 was asked for; rtol/atol are then the screening tolerances
     started: float = field(default_factory=time.monotonic)
+    up_to: UpTo | None = None
+    constants: tuple[str, ...] = ()
 
     def remaining(self) -> float:
         return self.timeout_s - (time.monotonic() - self.started)
@@ -183,13 +197,38 @@ def _decide(student: Node, reference: Node, settings: _Settings) -> Equivalence:
         settings.timeout_s,
         settings.memory_mb,
         exact,
+        up_to=settings.up_to,
+        constants=settings.constants,
     )
     try:
+        if fresh.up_to is not None:
+            return _compare_up_to(unwrap(student), unwrap(reference), fresh)
         return _compare(student, reference, fresh)
     except TooLarge as error:
         return _undecided("none", f"too large: {error.reason}")
     except EvalError as error:
         return _undecided("none", error.reason)
+
+
+def _compare_up_to(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
+    """Answers right up to a constant, a factor or the names of the arbitrary constants."""
+    table, seed, rtol, atol = cfg.symbols, cfg.seed, cfg.rtol, cfg.atol
+    s_values, r_values = assigned_values(student), assigned_values(reference)
+    if len(s_values) == 1 and len(r_values) == 1:  # y = C e^{-kt}: compare what each side is set to
+        student, reference = s_values[0], r_values[0]
+    elif isinstance(student, Relation) or isinstance(reference, Relation):
+        return _undecided("up_to", "an equation is compared up to a constant only as 'name = expression'")
+    assert cfg.up_to is not None
+    outcome = forms.compare_up_to(
+        cfg.up_to, student, reference, table, constants=cfg.constants, seed=seed, rtol=rtol, atol=atol
+    )
+    return _from_outcome("up_to", outcome)
+
+
+def _from_outcome(method: Method, outcome: forms.Outcome | None) -> Equivalence:
+    if outcome is None:
+        return _undecided(method, "the comparison does not apply")
+    return Equivalence(verdict=outcome.verdict, method=method, detail=outcome.detail)
 
 
 def _equal(method: Method, detail: str) -> Equivalence:
@@ -233,6 +272,8 @@ def _compare(student: Node, reference: Node, cfg: _Settings) -> Equivalence:
     student, reference = unwrap(student), unwrap(reference)
     if student == reference:
         return _equal("structural", "your answer is written exactly like the reference")
+    if forms.has_order_term(student) or forms.has_order_term(reference):
+        return _from_outcome("order", forms.agree_to_order(student, reference, cfg.symbols, seed=cfg.seed))
     intervals = _compare_as_intervals(student, reference, cfg)
     if intervals is not None:
         return intervals
@@ -617,14 +658,6 @@ def _identity_like(scaling: Scaling, like: Mat) -> Mat | None:
     return Mat(scaling.c * np.eye(rows, dtype=np.complex128), like.dims) if rows == cols else None
 
 
-def kind_text(value: Value) -> str:
-    if isinstance(value, Mat):
-        return f"a {dims_text(value.dims)} matrix"
-    if isinstance(value, Scaling):
-        return "a multiple of the identity matrix"
-    return "a number"
-
-
 def _close(a: complex, b: complex, rtol: float, atol: float) -> bool:
     if math.isinf(a.real) or math.isinf(b.real):
         return a == b
@@ -895,8 +928,8 @@ def rounding_noise(tree: Node, point: Mapping[str, Sample], table: SymbolTable, 
     its largest sum, in ulps. ``(a+b)^{300} - (a^2+2ab+b^2)^{150}`` has terms near 1e180 and a
     noise far above any tolerance; an ordinary formula's noise is near 1e-15."""
     noise = 0.0
-    for node in walk(tree):
-        if not isinstance(node, Add):
+    for node, bound in bound_walk(tree):
+        if not isinstance(node, Add) or bound:  # a term with a summation index has no value of its own
             continue
         total = 0.0
         for term in node.terms:

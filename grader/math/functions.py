@@ -56,6 +56,7 @@ KNOWN_FUNCTIONS: dict[str, int] = {
     "sign": 1,
     "round": 1,  # to the nearest integer, ties to even (Maxima's and Python's rule)
     "erf": 1,
+    "erfc": 1,
     "binom": 2,
     "max": 2,  # two or more arguments: \max(a, b, c); calculator syntax reads max(a) as a
     "min": 2,
@@ -65,6 +66,10 @@ KNOWN_FUNCTIONS: dict[str, int] = {
 #: ``\frac{\partial f}{\partial x}`` -> Call("diff", (f, x)) (one variable per derivative order),
 #: ``\nabla_x f`` -> Call("grad", (f, x)) (or (f,) without a subscript).
 CALCULUS_FUNCTIONS: dict[str, int] = {"diff": 2, "grad": 1}
+
+#: Other placeholders the readers emit for notation: ``\\bar{x}`` of a declared sample is
+#: ``Call("mean", (x,))`` and the order term of an expansion ``O(x^3)`` is ``Call("O", (x^3,))``.
+NOTATION_FUNCTIONS: dict[str, int] = {"mean": 1, "O": 1}
 
 #: other spellings -> canonical name; used for LaTeX commands (``\ln``), upright names
 #: (``\operatorname{Tr}``, ``\mathrm{diag}``), bare words (``diag(...)``) and calculator syntax.

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import re
 
+from grader.math.latex_repair import normalize_source
+
 GREEK: dict[str, str] = {
     **{
         name: name
@@ -162,8 +164,6 @@ def canonical_name(latex_fragment: str) -> str:
     Unicode letters are read like their commands (``λ`` is ``\\lambda``) and escapes eaten by PDF
     conversion are repaired, exactly as the parser does before reading a formula.
     """
-    from grader.math.latex import normalize_source  # local: latex imports this module
-
     return canonical_text(normalize_source(latex_fragment))
 
 

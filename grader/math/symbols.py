@@ -1,15 +1,20 @@
 """What an answer is about: declared symbols with their kind, shape and domain.
 
 The rubric's ``[symbols]`` table and ``grader.is_equivalent(symbols=...)`` both validate into
-these models. Undeclared single letters are real scalars.
+these models. Kinds: ``scalar`` (with a domain), ``matrix`` (with a shape in named dimensions),
+``function`` (with a definition, a definition from the library, or none: uninterpreted),
+``sample`` (``x_1, …, x_n`` declared once), ``constant`` (a name with a fixed value: ``g``, or
+``j`` as the imaginary unit) and ``arbitrary`` (a constant of integration such as ``C``).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from grader.math import library
 
 _INTERVAL = re.compile(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*$")
 _NAMED_DOMAINS: dict[str, tuple[float, float, bool, bool]] = {
@@ -84,11 +89,10 @@ def _bound(text: str) -> float:
     return float(cleaned)
 
 
-class ScalarSymbol(_Frozen):
-    kind: Literal["scalar"] = "scalar"
-    domain: str = "real"
-    latex: list[str] = Field(default_factory=list, description="other ways students write it")
-    description: str = ""
+class _InDomain(_Frozen):
+    """Values drawn from a domain: a scalar, or each observation of a sample."""
+
+    domain: str = Field(default="real", description="where the values lie: " + _DOMAIN_HELP.removeprefix("use one of "))
 
     @field_validator("domain")
     @classmethod
@@ -99,6 +103,12 @@ class ScalarSymbol(_Frozen):
     @property
     def parsed_domain(self) -> Domain:
         return parse_domain(self.domain)
+
+
+class ScalarSymbol(_InDomain):
+    kind: Literal["scalar"] = "scalar"
+    latex: list[str] = Field(default_factory=list, description="other ways students write it")
+    description: str = ""
 
 
 Dim = Annotated[str | int, Field(description="a named dimension like 'n' or a fixed size like 1")]
@@ -119,11 +129,68 @@ class FunctionSymbol(_Frozen):
         default=None,
         description="the function's body in calculator syntax over 'u' (e.g. '1/(1+exp(-u))')",
     )
+    library: str | None = Field(
+        default=None,
+        description="a definition from grader's library instead of writing one: "
+        + ", ".join(library.library_names()),
+        examples=["logistic", "normal_cdf"],
+    )
+    latex: list[str] = Field(default_factory=list)
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_library(cls, data: Any) -> Any:
+        """``library = "logistic"`` stands for that definition (and its number of arguments)."""
+        if not isinstance(data, dict) or data.get("library") is None:
+            return data
+        entry = library.lookup(str(data["library"]))
+        if entry is None:
+            raise ValueError(
+                f"unknown library function {data['library']!r}; use one of {', '.join(library.library_names())}"
+            )
+        if data.get("definition") not in (None, entry[1]):
+            raise ValueError("give either 'library' or 'definition', not both")
+        return {**data, "arity": entry[0], "definition": entry[1]}
+
+
+class SampleSymbol(_InDomain):
+    """``x_1, …, x_n``: ``x_i`` inside a sum, ``\\bar{x}`` and ``\\sum x_i`` mean what they mean."""
+
+    kind: Literal["sample"] = "sample"
+    length: str | int = Field(
+        default="n", description="the sample size: a name (a scalar symbol or a dimension) or a number"
+    )
+    latex: list[str] = Field(default_factory=list)
+    description: str = ""
+
+    @field_validator("length")
+    @classmethod
+    def _length_is_positive(cls, value: str | int) -> str | int:
+        if isinstance(value, int) and not 1 <= value <= 1000:
+            raise ValueError("a fixed sample size must be from 1 to 1000")
+        return value
+
+
+class ConstantSymbol(_Frozen):
+    """A name with a fixed value, in calculator syntax: ``g = 9.81``, or ``j`` as the imaginary unit (``%i``)."""
+
+    kind: Literal["constant"] = "constant"
+    value: str = Field(description="the value in calculator syntax, e.g. '9.81' or '%i' (the imaginary unit)")
     latex: list[str] = Field(default_factory=list)
     description: str = ""
 
 
-SymbolDecl = Annotated[ScalarSymbol | MatrixSymbol | FunctionSymbol, Field(discriminator="kind")]
+class ArbitrarySymbol(_Frozen):
+    """A constant the answer leaves free: the constant of integration ``C`` in ``x^3/3 + C``."""
+
+    kind: Literal["arbitrary"] = "arbitrary"
+    latex: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+AnySymbol = ScalarSymbol | MatrixSymbol | FunctionSymbol | SampleSymbol | ConstantSymbol | ArbitrarySymbol
+SymbolDecl = Annotated[AnySymbol, Field(discriminator="kind")]
 
 
 class SymbolTable(_Frozen):
@@ -132,8 +199,11 @@ class SymbolTable(_Frozen):
     symbols: dict[str, SymbolDecl] = Field(default_factory=dict)
     dimensions: dict[str, int] = Field(default_factory=dict)
 
-    def get(self, name: str) -> ScalarSymbol | MatrixSymbol | FunctionSymbol | None:
+    def get(self, name: str) -> AnySymbol | None:
         return self.symbols.get(name)
+
+    def is_sample(self, name: str) -> bool:
+        return isinstance(self.symbols.get(name), SampleSymbol)
 
     def is_matrix(self, name: str) -> bool:
         return isinstance(self.symbols.get(name), MatrixSymbol)

@@ -60,6 +60,8 @@ from grader.math.tree import (
 __all__ = ["Unsupported", "symbol_for", "symbolic_equal", "symbolic_ratio", "to_sympy"]
 
 _MAX_INTEGER_BITS = 100_000
+#: more terms than this from ``expand`` is a bomb, not an answer
+MAX_EXPANDED_TERMS = 20_000
 #: exact integers are cheap well beyond what floats can hold: 1000! has 2568 digits
 _MAX_EXACT_FACTORIAL = 1000
 #: a power of a symbolic base, like (x - a)^6000, is only built (never expanded, see symbolic_equal)
@@ -195,12 +197,8 @@ class _Converter:
         if func == "round" and len(values) == 1 and decl is None:
             return _round(values[0])
         if func in ("binom", "binomial") and len(values) == 2:
+            _binomial_size(values[0], values[1])
             return sympy.binomial(values[0], values[1])
-        if func == "sigma" and len(values) == 1:  # σ without a definition is the logistic function
-            return _power(
-                sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(sympy.Integer(-1), values[0]))),
-                sympy.Integer(-1),
-            )
         if func in ("diag", "tr", "det", "rank", "Var", "Cov"):
             raise Unsupported(f"{func} needs the numeric path")
         known = _FUNCTIONS.get(func)
@@ -259,6 +257,18 @@ def _number(text: str, *, exact: bool = False) -> sympy.Expr:
         return sympy.Rational(value.numerator, value.denominator)
     digits = max(15, len(cleaned.replace(".", "").lstrip("0")))
     return sympy.Float(sympy.Rational(value.numerator, value.denominator), digits)
+
+
+def _binomial_size(n: sympy.Expr, k: sympy.Expr) -> None:
+    """Refuse ``binom(10^9, 10^8)`` before SymPy computes its 470 million bits."""
+    if not (n.is_Number and k.is_Number and n.is_real and k.is_real):
+        return
+    top, bottom = float(n), float(k)
+    if top < 0 or bottom < 0 or bottom > top:
+        return
+    bits = (math.lgamma(top + 1) - math.lgamma(bottom + 1) - math.lgamma(top - bottom + 1)) / math.log(2)
+    if bits > _MAX_INTEGER_BITS:
+        raise TooLarge(f"a binomial coefficient with about {bits / math.log2(10):.3g} digits is too large")
 
 
 def _round(value: sympy.Expr) -> sympy.Expr:
@@ -338,6 +348,8 @@ def symbolic_equal(a: sympy.Expr, b: sympy.Expr) -> bool | None:
         isinstance(p.exp, sympy.Number) and abs(p.exp) > MAX_EXPONENT for p in difference.atoms(sympy.Pow)
     ):
         return None  # expanding (x - a)^6000 takes longer than any answer deserves
+    if expanded_terms(difference) > MAX_EXPANDED_TERMS:
+        return None  # (2a + … + 2f)^500 expands into 10^11 terms
     steps: tuple[Callable[[sympy.Expr], sympy.Expr], ...] = (
         sympy.expand,
         lambda e: sympy.cancel(sympy.together(e)),
@@ -360,9 +372,30 @@ def symbolic_equal(a: sympy.Expr, b: sympy.Expr) -> bool | None:
     return None
 
 
+def expanded_terms(expr: sympy.Expr) -> float:
+    """An upper bound of the number of terms ``expand`` would produce (a multinomial count per power)."""
+    cache: dict[sympy.Basic, float] = {}
+    order = list(sympy.postorder_traversal(expr))
+    for node in order:
+        if node in cache:
+            continue
+        args = [cache.get(a, 1.0) for a in node.args]
+        if isinstance(node, sympy.Add):
+            cache[node] = float(sum(args))
+        elif isinstance(node, sympy.Mul):
+            cache[node] = float(math.prod(args))
+        elif isinstance(node, sympy.Pow) and node.exp.is_Integer and int(node.exp) > 1:
+            m, k = max(args[0], 1.0), min(int(node.exp), 10**9)
+            log_count = math.lgamma(k + m) - math.lgamma(m) - math.lgamma(k + 1)  # log C(k + m - 1, k)
+            cache[node] = math.exp(min(log_count, 700.0))
+        else:
+            cache[node] = 1.0
+    return cache.get(expr, 1.0)
+
+
 def symbolic_ratio(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr | None:
     """``a / b`` simplified, when it is a number (equations proportional by a constant)."""
-    if b == 0:
+    if b == 0 or max(expanded_terms(a), expanded_terms(b)) > MAX_EXPANDED_TERMS:
         return None
     ratio = sympy.simplify(sympy.Mul(a, sympy.Pow(b, sympy.Integer(-1))))
     return ratio if ratio.is_number else None

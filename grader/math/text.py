@@ -42,7 +42,7 @@ from lark.visitors import Transformer_NonRecursive, v_args
 
 from grader.math import names
 from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
-from grader.math.latex import _check_tree, _commas, _Fail, _raw_depth
+from grader.math.reading import ReadFailure, check_tree, commas, decimal_comma, raw_depth
 from grader.math.symbols import SymbolTable
 from grader.math.tree import (
     Add,
@@ -50,12 +50,14 @@ from grader.math.tree import (
     Const,
     Div,
     Factorial,
+    Index,
     MatrixLit,
     Mul,
     Neg,
     Node,
     Norm,
     Num,
+    Operator,
     Parsed,
     ParseError,
     ParseResult,
@@ -78,7 +80,7 @@ sterm: ADDOP sterm | term
 term: power (MULOP sfactor | power)*
 sfactor: ADDOP sfactor | power
 power: postfix (POW sfactor)?
-postfix: _atom BANG*
+postfix: _atom (BANG | PERCENT)*
 
 _atom: number | name | const | call | paren | bracket | braces | absbars
 number: NUMBER
@@ -99,6 +101,7 @@ POW: /\*\*|\^/
 MULOP: /\*(?!\*)|\//
 ADDOP: /[+-]/
 BANG: "!"
+PERCENT: /%(?![A-Za-z])/
 ABS_OPEN: "\ue000"
 ABS_CLOSE: "\ue001"
 
@@ -169,7 +172,7 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
     origin: list[int] = []
     for pos, ch in enumerate(source):
         if ch in ("\ue000", "\ue001"):
-            raise _Fail(f"unexpected character {ch!r}", pos)
+            raise ReadFailure(f"unexpected character {ch!r}", pos)
         if "\uff01" <= ch <= "\uff5e":
             ch = chr(ord(ch) - 0xFEE0)  # full-width ASCII typed on CJK keyboards
         new = _UNICODE.get(ch, ch)
@@ -201,7 +204,7 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
         if chars[k] in "([{\ue000":
             depth += 1
             if depth > max_depth:
-                raise _Fail(
+                raise ReadFailure(
                     f"formula nested too deeply (more than {max_depth} levels)",
                     origin[k],
                     "simplify the formula",
@@ -209,7 +212,7 @@ def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
         elif chars[k] in ")]}\ue001":
             depth = max(0, depth - 1)
         elif ord(ch) > 127 or not (ch.isprintable() or ch.isspace()):
-            raise _Fail(
+            raise ReadFailure(
                 f"unexpected character {ch!r}",
                 origin[k],
                 "write the formula in plain ASCII, like sqrt(x) or pi",
@@ -263,8 +266,8 @@ class _Head:
             node = Call(func, (argument,))
         return node if self.exponent is None else Pow(node, self.exponent)
 
-    def missing(self) -> _Fail:
-        return _Fail(f"{self.text} needs an argument", self.pos, f"write {self.text}(x)")
+    def missing(self) -> ReadFailure:
+        return ReadFailure(f"{self.text} needs an argument", self.pos, f"write {self.text}(x)")
 
 
 def _implicit_function(text: str) -> str | None:
@@ -290,7 +293,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     # ---- names
     def _safe(self, name: str, pos: int) -> str:
         if "__" in name:
-            raise _Fail(
+            raise ReadFailure(
                 f"'{name}' cannot be a name: names may not contain '__'", pos, "use single underscores"
             )
         return name
@@ -315,10 +318,13 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         text = self._safe(name.text, name.pos)
         if text in self.symbols.symbols:
             return [Sym(text)]
+        base, _, index = text.partition("_")
+        if index and self.symbols.is_sample(base):  # x_i, x_1 of a declared sample
+            return [Index(base, Num(index) if index.isdigit() else Sym(index))]
         if _implicit_function(text) is not None:
             return [_Head(text, name.pos)]
         if text in FUNCTION_ALIASES or text in _CALCULATOR_FUNCTIONS or text == "matrix":
-            raise _Fail(f"{text} needs its arguments in parentheses", name.pos, f"write {text}(...)")
+            raise ReadFailure(f"{text} needs its arguments in parentheses", name.pos, f"write {text}(...)")
         if text in _CONSTANT_NAMES:
             return [Const(cast(Any, _CONSTANT_NAMES[text]))]
         if text in names.GREEK:
@@ -333,7 +339,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
     # ---- rules
     def start(self, meta: Any, ch: list[Any]) -> Node:
         items = cast(list[Node], ch[0])
-        return _commas(items)
+        return commas(items)
 
     def items(self, meta: Any, ch: list[Any]) -> list[Node]:
         return [self._one(c) for c in ch]
@@ -437,8 +443,8 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         last = factors[-1]
         if isinstance(last, _Head):
             raise last.missing()
-        for _ in ch[1:]:
-            last = Factorial(last)
+        for mark in ch[1:]:
+            last = Div(last, Num("100")) if str(mark) == "%" else Factorial(last)
         return [*factors[:-1], last]
 
     def number(self, meta: Any, ch: list[Any]) -> Node:
@@ -469,13 +475,19 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         args = cast(list[Node], ch[1]) if len(ch) > 1 and isinstance(ch[1], list) else []
         self._safe(head, pos)
         if not args:
-            raise _Fail(f"{head}() needs an argument", pos, f"write {head}(x)")
+            raise ReadFailure(f"{head}() needs an argument", pos, f"write {head}(x)")
         if head == "matrix" and head not in self.symbols.symbols:
             return self._matrix(args, pos)
         if head in self.symbols.symbols:
             if self.symbols.is_function(head):
                 return Call(head, tuple(args))
             return [Sym(head), self._group(args)]
+        if head == "O" and len(args) == 1:
+            return Call("O", tuple(args))  # the order term of an expansion
+        if head == "mean" and len(args) == 1 and isinstance(args[0], Sym) and self.symbols.is_sample(args[0].name):
+            return Call("mean", tuple(args))
+        if head == "sum" and len(args) == 4 and isinstance(args[1], Sym):
+            return Operator("sum", args[0], Relation((args[1], args[2]), ("=",)), args[3])  # Maxima's sum(f, k, a, b)
         special = self._calculator_call(head, args, pos)
         if special is not None:
             return special
@@ -484,7 +496,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
             if func in ("max", "min") and len(args) == 1:
                 return args[0]  # max(m) is m (SymPy, Maxima)
             if not arity_ok(func, len(args)):
-                raise _Fail(f"{func} takes {_arity_text(func)}, not {len(args)}", pos)
+                raise ReadFailure(f"{func} takes {_arity_text(func)}, not {len(args)}", pos)
             return Call(func, tuple(args))
         greek = names.GREEK.get(head)
         if greek is not None and self.symbols.is_function(greek):
@@ -501,7 +513,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
             and head not in names.GREEK
             and head not in _CONSTANT_NAMES
         ):
-            raise _Fail(
+            raise ReadFailure(
                 f"unknown function {head}",
                 pos,
                 f"check the spelling; for a product write * between the factors, like {'*'.join(head)}*(...)",
@@ -515,7 +527,7 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         if head in ("lg", "root") and len(args) == 2:
             return Call("log" if head == "lg" else "root", (args[0], args[1]))  # lg(x, b), root(x, n)
         if len(args) != 1:
-            raise _Fail(f"{head} takes one argument", pos, f"write {head}(x)")
+            raise ReadFailure(f"{head} takes one argument", pos, f"write {head}(x)")
         (arg,) = args
         if head in ("abs", "Abs"):
             return Norm(arg, "abs")
@@ -533,10 +545,10 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         rows: list[tuple[Node, ...]] = []
         for row in args:
             if not (isinstance(row, Seq) and row.kind == "list"):
-                raise _Fail("matrix() takes rows written as lists", pos, "write matrix([1,2],[3,4])")
+                raise ReadFailure("matrix() takes rows written as lists", pos, "write matrix([1,2],[3,4])")
             rows.append(row.items)
         if any(len(row) != len(rows[0]) for row in rows) or not rows[0]:
-            raise _Fail("every row of a matrix needs the same number of entries", pos)
+            raise ReadFailure("every row of a matrix needs the same number of entries", pos)
         return MatrixLit(tuple(rows))
 
 
@@ -555,7 +567,7 @@ def parse_text(
     """Read calculator syntax into a tree; never raises for bad input (returns ``ParseError``)."""
     if not isinstance(source, str):
         return ParseError("the formula must be text")
-    too_deep = _raw_depth(source, max_length, max_depth)
+    too_deep = raw_depth(source, max_length, max_depth)
     if too_deep is not None:
         return ParseError(
             f"formula nested too deeply (more than {max_depth} levels)", too_deep, "simplify the formula"
@@ -565,24 +577,25 @@ def parse_text(
             f"formula too long ({len(source)} characters, at most {max_length})", max_length, "split it up"
         )
     origin: list[int] = []
+    source, decimal = decimal_comma(source)
     try:
         text, origin = _prepare(source, max_depth)
         if not text.strip():
             return ParseError("empty formula", 0, "write a formula, e.g. (1-p)/p")
         tree = _parser().parse(text)
         node = cast(Node, _Builder(symbols or SymbolTable()).transform(tree))
-        _check_tree(node, max_depth)
-        return Parsed(node, source)
+        check_tree(node, max_depth)
+        return Parsed(node, source, (decimal,) if decimal else ())
     except VisitError as err:
         inner = err.orig_exc
-        if isinstance(inner, _Fail):
+        if isinstance(inner, ReadFailure):
             return _error(inner, origin)
         if isinstance(inner, RecursionError):
             return ParseError("formula nested too deeply", None, "simplify the formula")
         return ParseError(
             f"internal parser error ({type(inner).__name__})", None, "please report this formula"
         )
-    except _Fail as fail:
+    except ReadFailure as fail:
         return _error(fail, origin) if origin else ParseError(fail.message, fail.pos, fail.hint)
     except UnexpectedInput as err:
         return _lark_error(err, text, origin)
@@ -598,7 +611,7 @@ def _at(origin: list[int], pos: int | None) -> int | None:
     return origin[min(max(pos, 0), len(origin) - 1)]
 
 
-def _error(fail: _Fail, origin: list[int]) -> ParseError:
+def _error(fail: ReadFailure, origin: list[int]) -> ParseError:
     return ParseError(fail.message, _at(origin, fail.pos), fail.hint)
 
 

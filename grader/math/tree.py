@@ -150,6 +150,14 @@ class Factorial:
 
 
 @dataclass(frozen=True, slots=True)
+class Index:
+    """``x_i``: one observation of the declared sample ``x``; ``index`` is ``i``, ``1``, ``n`` or ``i+1``."""
+
+    name: str
+    index: Node
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     """Prose inside math (``\\text{...}`` outside a label); never evaluated."""
 
@@ -176,6 +184,7 @@ Node: TypeAlias = (
     | Interval
     | Relation
     | Factorial
+    | Index
     | Text
 )
 
@@ -206,7 +215,7 @@ def children(node: Node) -> tuple[Node, ...]:
             return terms
         case Mul(factors):
             return factors
-        case Neg(a) | Transpose(a) | Factorial(a):
+        case Neg(a) | Transpose(a) | Factorial(a) | Index(_, a):
             return (a,)
         case Norm(a, _):
             return (a,)
@@ -240,7 +249,8 @@ def walk(node: Node) -> list[Node]:
 
 
 def symbols_in(node: Node) -> frozenset[str]:
-    return frozenset(n.name for n in walk(node) if isinstance(n, Sym))
+    """Every name in the tree: symbols, and the samples that ``x_i`` reads."""
+    return frozenset(n.name for n in walk(node) if isinstance(n, Sym | Index))
 
 
 def rebuild(node: Node, kids: tuple[Node, ...]) -> Node:
@@ -256,6 +266,8 @@ def rebuild(node: Node, kids: tuple[Node, ...]) -> Node:
             return Transpose(kids[0])
         case Factorial():
             return Factorial(kids[0])
+        case Index(name, _):
+            return Index(name, kids[0])
         case Norm(_, kind):
             return Norm(kids[0], kind)
         case Div():

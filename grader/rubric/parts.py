@@ -76,7 +76,47 @@ HORIZON = 200.0
 # -- symbolic and numeric ----------------------------------------------------------------------
 
 
-class SymbolicPart(PartBase):
+class FormOptions(RubricModel):
+    """What makes a formula the answer, for math parts (open and sealed alike)."""
+
+    targets: list[str] = Field(
+        default_factory=list,
+        description="other ways the answer may be stated besides 'target', in LaTeX: a name, a call or an expression",
+        examples=[["L", "\\lim_{x \\to 0} \\frac{\\sin x}{x}", "T_2(x)", "\\sqrt{1+x}"]],
+    )
+    final_form: bool = Field(
+        default=True,
+        description="an answer that still contains an operation to carry out (\\det or ^{-1} of a matrix written out, "
+        "\\lim, \\int, d/dx, a sum with number bounds) that no reference contains is not the result",
+    )
+    given: list[str] = Field(
+        default_factory=list,
+        description="the question's own expressions, in LaTeX: an answer that restates one is not the result",
+        examples=[["\\frac{x^2-1}{x-1}"]],
+    )
+
+    @property
+    def all_targets(self) -> list[str]:
+        target = getattr(self, "target", None)
+        return [t for t in [target, *self.targets] if t]
+
+
+class ComparisonOptions(FormOptions):
+    """How a math part's answer is compared with the reference."""
+
+    up_to: Literal["constant", "factor", "constants"] | None = Field(
+        default=None,
+        description="'constant': up to an additive constant (antiderivatives: +C, +5 or nothing); 'factor': up to a "
+        "nonzero factor (eigenvectors); 'constants': the same family whatever the arbitrary constants are called "
+        "(general solutions with C, C_1, C_2)",
+    )
+    constants: list[str] = Field(
+        default_factory=list,
+        description="names of arbitrary constants besides the recognised C, C_1, C_2, K, c_1 (and symbols declared 'arbitrary')",
+    )
+
+
+class SymbolicPart(PartBase, ComparisonOptions):
     kind: Literal["symbolic"]
     reference: str = Field(description="the reference answer in LaTeX")
     alternatives: list[str] = Field(default_factory=list, description="other accepted forms, in LaTeX")
@@ -84,7 +124,7 @@ class SymbolicPart(PartBase):
     atol: float = Field(default=1e-9, ge=0)
 
 
-class NumericPart(PartBase):
+class NumericPart(PartBase, ComparisonOptions):
     kind: Literal["numeric"]
     reference: str = Field(description="the value in LaTeX: a number, a matrix, or a list such as '-\\frac12, \\pm\\frac{i}{2}'")
     rtol: float = Field(default=1e-3, ge=0, description="relative tolerance")

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from grader._internal.secretbox import KdfParams
-from grader.rubric.parts import ChoiceOption, ChoicePart, PartBase, RubricModel, TermSpelling
+from grader.rubric.parts import ChoiceOption, ChoicePart, FormOptions, PartBase, RubricModel, TermSpelling
 
 # -- sealed math -------------------------------------------------------------------------------
 
@@ -75,7 +75,7 @@ class SealedMistake(RubricModel):
     box: str
 
 
-class SealedMathPart(PartBase):
+class SealedMathPart(PartBase, FormOptions):
     kind: Literal["sealed-math"]
     rtol: float = Field(default=1e-6, ge=0, lt=0.5)
     atol: float = Field(default=1e-9, ge=0)
@@ -88,6 +88,9 @@ class SealedMathPart(PartBase):
     accepted: list[SealedForm] = Field(default_factory=list)
     recognised: list[SealedMistake] = Field(default_factory=list)
     unsealed: str = Field(default="", description="why no fingerprint could be made; a person then checks the part")
+    names: list[str] = Field(
+        default_factory=list, description="the names the accepted forms use: understood in an answer like declared ones"
+    )
 
 
 Layout.model_rebuild()

@@ -23,7 +23,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from grader.math.evaluate import NotEvaluable, ShapeError, Undefined, describe, format_value
+from grader.math.evaluate import (
+    NotEvaluable,
+    ShapeError,
+    TooLarge,
+    Undefined,
+    check_size,
+    describe,
+    format_value,
+)
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import Node, ParseError, Sym
@@ -117,6 +125,10 @@ def _item(latex: str, start: int, end: int, formula: Formula, symbols: SymbolTab
     parsed = parse_latex(text, symbols)
     if isinstance(parsed, ParseError):
         return Item(text, line, None, parsed.message)
+    try:
+        check_size(parsed.tree)  # before any comparison: equality of trees recurses with their depth
+    except TooLarge as error:
+        return Item(text, line, None, error.reason)
     return Item(text, line, parsed.tree)
 
 
@@ -212,6 +224,10 @@ def local_definitions(answer: Answer, symbols: SymbolTable, known: frozenset[str
             name = head.tree.name
             if name in declared or name in found or mentions(body.tree, {name}) or not mentions(body.tree, set(declared)):
                 continue
+            try:
+                check_size(body.tree)
+            except TooLarge:
+                continue
             found[name] = Definition(name, (), body.tree)
     return found
 
@@ -256,6 +272,7 @@ class StepChecker:
         try:
             left, left_notes = self.prepare(step.left.tree)
             right, right_notes = self.prepare(step.right.tree)
+            check_size(left, right)  # definitions put in may have made the sides too deep to compare
         except NotEvaluable as error:
             return StepResult(step.line, "skipped", f"not evaluable: {error.reason}", claim)
         notes = list(dict.fromkeys(left_notes + right_notes))

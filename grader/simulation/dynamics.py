@@ -18,13 +18,22 @@ from typing import Literal
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from grader.math.evaluate import NotEvaluable, Undefined, format_value, pretty_name, sample_scalar
+from grader.math.evaluate import (
+    BatchEvaluator,
+    BMat,
+    BValue,
+    NotEvaluable,
+    Undefined,
+    as_batch,
+    format_value,
+    pretty_name,
+    sample_scalar,
+)
 from grader.math.latex import parse_latex
 from grader.math.symbols import ScalarSymbol, SymbolTable
 from grader.math.tree import MatrixLit, Node, ParseError, Seq, symbols_in
 from grader.rubric.parts import HORIZON
 from grader.rubric.simulation import SystemDecl
-from grader.simulation.batch import BatchEvaluator, BMat, BValue, as_batch
 
 __all__ = [
     "Behaviour",

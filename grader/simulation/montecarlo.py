@@ -26,22 +26,29 @@ from typing import TypeVar
 import numpy as np
 
 from grader.math.evaluate import (
+    BatchEvaluator,
+    BMat,
+    BScaling,
+    BValue,
     Mat,
     NotEvaluable,
     ShapeError,
     Undefined,
+    as_batch,
     dims_text,
+    entries,
     format_value,
+    kind_text,
     matrix_context,
     names_to_sample,
     pretty_name,
     sample_assignment,
 )
+from grader.math.sampling import integral_parts
 from grader.math.symbols import FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import Call, Const, Node, Operator, Seq, Sym, children, walk
 from grader.rubric.parts import DEFAULT_SAMPLES
 from grader.rubric.simulation import RandomDecl
-from grader.simulation.batch import BatchEvaluator, BMat, BScaling, BValue, as_batch, entries, kind_text
 from grader.simulation.trees import map_tree, mentions
 
 __all__ = [
@@ -354,7 +361,7 @@ def free_names(tree: Node, model: Model) -> list[str]:
             outside.add(node.name)
         if isinstance(node, Operator) and node.name in ("E", "int"):
             over = _density_of(node.sub, model) if node.name == "E" else None
-            variable = over[0] if over is not None else node.sub.name if node.name == "int" and isinstance(node.sub, Sym) and node.sup is None else None
+            variable = over[0] if over is not None else integral_parts(node)[0] if node.name == "int" else None
             if node.name == "int" and variable is None:
                 variable = _default_variable(model)
             inner = bound | {variable} if variable is not None else bound
@@ -388,18 +395,19 @@ def _real_values(evaluator: BatchEvaluator) -> None:
 
 
 def _integral(node: Operator, over: tuple[str, str] | None, model: Model, instance: Instance, fixed: Mapping[str, BValue]) -> BValue:
-    bounded = node.name == "int" and node.sub is not None and node.sup is not None and not _infinite(node.sub, node.sup)
+    written, low_end, high_end = integral_parts(node) if node.name == "int" else (None, None, None)
+    bounded = low_end is not None and high_end is not None and not _infinite(low_end, high_end)
     if over is not None:
         variable = over[0]
-    elif not bounded and isinstance(node.sub, Sym) and node.sub.name not in model.density_names:
-        variable = node.sub.name  # \int_x ... dx
+    elif written is not None and written not in model.density_names:
+        variable = written  # \int_0^1 ... dx, \int ... dx
     else:
         variable = _default_variable(model)
     if bounded:
-        assert node.sub is not None and node.sup is not None
+        assert low_end is not None and high_end is not None
         bounds = _evaluator(model, instance, fixed, None, [node])
-        low = _real_scalar(bounds.eval(node.sub), "the lower bound of an integral")
-        high = _real_scalar(bounds.eval(node.sup), "the upper bound of an integral")
+        low = _real_scalar(bounds.eval(low_end), "the lower bound of an integral")
+        high = _real_scalar(bounds.eval(high_end), "the upper bound of an integral")
         unit, unit_weights = _legendre(QUADRATURE_NODES)
         nodes, weights = low + (high - low) * (unit + 1) / 2, unit_weights * (high - low) / 2
     else:

@@ -66,7 +66,7 @@ TABLE = symbol_table(
         "lambda": {"kind": "scalar", "domain": "positive"},
         "p": {"kind": "scalar", "domain": "(0, 1)"},
         "gamma": {"kind": "scalar", "domain": "positive"},
-        "sigma": {"kind": "function"},
+        "sigma": {"kind": "function", "library": "logistic"},
         "f": {"kind": "function"},
     }
 )
@@ -730,12 +730,18 @@ def test_random_functions_are_positive_seeded_and_independent() -> None:
     assert f([vector]).real > 0
 
 
-def test_sigma_without_definition_stays_logistic_and_undeclared_calls_stay_unknown() -> None:
+def test_sigma_without_definition_is_any_function_and_undeclared_calls_stay_unknown() -> None:
     table = symbol_table({"sigma": {"kind": "function"}})
     logistic = check_equivalence(
         Call("sigma", (x,)), frac("1", Add((N("1"), Pow(Const("e"), Neg(x))))), table
     )
-    assert logistic.verdict == "equivalent"
+    assert logistic.verdict == "not_equivalent"  # no built-in meaning: σ is uninterpreted
+    imported = check_equivalence(
+        Call("sigma", (x,)),
+        frac("1", Add((N("1"), Pow(Const("e"), Neg(x))))),
+        symbol_table({"sigma": {"kind": "function", "library": "logistic"}}),
+    )
+    assert imported.verdict == "equivalent"
     unknown = check_equivalence(Call("g", (x,)), Call("g", (Mul((N("2"), x)),)), table)
     assert unknown.verdict == "undecided"
 

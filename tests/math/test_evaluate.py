@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import cmath
 import math
+import re
 
 import numpy as np
 import pytest
 
 from grader.math.api import symbol_table
 from grader.math.evaluate import (
+    Data,
     Evaluator,
+    FreeIndex,
     Mat,
     NotEvaluable,
     Scaling,
@@ -39,6 +42,7 @@ from grader.math.tree import (
     Norm,
     Num,
     Operator,
+    ParseError,
     PlusMinus,
     Pow,
     Relation,
@@ -76,6 +80,7 @@ ML = symbol_table(
         "z": {"kind": "scalar", "domain": "complex"},
         "g": {"kind": "function", "definition": "u^2 + 1"},
         "h": {"kind": "function"},
+        "sigma": {"kind": "function", "library": "logistic"},
     }
 )
 
@@ -447,7 +452,7 @@ def test_uninterpreted_functions_are_sampled_only_when_declared_without_definiti
         {
             "f": {"kind": "function"},
             "g": {"kind": "function", "definition": "u^2"},
-            "sigma": {"kind": "function"},
+            "sigma": {"kind": "function", "library": "logistic"},
         }
     )
     tree = Add((Call("f", (x_,)), Call("g", (x_,)), Call("sigma", (x_,)), Call("h", (x_,))))
@@ -470,3 +475,107 @@ def test_sum_bounds_are_sampled_as_integers() -> None:
     for seed in range(10):
         n_value = sample_assignment(["n", "x"], SymbolTable(), np.random.default_rng(seed), ["n"])["n"]
         assert isinstance(n_value, complex) and n_value.real.is_integer() and 1 <= n_value.real <= 8
+
+
+# -- samples, constants, the library, calculus (issue 12) -----------------------------------------
+
+COURSE = symbol_table(
+    {
+        "x": {"kind": "sample", "length": "n"},
+        "n": {"kind": "scalar", "domain": "positive_integer"},
+        "g": {"kind": "constant", "value": "9.81"},
+        "j": {"kind": "constant", "value": "%i"},
+        "Phi": {"kind": "function", "library": "normal_cdf"},
+        "relu": {"kind": "function", "library": "ReLU"},
+        "t": {"kind": "scalar"},
+    }
+)
+
+
+def _course(text: str) -> Node:
+    from grader.math.latex import parse_latex
+
+    parsed = parse_latex(text, COURSE)
+    assert not isinstance(parsed, ParseError), parsed
+    return parsed.tree
+
+
+def _data_point() -> dict[str, Value | Data]:
+    return {"x": Data(np.array([[1.0, 2.0, 6.0]], dtype=np.complex128)), "n": 3 + 0j}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"\bar{x}", 3),
+        (r"\sum x_i", 9),
+        (r"\sum_j x_j^2", 41),
+        (r"\sum_{i=1}^{n} (x_i - \bar{x})^2", 14),
+        (r"x_1 + x_n", 7),
+        (r"\frac{1}{n}\sum_{i=1}^n x_i", 3),
+        (r"\prod x_i", 12),
+        ("g", 9.81),
+        ("2j", 2j),
+        (r"1 - \Phi(1)", 0.15865525393145707),
+        (r"relu(-t) + relu(t)", 0.5),
+        (r"\binom{5}{2}", 10),
+        (r"15.87\%", 0.1587),
+        (r"\int_0^1 t^2\,dt", 1 / 3),
+        (r"\int_{-\infty}^{\infty} e^{-t^2}\,dt", math.sqrt(math.pi)),
+        (r"\lim_{t \to 0} \frac{\sin t}{t}", 1),
+        (r"\lim_{t \to \infty} \left(1 + \frac{1}{t}\right)^t", math.e),
+        (r"\sum_{k=1}^{\infty} \frac{1}{k^2}", math.pi**2 / 6),
+        (r"\sum_{k=0}^{\infty} \frac{(-1)^k}{2k+1}", math.pi / 4),
+        (r"\frac{d}{dt} t^3", 0.75),
+        (r"\frac{d}{dt}\frac{d}{dt} \sin t", -math.sin(0.5)),
+    ],
+)
+def test_course_values(text: str, expected: complex) -> None:
+    point: dict[str, Value | Data] = {**_data_point(), "t": 0.5 + 0j}
+    value = Evaluator(COURSE, point, in_matrix_context=False).eval(_course(text))
+    assert isinstance(value, complex)
+    assert value == pytest.approx(complex(expected), rel=1e-8, abs=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "fragment"),
+    [
+        ("x_i", FreeIndex, "x_i outside a sum over i is not a number"),
+        ("x_4", ShapeError, "outside the sample"),
+        ("x", NotEvaluable, "x is a sample"),
+        (r"\sum_{k=1}^{\infty} \frac{1}{k}", NotEvaluable, "converges too slowly"),
+        (r"\sum_{k=1}^{\infty} k", NotEvaluable, "does not converge"),
+        (r"\lim_{t \to 0} \sin\frac{1}{t}", NotEvaluable, "could not be found"),
+        (r"\lim_{t \to 0} \frac{|t|}{t}", Undefined, "from the left and from the right differ"),
+        (r"\int_0^1 \int_0^1 t\,dt\,dt", TooLarge, "another integral"),
+        (r"\int_0^1 \frac{1}{\sqrt{t}}\,dt", NotEvaluable, "enough digits"),
+        (r"O(t^2)", NotEvaluable, "order term"),
+        (r"\operatorname{binom}(10^{9}, 10^{8})", TooLarge, "binomial coefficient with 1000000000 on top"),
+    ],
+)
+def test_course_refusals(text: str, error: type[Exception], fragment: str) -> None:
+    point: dict[str, Value | Data] = {**_data_point(), "t": 0.5 + 0j}
+    with pytest.raises(error, match=re.escape(fragment)):
+        Evaluator(COURSE, point, in_matrix_context=False).eval(_course(text))
+
+
+def test_a_sample_is_drawn_with_its_size() -> None:
+    tree = _course(r"\frac{1}{n}\sum x_i")
+    names = names_to_sample([tree], COURSE)
+    assert names == ["n", "x"]
+    for seed in range(5):
+        point = sample_assignment(names, COURSE, np.random.default_rng(seed))
+        data, n = point["x"], point["n"]
+        assert isinstance(data, Data) and isinstance(n, complex) and data.length == int(n.real)
+
+
+def test_no_letter_is_a_function_unless_declared() -> None:
+    with pytest.raises(NotEvaluable, match="the function σ is not known"):
+        evaluate(Call("sigma", (N("0"),)), {})
+
+
+def test_work_is_bounded() -> None:
+    """Nested calculus revisits its body: a bounded number of steps, then a clear refusal."""
+    deep = r"\frac{d}{dt}\frac{d}{dt}\frac{d}{dt}\frac{d}{dt} t^5"
+    with pytest.raises(NotEvaluable, match="order above 3"):
+        Evaluator(COURSE, {"t": 0.5 + 0j}, in_matrix_context=False).eval(_course(deep))

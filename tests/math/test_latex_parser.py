@@ -28,6 +28,7 @@ from grader.math.tree import (
     Div,
     Factorial,
     Hadamard,
+    Index,
     Interval,
     MatrixLit,
     Mul,
@@ -389,15 +390,15 @@ CONSTRUCTS = [
     ),
     (r"\sum_{k=1}^n a_k b_k", Operator("sum", M(S("a_k"), S("b_k")), Eq(S("k"), N("1")), S("n"))),
     (r"\prod_{i} x_i", Operator("prod", S("x_i"), S("i"))),
-    (r"\int_a^b f(x) \, dx", Operator("int", M(S("f"), S("x")), S("a"), S("b"))),
-    (r"\int_0^1 x^2 + 1 \mathrm{d}x", Operator("int", A(sq(S("x")), N("1")), N("0"), N("1"))),
+    (r"\int_a^b f(x) \, dx", Operator("int", M(S("f"), S("x")), Eq(S("x"), S("a")), S("b"))),
+    (r"\int_0^1 x^2 + 1 \mathrm{d}x", Operator("int", A(sq(S("x")), N("1")), Eq(S("x"), N("0")), N("1"))),
     (r"\int p(z) dz", Operator("int", M(S("p"), S("z")), S("z"))),
     (r"\int x \mathrm d x", Operator("int", S("x"), S("x"))),
     (
         r"\int_{\boldsymbol{x}} \log p_1(\boldsymbol{x}) d\boldsymbol{x}",
         Operator("int", Call("log", (Call("p_1", (S("x"),)),)), S("x")),
     ),
-    (r"2\int_0^1 x dx + 3", A(M(N("2"), Operator("int", S("x"), N("0"), N("1"))), N("3"))),
+    (r"2\int_0^1 x dx + 3", A(M(N("2"), Operator("int", S("x"), Eq(S("x"), N("0")), N("1"))), N("3"))),
     (r"\lim_{x \to 0} f", Operator("lim", S("f"), Seq((S("x"), N("0")), "tuple"))),
     # calculus placeholders
     (r"\frac{\partial f}{\partial x}", Call("diff", (S("f"), S("x")))),
@@ -959,3 +960,81 @@ def test_grammar_has_no_lalr_conflicts() -> None:
         lark_logger.removeHandler(handler)
         lark_logger.setLevel(level)
     assert not [m for m in messages if "conflict" in m.lower() or "collision" in m.lower()]
+
+
+# -- notation other courses need (issue 12) ------------------------------------------------------
+
+COURSES = SymbolTable.model_validate(
+    {
+        "symbols": {
+            "x": {"kind": "sample", "length": "n"},
+            "n": {"kind": "scalar", "domain": "positive_integer"},
+            "y_0": {"kind": "scalar", "latex": ["y(0)"]},
+            "k": {"kind": "scalar"},
+            "t": {"kind": "scalar"},
+        }
+    }
+)
+
+
+def Ix(index: Node) -> Index:
+    return Index("x", index)
+
+
+NOTATION: list[tuple[str, Node]] = [
+    (r"x_i", Ix(S("i"))),
+    (r"x_{i+1}", Ix(A(S("i"), N("1")))),
+    (r"x_1 + x_n", A(Ix(N("1")), Ix(S("n")))),
+    (r"x_i^2", sq(Ix(S("i")))),
+    (r"\bar{x}", Call("mean", (S("x"),))),
+    (r"\overline{x}^2", sq(Call("mean", (S("x"),)))),
+    (r"\sum x_i", Operator("sum", Ix(S("i")))),
+    (r"\sum_j x_j", Operator("sum", Ix(S("j")), S("j"))),
+    (r"\frac1n\sum_{i=1}^n x_i", M(Div(N("1"), S("n")), Operator("sum", Ix(S("i")), Eq(S("i"), N("1")), S("n")))),
+    (r"\binom{5}{2}", Call("binom", (N("5"), N("2")))),
+    (r"\dbinom{n}{2}", Call("binom", (S("n"), N("2")))),
+    (r"\binom52", Call("binom", (N("5"), N("2")))),
+    (r"15.87\%", Div(N("15.87"), N("100"))),
+    (r"15.87%", Div(N("15.87"), N("100"))),
+    (r"2 \cdot 5\%", M(N("2"), Div(N("5"), N("100")))),
+    (r"0,1587", N("0.1587")),
+    (r"3{,}14", N("3.14")),
+    (r"14{,}912", N("14912")),
+    (r"0, 1", Seq((N("0"), N("1")), "list")),
+    (r"1,5", Seq((N("1"), N("5")), "list")),
+    (r"\{0,25\}", Seq((N("0"), N("25")), "set")),
+    (r"1 + t + O(t^2)", A(N("1"), S("t"), Call("O", (sq(S("t")),)))),
+    (r"\mathcal{O}(t^3)", Call("O", (Pow(S("t"), N("3")),))),
+    (r"y(0)e^{-kt}", M(S("y_0"), Pow(Const("e"), Neg(M(S("k"), S("t")))))),
+    (r"y(1)", M(S("y"), N("1"))),
+    (r"\int_0^1 t^2\,dt", Operator("int", sq(S("t")), Eq(S("t"), N("0")), N("1"))),
+    (r"\lim_{t \to 0} t", Operator("lim", S("t"), Seq((S("t"), N("0")), "tuple"))),
+    (r"\sum_{k=1}^{\infty} \frac{1}{k^2}", Operator("sum", Div(N("1"), sq(S("k"))), Eq(S("k"), N("1")), Const("inf"))),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), NOTATION, ids=[c[0] for c in NOTATION])
+def test_notation_other_courses_need(source: str, expected: Node) -> None:
+    assert tree(source, COURSES) == expected
+
+
+def test_x_i_is_one_name_when_no_sample_is_declared() -> None:
+    assert tree("x_i", None) == S("x_i")
+    assert tree(r"\bar{x}", None) == S("x_bar")
+
+
+def test_a_decimal_comma_is_reported() -> None:
+    result = parse_latex("0,1587")
+    assert isinstance(result, Parsed) and result.warnings == ("read 0,1587 as the decimal 0.1587 (a decimal comma)",)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (r"\%", "'%' needs a number before it"),
+        (r"{n \choose k}", "{n \\choose k} is not supported"),
+        (r"\binom{n}", "\\binom is missing an argument"),
+    ],
+)
+def test_new_notation_refuses_clearly(source: str, message: str) -> None:
+    assert message in error(source, COURSES).message

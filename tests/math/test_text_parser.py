@@ -17,12 +17,14 @@ from grader.math.tree import (
     Const,
     Div,
     Factorial,
+    Index,
     MatrixLit,
     Mul,
     Neg,
     Node,
     Norm,
     Num,
+    Operator,
     Parsed,
     ParseError,
     Pow,
@@ -384,3 +386,29 @@ def test_random_token_soup_never_raises() -> None:
         assert isinstance(result, Parsed | ParseError)
         if isinstance(result, ParseError):
             assert result.message and not result.message.startswith("internal"), (source, result)
+
+
+# -- notation other courses need (issue 12) ------------------------------------------------------
+
+SAMPLES = SymbolTable.model_validate({"symbols": {"x": {"kind": "sample"}}})
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("15.87%", Div(Num("15.87"), Num("100"))),
+        ("1 - %e", Add((Num("1"), Neg(Const("e"))))),
+        ("0,1587", Num("0.1587")),
+        ("0, 1", Seq((Num("0"), Num("1")), "list")),
+        ("binomial(5, 2)", Call("binom", (Num("5"), Num("2")))),
+        ("O(t^2)", Call("O", (Pow(Sym("t"), Num("2")),))),
+        ("x_i^2", Pow(Index("x", Sym("i")), Num("2"))),
+        ("x_1", Index("x", Num("1"))),
+        ("mean(x)", Call("mean", (Sym("x"),))),
+        ("sum(x_i, i, 1, n)", Operator("sum", Index("x", Sym("i")), Relation((Sym("i"), Num("1")), ("=",)), Sym("n"))),
+    ],
+)
+def test_notation_other_courses_need(source: str, expected: Node) -> None:
+    parsed = parse_text(source, SAMPLES)
+    assert isinstance(parsed, Parsed), parsed
+    assert parsed.tree == expected

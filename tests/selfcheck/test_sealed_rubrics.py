@@ -102,8 +102,9 @@ def test_tolerances_have_one_meaning_open_and_sealed(rtol: float, atol: float, a
 
 def test_float_cancellation_is_checked_exactly_open_and_sealed(a3_rubric: Rubric, sealed_a3: Rubric) -> None:
     """Issue 15.9: terms near 1e180 cancel exactly; double precision sees noise far above the answer."""
-    bomb = r"\frac{1-p}{p} + ((a+b)(c+d))^{300} - (ac+ad+bc+bd)^{300}"
-    off = r"\frac{1-p}{p} + 10^{-3} + ((a+b)(c+d))^{300} - (ac+ad+bc+bd)^{300}"
+    # declared names only: an undeclared one would make the part undecided (issue 12)
+    bomb = r"\frac{1-p}{p} + ((p+\theta)(\psi_0+\psi_1))^{300} - (p\psi_0+p\psi_1+\theta\psi_0+\theta\psi_1)^{300}"
+    off = r"\frac{1-p}{p} + 10^{-3} + ((p+\theta)(\psi_0+\psi_1))^{300} - (p\psi_0+p\psi_1+\theta\psi_0+\theta\psi_1)^{300}"
     assert _verdicts(a3_rubric, "1.2", [bomb, off]) == ["right", "wrong"]
     assert _verdicts(sealed_a3, "1.2", [bomb, off]) == ["right", "wrong"]
 

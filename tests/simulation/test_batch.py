@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.math.evaluate import Mat, ShapeError, evaluate, names_to_sample, sample_assignment
+from grader.math.evaluate import (
+    BatchEvaluator,
+    BMat,
+    Mat,
+    ShapeError,
+    as_batch,
+    evaluate,
+    names_to_sample,
+    sample_assignment,
+)
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import ParseError
-from grader.simulation.batch import BatchEvaluator, BMat, as_batch
 
 SYMBOLS = SymbolTable.model_validate(
     {
@@ -81,3 +89,26 @@ def test_shape_errors_say_why(text: str, message: str) -> None:
     values = {name: BMat(np.ones((2, *(SYMBOLS.size(d) for d in SYMBOLS.symbols[name].shape))), SYMBOLS.symbols[name].shape) for name in ("X", "w", "y")}  # type: ignore[union-attr]
     with pytest.raises(ShapeError, match=message):
         BatchEvaluator(SYMBOLS, values, in_matrix_context=True).eval(tree)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"\int_0^1 \lambda t^2\,dt",
+        r"\lim_{t \to 0} \frac{\sin(p t)}{t}",
+        r"\frac{d}{dp} p^3 \lambda",
+        r"\binom{5}{2} p^2 (1-p)^3",
+        r"15\% \cdot \lambda",
+    ],
+)
+def test_one_evaluator_for_points_and_batches(text: str) -> None:
+    """The batch and a point follow the same rules, calculus included (one evaluator, issue 17)."""
+    symbols = SymbolTable.model_validate({"symbols": {**SYMBOLS.symbols, "t": {"kind": "scalar"}}})
+    parsed = parse_latex(text, symbols)
+    assert not isinstance(parsed, ParseError), parsed
+    lam, p = np.array([0.5, 2.0, 3.0]), np.array([0.2, 0.5, 0.9])
+    batched = BatchEvaluator(symbols, {"lambda": as_batch(lam), "p": as_batch(p)}, in_matrix_context=False).eval(parsed.tree)
+    assert isinstance(batched, np.ndarray) and batched.shape == (3,)
+    for k in range(3):
+        one = evaluate(parsed.tree, {"lambda": complex(lam[k]), "p": complex(p[k])}, symbols)
+        assert one == pytest.approx(complex(batched[k]), rel=1e-9)
