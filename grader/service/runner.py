@@ -1,0 +1,114 @@
+"""The job runner: a process beside the web server that grades queued submissions.
+
+It holds no state of its own: each round it returns abandoned jobs to the queue (their runner's
+pid is gone, or their lease ran out), claims a batch of queued jobs of one assignment, grades
+them on the executor (local worker processes, or a Dask cluster), and records each result the
+moment it arrives, in the transaction that marks its job done. Killed at any instant (even
+``kill -9`` of the server, which takes the runner and its workers with it), a restart finds
+every unfinished job still queued or running under a dead pid, and grades each one once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.checking.lint import load_rubric
+from grader.errors import GraderError, Problem
+from grader.grading.batch import make_executor
+from grader.grading.executors.base import Executor, ExecutorUnavailable, Job, Setup
+from grader.rubric.load import rubric_digest
+from grader.service.db import make_engine
+from grader.service.store import Claimed, Store, runner_id
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerConfig:
+    """What the runner process needs (picklable: it is started with ``spawn``)."""
+
+    db_url: str
+    data_dir: Path
+    jobs: int
+    scheduler: str | None
+    poll_seconds: float
+    lease_seconds: float
+
+
+def run_forever(config: RunnerConfig) -> None:
+    """The runner process's main: grade until the parent (the web server) goes away."""
+    _die_with_parent()
+    parent = os.getppid()
+    store = Store(make_engine(config.db_url), config.data_dir)
+    me = runner_id()
+    try:
+        executor = make_executor("dask" if config.scheduler else "local", jobs=config.jobs, scheduler=config.scheduler)
+    except (ExecutorUnavailable, ValueError) as error:
+        print(f"grader serve: the job runner cannot start: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_renew, args=(store, me, config, stop), daemon=True)
+    heartbeat.start()
+    setups: dict[str, Setup] = {}
+    with executor:
+        while os.getppid() == parent:
+            store.requeue_abandoned(me, config.lease_seconds)
+            claimed = store.claim(me, max(1, config.jobs) * 4, config.lease_seconds)
+            if not claimed:
+                time.sleep(config.poll_seconds)
+                continue
+            grade_round(store, me, executor, claimed, setups)
+    stop.set()
+
+
+def grade_round(store: Store, me: str, executor: Executor, claimed: list[Claimed], setups: dict[str, Setup]) -> None:
+    """Grade jobs of one assignment and record each result as it arrives."""
+    aid = claimed[0].assignment_id
+    try:
+        setup = setups.get(aid) or _setup(store, aid)
+    except GraderError as error:
+        for job in claimed:
+            store.complete(me, job, None, error.problems)
+        return
+    setups[aid] = setup
+    by_index = dict(enumerate(claimed))
+    outcomes = executor.run(setup, [Job(index=i, path=str(c.path)) for i, c in by_index.items()])
+    try:
+        for done in outcomes:
+            store.complete(me, by_index[done.index], done.report, done.problems)
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
+
+
+def _setup(store: Store, aid: str) -> Setup:
+    path = store.rubric_file(aid)
+    rubric = load_rubric(path)
+    return Setup.for_rubric(rubric, rubric_digest(path))
+
+
+def _renew(store: Store, me: str, config: RunnerConfig, stop: threading.Event) -> None:
+    while not stop.wait(config.lease_seconds / 3):
+        with contextlib.suppress(Exception):  # a busy database: the next beat tries again
+            store.renew(me, config.lease_seconds)
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when the server dies (its workers die with it in turn)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the server decides
+
+
+def failed_problem(name: str, message: str) -> Problem:
+    return Problem(code="service.grading_failed", message=message, file=name, fix="upload it again; if it fails again, report it")
