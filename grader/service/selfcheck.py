@@ -35,7 +35,7 @@ from grader.errors import GraderError, Problem
 from grader.grading.pipeline import grade_text
 from grader.rubric.load import RUBRIC_FILE
 from grader.rubric.models import Rubric
-from grader.rubric.parts import NumericPart, SymbolicPart
+from grader.rubric.parts import DerivationPart, DivergencePart, NumericPart, SymbolicPart
 from grader.scoring.models import QuestionResult
 from grader.service.models import PartFeedback, QuestionFeedback
 from grader.submission.models import SubmissionProblem
@@ -153,6 +153,8 @@ def references(rubric: Rubric) -> tuple[str, ...]:
                 found += [part.reference, *part.alternatives]
             elif isinstance(part, NumericPart):
                 found.append(part.reference)
+            elif isinstance(part, DerivationPart | DivergencePart):
+                found += part.definitions.values()  # they state other parts' answers
     squeezed = (_SPACE.sub("", text) for text in found)
     return tuple(sorted({text for text in squeezed if len(text) >= _MIN_REFERENCE_CHARS}))
 
