@@ -116,11 +116,20 @@ class Service:
         if root is None:
             raise ServiceError(400, "this server has no rubrics folder (start it with --rubrics DIR); upload the rubric.toml instead")
         base = root.resolve()
-        folder = (base / relative.strip().lstrip("/")).resolve()
+        if "\x00" in relative or not relative.strip():
+            raise ServiceError(400, "the rubric folder's name is empty or not a name; pick one of the folders listed")
+        try:
+            folder = (base / relative.strip().lstrip("/")).resolve()
+        except (OSError, RuntimeError) as error:  # a symlink loop, a name too long
+            raise ServiceError(400, f"the rubric folder {relative[:100]!r} cannot be used ({error})") from None
         if not folder.is_relative_to(base):
             raise ServiceError(400, f"{relative!r} is outside the rubrics folder; pick one of the folders listed")
-        file = folder / RUBRIC_FILE if folder.is_dir() else folder
-        if not file.is_file() or not file.resolve().is_relative_to(base):
+        try:
+            file = folder / RUBRIC_FILE if folder.is_dir() else folder
+            usable = file.is_file() and file.resolve().is_relative_to(base)
+        except OSError:
+            usable = False
+        if not usable:
             raise ServiceError(400, f"there is no {RUBRIC_FILE} in {relative!r}; pick one of the folders listed")
         try:
             return file.read_text(encoding="utf-8"), relative.strip()
