@@ -29,6 +29,7 @@ from grader.service.db import make_engine
 from grader.service.store import Claimed, Store, runner_id
 
 _PR_SET_PDEATHSIG = 1
+MAX_TRIES = 3  # a job claimed this often without a result is reported, not tried forever
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +66,25 @@ def run_forever(config: RunnerConfig) -> None:
             if not claimed:
                 time.sleep(config.poll_seconds)
                 continue
-            grade_round(store, me, executor, claimed, setups)
+            try:
+                grade_round(store, me, executor, claimed, setups)
+            except Exception as error:  # a bug outside the bounded grading: put the jobs back, go on
+                print(f"grader serve: a grading round failed ({type(error).__name__}: {error}); its jobs are queued again", file=sys.stderr, flush=True)
+                store.release(me)
+                setups.clear()
+                time.sleep(config.poll_seconds)
     stop.set()
 
 
 def grade_round(store: Store, me: str, executor: Executor, claimed: list[Claimed], setups: dict[str, Setup]) -> None:
     """Grade jobs of one assignment and record each result as it arrives."""
     aid = claimed[0].assignment_id
+    for job in [c for c in claimed if c.tries > MAX_TRIES]:
+        message = f"grading was started {job.tries - 1} times and never finished (the server stopped or failed each time)"
+        store.complete(me, job, None, [failed_problem(job.name, message)])
+    claimed = [c for c in claimed if c.tries <= MAX_TRIES]
+    if not claimed:
+        return
     try:
         setup = setups.get(aid) or _setup(store, aid)
     except GraderError as error:
@@ -111,4 +124,4 @@ def _die_with_parent() -> None:
 
 
 def failed_problem(name: str, message: str) -> Problem:
-    return Problem(code="service.grading_failed", message=message, file=name, fix="upload it again; if it fails again, report it")
+    return Problem(code="service.grading_failed", message=message, file=name, fix="report this file to the grader's maintainers; a person can grade it meanwhile")

@@ -1,8 +1,8 @@
 """Student self-checks: the feedback of ``grader check`` from the sealed rubric, in worker processes.
 
 The web server never checks answers in its own process: checks fork sandboxed children, and a
-threaded server is no place to fork. A pool of processes started from a fork server (single
-threaded, grader preloaded) runs them; each caches the sealed rubric it was sent. The open
+threaded server is no place to fork. A pool of processes started with ``spawn`` (fresh, single
+threaded) runs them; each caches the sealed rubric it was sent and dies with the server. The open
 rubric never reaches a worker: checks run against the sealed copy made when the assignment was
 created, and every feedback line is then searched for the open rubric's references (whitespace
 ignored) and withheld if one appears, so a hint an instructor wrote with the answer in it does
@@ -122,9 +122,8 @@ class CheckPool:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["grader.service.selfcheck"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start)
+            # spawn, not forkserver: a fork server's children keep it alive after the server is killed
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
         return self._pool
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:

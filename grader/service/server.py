@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from pathlib import Path
 
 from grader.service.app import create_app
@@ -42,9 +43,37 @@ def start_runner(config: ServiceConfig) -> multiprocessing.process.BaseProcess:
         poll_seconds=config.poll_seconds,
         lease_seconds=config.lease_seconds,
     )
-    process = multiprocessing.get_context("spawn").Process(target=run_forever, args=(runner,), name="grader-runner", daemon=True)
+    # Not a daemon: it starts worker processes of its own. It dies with the server (PR_SET_PDEATHSIG).
+    process = multiprocessing.get_context("spawn").Process(target=run_forever, args=(runner,), name="grader-runner")
     process.start()
     return process
+
+
+class RunnerSupervisor(threading.Thread):
+    """Keeps one job runner alive: a runner that died (a bug, the OOM killer) is started again."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        super().__init__(name="grader-runner-supervisor", daemon=True)
+        self.config = config
+        self.process = start_runner(config)
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        delay = 1.0
+        while not self._stopping.wait(delay):
+            if self.process.is_alive():
+                delay = 1.0
+                continue
+            print(f"grader serve: the job runner stopped (exit code {self.process.exitcode}); starting it again", file=sys.stderr, flush=True)
+            self.process = start_runner(self.config)
+            delay = min(60.0, delay * 2)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.process.terminate()
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 def serve(config: ServiceConfig, host: str, port: int, *, log_level: str = "info") -> None:
@@ -55,13 +84,13 @@ def serve(config: ServiceConfig, host: str, port: int, *, log_level: str = "info
     if token is not None:
         print(f"grader serve: first start; the instructor token is {token}", file=sys.stderr)
         print(f"grader serve: (also in {Path(config.data_dir) / TOKEN_FILE}; sign in at http://{host}:{port}/login)", file=sys.stderr, flush=True)
-    runner = start_runner(config)
+    supervisor = RunnerSupervisor(config)
+    supervisor.start()
     print(f"grader serve: http://{host}:{port}/ (data in {config.data_dir}, database {_shown(config.database_url)})", file=sys.stderr, flush=True)
     try:
         uvicorn.run(create_app(config, service), host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
     finally:
-        runner.terminate()
-        runner.join(5)
+        supervisor.stop()
         service.close()
 
 

@@ -58,6 +58,7 @@ class Claimed:
     assignment_id: str
     name: str
     path: Path
+    tries: int = 1  # how many times a runner has claimed this job
 
 
 class Store:
@@ -272,7 +273,7 @@ class Store:
             if first is None:
                 return []
             rows = conn.execute(
-                select(jobs.c.id, submissions.c.id.label("sid"), submissions.c.name, submissions.c.content)
+                select(jobs.c.id, jobs.c.tries, submissions.c.id.label("sid"), submissions.c.name, submissions.c.content)
                 .join(submissions, jobs.c.submission_id == submissions.c.id)
                 .where(jobs.c.state == "queued", submissions.c.assignment_id == first.assignment_id)
                 .order_by(jobs.c.queued_at, jobs.c.id)
@@ -289,8 +290,16 @@ class Store:
                 path = self.data_dir / "spool" / str(row.sid) / row.name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _write_atomic(path, row.content or b"")
-                claimed.append(Claimed(row.sid, first.assignment_id, row.name, path))
+                claimed.append(Claimed(row.sid, first.assignment_id, row.name, path, row.tries + 1))
         return claimed
+
+    def release(self, me: str) -> None:
+        """Put back every job this runner holds (it is stopping, or its round failed)."""
+        with self.engine.begin() as conn:
+            held = [row.submission_id for row in conn.execute(select(jobs.c.submission_id).where(jobs.c.state == "running", jobs.c.runner == me))]
+            conn.execute(update(jobs).where(jobs.c.state == "running", jobs.c.runner == me).values(state="queued", runner=None, lease_until=None))
+            if held:
+                conn.execute(update(submissions).where(submissions.c.id.in_(held)).values(state="queued"))
 
     def renew(self, me: str, lease_seconds: float) -> None:
         with self.engine.begin() as conn:

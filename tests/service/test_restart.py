@@ -1,0 +1,62 @@
+"""kill -9 of the server in the middle of a batch, a restart, and every submission graded exactly once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from live import LiveServer, session_processes
+from service_helpers import WRONG_ANSWERS, zip_bytes
+
+from grader.service.db import make_engine
+from grader.service.store import Store
+
+pytestmark = pytest.mark.slow
+COUNT = 24
+
+
+def _progress(server: LiveServer, aid: str) -> dict[str, int]:
+    with server.client() as api:
+        result: dict[str, int] = api.get(f"/api/assignments/{aid}/progress").json()
+    return result
+
+
+def test_a_batch_killed_mid_way_is_finished_after_a_restart_each_submission_once(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "data", args=("--jobs", "1")).start()
+    try:
+        with server.client() as api:
+            aid = api.post("/api/assignments", json={"rubric_path": "svc"}).json()["id"]
+            entries = {f"s{n:02d}.md": WRONG_ANSWERS.replace("x = 0.5", f"x = 0.{n + 10}").encode() for n in range(COUNT)}
+            uploaded = api.post(f"/api/assignments/{aid}/submissions", files=[("files", ("class.zip", zip_bytes(entries)))])
+            assert uploaded.status_code == 201 and len(uploaded.json()["submissions"]) == COUNT
+        deadline = time.monotonic() + 300
+        while (progress := _progress(server, aid))["graded"] < 2:
+            assert time.monotonic() < deadline, progress
+            time.sleep(0.05)
+        assert progress["graded"] < COUNT, "the batch finished before the kill: grade more submissions"
+        group = server.process.pid  # type: ignore[union-attr]
+        server.kill()
+        deadline = time.monotonic() + 30
+        while session_processes(group) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert session_processes(group) == [], "the runner and its workers must die with the server"
+
+        server.start()
+        deadline = time.monotonic() + 600
+        while (after := _progress(server, aid))["graded"] < COUNT:
+            assert time.monotonic() < deadline, after
+            time.sleep(0.2)
+        assert after["queued"] == after["running"] == after["unreadable"] == 0
+        with server.client() as api:
+            again = api.post(f"/api/assignments/{aid}/submissions", files=[("files", ("class.zip", zip_bytes(entries)))]).json()
+            assert len(again["already_received"]) == COUNT, "the same upload after the restart is recognised"
+            scores = {s["name"]: s["score"] for s in api.get(f"/api/assignments/{aid}/submissions").json()}
+        time.sleep(1.0)  # a late duplicate would be recorded within a poll
+    finally:
+        server.stop()
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'data' / 'grader.db'}"), tmp_path / "data")
+    counts = store.completion_counts(aid)
+    assert len(counts) == COUNT and set(counts.values()) == {1}, counts
+    assert set(scores.values()) == {1.5 + 1}  # the formula's mistake (1) and the proposed proof points (1.5)
+    assert not list((tmp_path / "data" / "spool").glob("*/*")), "no spooled file is left behind"
