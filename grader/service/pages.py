@@ -55,7 +55,7 @@ def signed_in(request: Request, *roles: str) -> Principal:
 async def form(request: Request, who: Principal | None) -> FormData:
     """The posted form, refused without this session's CSRF token or from another origin."""
     origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and urlsplit(origin).netloc != request.url.netloc:
+    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
         raise ServiceError(403, "this form was sent from another site; open the page here and send it again")
     data = await request.form(max_files=1000, max_fields=200, max_part_size=FORM_PART_BYTES)
     if who is not None:
@@ -85,6 +85,11 @@ def home(request: Request) -> Response:
     if who.role == "student" and who.assignment_id:
         return RedirectResponse(f"/check/{who.assignment_id}", 303)
     return RedirectResponse("/assignments", 303)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(status_code=204)
 
 
 @router.get("/login", response_class=HTMLResponse)

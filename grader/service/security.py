@@ -22,7 +22,7 @@ PAGE_POLICY = (
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 HEADERS = {
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # our own forms still send their Origin
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
 }

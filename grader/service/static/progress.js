@@ -17,7 +17,7 @@
           " unreadable, " + p.running + " grading, " + p.queued + " waiting; " + p.needs_review + " need review.";
         bar.max = Math.max(1, p.total);
         bar.value = finished;
-        if (wasDone === false && p.done) { window.location.replace(window.location.pathname); return; }
+        if (wasDone === false && p.done) { window.location.assign(box.getAttribute("data-page-url")); return; }
         wasDone = p.done;
         if (!p.done) { window.setTimeout(tick, 2000); }
       })
