@@ -62,7 +62,7 @@ def start_server(data: Path, port: int, rubrics: Path, workers: int | None) -> s
         sys.executable, "-m", "grader", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data),
         "--rubrics", str(rubrics), "--check-rate", "100000/60s", "--jobs", "1",
     ]
-    log = open(data.parent / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(data.parent / "server.log", "wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import HTTPException, UploadFile
+from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from grader.errors import GraderError, Problem
 from grader.reports.html import html_filename, render_html_report
@@ -162,7 +164,7 @@ class Service:
 
     # ------------------------------------------------------------------ submissions
 
-    async def upload(self, aid: str, files: list[UploadFile], who: Principal) -> UploadResult:
+    async def upload(self, aid: str, files: Sequence[UploadFile], who: Principal) -> UploadResult:
         self.assignment(aid, who)
         if not files:
             raise ServiceError(422, "choose at least one file: Markdown submissions, or a zip of them")
@@ -222,6 +224,7 @@ class Service:
     async def self_check(self, aid: str, request: CheckRequest, who: Principal, client: str = "") -> CheckResult:
         self.assignment(aid, who)
         loaded = self.loaded(aid)
+        pieces: tuple[str | bytes | None, ...]
         if request.text is not None:
             if request.question is not None or request.latex is not None or request.calc is not None:
                 raise ServiceError(422, "send either the whole answer file (text) or one answer (question with latex or calc), not both")

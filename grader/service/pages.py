@@ -20,7 +20,14 @@ from starlette.datastructures import FormData, UploadFile
 
 from grader.reports.html import STATUS_LABELS
 from grader.service.api import export_response
-from grader.service.auth import Principal, close_session, csrf_ok, issue_token, open_session, principal_for_token
+from grader.service.auth import (
+    Principal,
+    close_session,
+    csrf_ok,
+    issue_token,
+    open_session,
+    principal_for_token,
+)
 from grader.service.core import ServiceError
 from grader.service.deps import SESSION_COOKIE, AssignmentId, page_principal, require, service
 from grader.service.models import AssignmentRequest, CheckRequest, CheckResult, DecisionRequest
@@ -244,7 +251,7 @@ async def review_action(request: Request, aid: AssignmentId) -> Response:
             raise ValueError
         sid = _text(data, "submission_id")
         request_body = DecisionRequest(
-            action=_text(data, "action") or "accept",  # type: ignore[arg-type]
+            action=_text(data, "action") or "accept",
             question=_text(data, "question") or "",
             part=_text(data, "part") or "",
             submission_id=int(sid) if sid else None,

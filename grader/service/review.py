@@ -26,7 +26,14 @@ from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.scoring.score import score_question
 from grader.service.db import decisions
-from grader.service.models import DecisionInfo, DecisionRequest, DecisionResult, ReviewCluster, ReviewItem, ReviewQueue
+from grader.service.models import (
+    DecisionInfo,
+    DecisionRequest,
+    DecisionResult,
+    ReviewCluster,
+    ReviewItem,
+    ReviewQueue,
+)
 from grader.service.store import Store
 
 REVIEW_STATUSES = ("needs_review", "error")
@@ -144,8 +151,9 @@ def decide(store: Store, aid: str, request: DecisionRequest, who: str) -> Decisi
                 submission_id=item.submission_id, question=item.question, part=item.part, action=request.action,
                 from_score=before, to_score=score, comment=request.comment.strip(), who=who, at=now, undone=False,
             )
-            new_id = conn.execute(insert(decisions).values(**values)).inserted_primary_key[0]
-            made.append(DecisionInfo(id=int(new_id), **{k: v for k, v in values.items() if k != "undone"}))  # type: ignore[arg-type]
+            key = conn.execute(insert(decisions).values(**values)).inserted_primary_key
+            assert key is not None
+            made.append(DecisionInfo.model_validate({"id": int(key[0]), **{k: v for k, v in values.items() if k != "undone"}}))
     return DecisionResult(decisions=made, undone=undone)
 
 

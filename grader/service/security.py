@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -89,10 +90,11 @@ class SecurityMiddleware:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        '{"detail":"the upload is larger than the server accepts (%d MB); upload the class in several parts, '
-        'or only the submissions (Markdown files)","problems":[]}' % (limit // 1_000_000)
-    ).encode()
+    detail = (
+        f"the upload is larger than the server accepts ({limit // 1_000_000} MB); "
+        "upload the class in several parts, or only the submissions (Markdown files)"
+    )
+    body = json.dumps({"detail": detail, "problems": []}).encode()
     await send(
         {
             "type": "http.response.start",

@@ -168,7 +168,9 @@ class Store:
                         problems_json=json.dumps([problem.model_dump(mode="json")]) if problem else None,
                         created_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert sid is not None
+                sid = sid[0]
                 if problem is None:
                     conn.execute(insert(jobs).values(submission_id=sid, state="queued", tries=0, queued_at=now))
         except IntegrityError:  # the same bytes arrived at the same moment from another request
@@ -218,7 +220,7 @@ class Store:
 
     def progress(self, aid: str) -> Progress:
         with self.engine.connect() as conn:
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(
                     select(submissions.c.state, func.count())
                     .where(submissions.c.assignment_id == aid, submissions.c.current.is_(True))
@@ -364,14 +366,14 @@ class Store:
         score: float | None = None, max_score: float | None = None, client: str = "",
     ) -> int:
         with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    insert(attempts).values(
-                        token_id=token_id, assignment_id=aid, at=time.time(), kind=kind, question=question,
-                        input_sha256=input_sha256, outcome=outcome, score=score, max_score=max_score, client=client[:100],
-                    )
-                ).inserted_primary_key[0]
-            )
+            key = conn.execute(
+                insert(attempts).values(
+                    token_id=token_id, assignment_id=aid, at=time.time(), kind=kind, question=question,
+                    input_sha256=input_sha256, outcome=outcome, score=score, max_score=max_score, client=client[:100],
+                )
+            ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     def finish_attempt(self, attempt_id: int, outcome: str, score: float | None, max_score: float | None) -> None:
         with self.engine.begin() as conn:

@@ -8,10 +8,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from service_helpers import instructor, make_config  # noqa: E402
+from service_helpers import instructor, make_config
 
-from grader.service.app import create_app  # noqa: E402
-from grader.service.core import Service  # noqa: E402
+from grader.service.app import create_app
+from grader.service.core import Service
 
 
 @pytest.fixture(scope="module")

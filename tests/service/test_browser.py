@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from live import LiveServer
+from selenium.common.exceptions import WebDriverException
 from service_helpers import RIGHT_ANSWERS, WRONG_ANSWERS, zip_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")
