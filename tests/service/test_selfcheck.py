@@ -23,7 +23,7 @@ from grader.service.app import create_app
 from grader.service.auth import issue_token
 from grader.service.config import Rate
 from grader.service.core import Service
-from grader.service.selfcheck import WITHHELD
+from grader.service.selfcheck import WITHHELD, question_feedback
 
 SPACE = re.compile(r"\s+")
 
@@ -110,7 +110,7 @@ def test_no_response_states_a_reference(client: TestClient, service: Service, ru
         response = client.post(f"/api/assignments/{aid}/check", json=body, headers=student)
         assert response.status_code in (200, 422), (body, response.text)
         assert leaks(response.text, refs) == [], (body, response.text)
-        withheld += response.text.count(WITHHELD)
+        withheld += response.text.count("withheld")  # by the sealed rubric, or by the service (WITHHELD)
     if rubric == "svc":
         assert withheld, "the rubric's hints state the answer: they must have been withheld"
 
@@ -128,6 +128,17 @@ def test_the_page_shows_feedback_without_references(client: TestClient, service:
     assert "Result:" in result.text and "1 / 11" in result.text
     assert leaks(result.text.split('<textarea id="text" name="text" rows="12">')[0], every_reference(rubric)) == []
     client.cookies.clear()
+
+
+def test_feedback_stating_a_reference_is_withheld_whatever_the_sealed_rubric_kept() -> None:
+    """The service's own net, under the sealed rubric's: a line holding a reference (spaces aside) goes."""
+    question = {
+        "id": "1", "title": "", "score": 1, "max_score": 4, "status": "partial", "feedback": ["Inverted: it is \\frac{7}{13}  q^{2}.", "Check the sign."],
+        "parts": [{"id": "rate", "kind": "sealed-math", "status": "partial", "verdict": "wrong", "method": "m", "score": 1, "max_score": 4, "feedback": ["the value is 0.8137"]}],
+    }
+    shown = question_feedback([question], ("\\frac{7}{13}q^{2}", "0.8137"))[0]
+    assert shown.feedback == [WITHHELD, "Check the sign."]
+    assert shown.parts[0].feedback == [WITHHELD]
 
 
 def test_checks_are_rate_limited_and_every_attempt_is_logged(limited: tuple[TestClient, Service]) -> None:
