@@ -11,7 +11,6 @@ every unfinished job still queued or running under a dead pid, and grades each o
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader._internal.processes import die_with_parent
 from grader.checking.lint import load_rubric
 from grader.errors import GraderError, Problem
 from grader.grading.batch import make_executor
@@ -28,7 +28,6 @@ from grader.rubric.load import rubric_digest
 from grader.service.db import make_engine
 from grader.service.store import Claimed, Store, runner_id
 
-_PR_SET_PDEATHSIG = 1
 MAX_TRIES = 3  # a job claimed this often without a result is reported, not tried forever
 
 
@@ -117,9 +116,7 @@ def _renew(store: Store, me: str, config: RunnerConfig, stop: threading.Event) -
 
 def _die_with_parent() -> None:
     """SIGKILL this process when the server dies (its workers die with it in turn)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the server decides
 
 

@@ -12,8 +12,6 @@ not leak either.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import hashlib
 import json
 import multiprocessing
@@ -27,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from grader._internal.processes import die_with_parent
 from grader.authoring.quickcheck import QuickCheckError, quick_check
 from grader.authoring.seal import seal_rubric, sealed_json
 from grader.checking.lint import load_rubric
@@ -45,7 +44,6 @@ T = TypeVar("T")
 WITHHELD = "(this feedback is withheld here because it states the answer; your instructor's report shows it)"
 _SPACE = re.compile(r"\s+")
 _MIN_REFERENCE_CHARS = 3  # "0" or "1" would match any text; such answers are not hints anyway
-_PR_SET_PDEATHSIG = 1
 
 
 class CheckRefused(ValueError):
@@ -104,8 +102,7 @@ def check_answer(sealed: str, question: str, part: str | None, latex: str | None
 
 
 def _worker_start() -> None:
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

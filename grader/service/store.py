@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from grader._internal.processes import pid_alive
 from grader.errors import Problem
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
@@ -38,16 +39,6 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 def runner_id() -> str:
     """``host:pid``: a lease holder on this host whose pid is gone is known dead at once."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +244,7 @@ class Store:
             gone = []
             for job in running:
                 holder_host, _, pid = (job.runner or "").rpartition(":")
-                dead_here = holder_host == host and pid.isdigit() and job.runner != me and not _pid_alive(int(pid))
+                dead_here = holder_host == host and pid.isdigit() and job.runner != me and not pid_alive(int(pid))
                 if dead_here or (job.lease_until or 0) < now:
                     gone.append(job)
             for job in gone:

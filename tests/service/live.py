@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from procs import live_processes
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,14 +82,4 @@ class LiveServer:
 
 def session_processes(pgid: int) -> list[int]:
     """Live processes of a process group (the server started its own session)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
+    return live_processes(group=pgid)
