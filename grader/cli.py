@@ -396,6 +396,7 @@ def serve(
     """Start the grading service: instructor pages, student self-check and the JSON API (/openapi.json)."""
     try:
         from grader.service.config import Rate, ServiceConfig
+        from grader.service.server import StartError
         from grader.service.server import serve as run_server
     except ImportError as error:
         raise click.UsageError(f"the service needs its extra: pip install 'grader[service]' ({error})") from None
@@ -408,7 +409,11 @@ def serve(
     config = ServiceConfig(
         data_dir=data_dir, db_url=db_url or "", rubrics_root=rubrics_root, jobs=jobs or default_jobs(), scheduler=scheduler, check_rate=rate
     )
-    run_server(config, host, port)
+    try:
+        run_server(config, host, port)
+    except StartError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
 
 
 def _write_atomic(path: Path, text: str) -> None:

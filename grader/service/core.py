@@ -30,7 +30,7 @@ from grader.service.models import (
     SubmissionInfo,
     UploadResult,
 )
-from grader.service.review import decided_reports
+from grader.service.review import apply_decisions, decided_reports, latest_decisions
 from grader.service.selfcheck import (
     CheckPool,
     CheckRefused,
@@ -199,10 +199,11 @@ class Service:
 
     def report(self, sid: int, who: Principal) -> Report:
         info = self.submission(sid, who)
-        decided = dict(decided_reports(self.store, info.assignment_id))
-        report = decided.get(sid) or self.store.report(sid)
-        if report is None:
+        graded = self.store.report(sid)
+        if graded is None:
             raise ServiceError(409, f"submission {sid} has no report yet (it is {info.state})")
+        decided = {(q, p): d for (_, q, p), d in latest_decisions(self.store, [sid]).items()}
+        report = apply_decisions(graded, decided)
         if who.role == "student":
             return student_report(report, self.loaded(info.assignment_id).references)
         return report

@@ -13,6 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from grader.service.app import create_app
 from grader.service.auth import has_instructor, issue_token
 from grader.service.config import ServiceConfig
@@ -76,10 +78,25 @@ class RunnerSupervisor(threading.Thread):
             self.process.kill()
 
 
+class StartError(RuntimeError):
+    """The service cannot start (an unusable database URL or data folder); the message says why."""
+
+
+def open_service(config: ServiceConfig) -> Service:
+    try:
+        return Service(config)
+    except ImportError as error:
+        raise StartError(f"the database driver is not installed ({error}); for PostgreSQL: pip install 'grader[postgres]'") from None
+    except (SQLAlchemyError, ValueError) as error:
+        raise StartError(f"the database {_shown(config.database_url)} cannot be used: {str(error).splitlines()[0]}") from None
+    except OSError as error:
+        raise StartError(f"the data folder {config.data_dir} cannot be used: {error}") from None
+
+
 def serve(config: ServiceConfig, host: str, port: int, *, log_level: str = "info") -> None:
     import uvicorn
 
-    service = Service(config)
+    service = open_service(config)
     token = bootstrap_token(service)
     if token is not None:
         print(f"grader serve: first start; the instructor token is {token}", file=sys.stderr)
