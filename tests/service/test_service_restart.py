@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from live import LiveServer, session_processes
 from service_helpers import WRONG_ANSWERS, zip_bytes
 
-from grader.service.db import make_engine
+from grader.service.db import make_engine, metadata
 from grader.service.store import Store
 
 pytestmark = pytest.mark.slow
@@ -22,8 +23,16 @@ def _progress(server: LiveServer, aid: str) -> dict[str, int]:
     return result
 
 
-def test_a_batch_killed_mid_way_is_finished_after_a_restart_each_submission_once(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "data", args=("--jobs", "1")).start()
+POSTGRES = os.environ.get("GRADER_TEST_POSTGRES_URL", "")
+
+
+@pytest.mark.parametrize(
+    "database",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES, reason="set GRADER_TEST_POSTGRES_URL to run it on PostgreSQL"))],
+)
+def test_a_batch_killed_mid_way_is_finished_after_a_restart_each_submission_once(tmp_path: Path, database: str) -> None:
+    url = POSTGRES if database == "postgresql" else f"sqlite:///{tmp_path / 'data' / 'grader.db'}"
+    server = LiveServer(tmp_path / "data", args=("--jobs", "1", "--db", url)).start()
     try:
         with server.client() as api:
             aid = api.post("/api/assignments", json={"rubric_path": "svc"}).json()["id"]
@@ -55,8 +64,10 @@ def test_a_batch_killed_mid_way_is_finished_after_a_restart_each_submission_once
         time.sleep(1.0)  # a late duplicate would be recorded within a poll
     finally:
         server.stop()
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'data' / 'grader.db'}"), tmp_path / "data")
+    store = Store(make_engine(url), tmp_path / "data")
     counts = store.completion_counts(aid)
+    if database == "postgresql":
+        metadata.drop_all(store.engine)
     assert len(counts) == COUNT and set(counts.values()) == {1}, counts
     assert set(scores.values()) == {1.5 + 1}  # the formula's mistake (1) and the proposed proof points (1.5)
     assert not list((tmp_path / "data" / "spool").glob("*/*")), "no spooled file is left behind"
