@@ -129,14 +129,14 @@ class CheckPool:
             try:
                 return await loop.run_in_executor(self._executor(), fn, *args)
             except BrokenProcessPool:
-                self.close()
+                self.close(wait=False)
                 if attempt:
                     raise
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
 
 

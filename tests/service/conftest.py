@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from service_helpers import instructor, make_config
+from service_helpers import close_service, instructor, make_config, open_service
 
 from grader.service.app import create_app
 from grader.service.core import Service
@@ -16,9 +16,9 @@ from grader.service.core import Service
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    svc = Service(make_config(tmp_path_factory.mktemp("service")))
+    svc = open_service(make_config(tmp_path_factory.mktemp("service")))
     yield svc
-    svc.close()
+    close_service(svc)
 
 
 @pytest.fixture(scope="module")

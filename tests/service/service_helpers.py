@@ -44,6 +44,26 @@ The derivative 14q/13 is positive, so r grows with q.
 """
 
 
+_OPEN: list[Service] = []
+
+
+def open_service(config: ServiceConfig) -> Service:
+    service = Service(config)
+    _OPEN.append(service)
+    return service
+
+
+def close_service(service: Service) -> None:
+    """Close it; the last one open also stops the resource tracker its check pool started (multiprocessing's
+    helper process), since later tests count this process's children. Earlier, other pools still use it."""
+    from multiprocessing import resource_tracker
+
+    service.close()
+    _OPEN.remove(service)
+    if not _OPEN:
+        resource_tracker._resource_tracker._stop()  # type: ignore[attr-defined]
+
+
 def make_config(tmp: Path, **overrides: object) -> ServiceConfig:
     values: dict[str, object] = {"data_dir": tmp / "data", "rubrics_root": RUBRICS, "jobs": 1, "check_workers": 1, "check_rate": Rate(1000, 60)}
     values.update(overrides)

@@ -216,3 +216,16 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client: TestClient, 
 @pytest.mark.parametrize("path", [f"/api/submissions/{MAX_ID + 1}", "/api/submissions/0", "/api/assignments/..%2F..", "/api/assignments/UPPER"])
 def test_odd_ids_are_client_errors(client: TestClient, prof: dict[str, str], path: str) -> None:
     assert client.get(path, headers=prof).status_code in (404, 422)
+
+
+def test_a_file_over_the_size_limit_is_listed_with_the_reason_and_never_stored(client: TestClient, service: Service, prof: dict[str, str], aid: str) -> None:
+    from grader.service.db import submissions
+    from grader.submission.read import MAX_BYTES
+
+    big = b"x" * (MAX_BYTES + 10)
+    response = client.post(f"/api/assignments/{aid}/submissions", files=[("files", ("huge.md", big))], headers=prof)
+    info = response.json()["submissions"][0]
+    assert info["state"] == "unreadable" and info["problems"][0]["code"] == "submission.too_large" and info["size"] == len(big)
+    with service.engine.connect() as conn:
+        stored = conn.execute(submissions.select().where(submissions.c.id == info["id"])).first()
+    assert stored is not None and stored.content is None

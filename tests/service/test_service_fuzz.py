@@ -14,7 +14,15 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from service_helpers import RIGHT_ANSWERS, WRONG_ANSWERS, drain, instructor, make_config
+from service_helpers import (
+    RIGHT_ANSWERS,
+    WRONG_ANSWERS,
+    close_service,
+    drain,
+    instructor,
+    make_config,
+    open_service,
+)
 
 from grader.service.app import create_app
 from grader.service.core import Service
@@ -25,9 +33,9 @@ EXAMPLES = 30
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, dict[str, str]]]:
-    svc = Service(make_config(tmp_path_factory.mktemp("fuzz")))
+    svc = open_service(make_config(tmp_path_factory.mktemp("fuzz")))
     yield svc, instructor(svc)
-    svc.close()
+    close_service(svc)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import RIGHT_ANSWERS, WRONG_ANSWERS, bearer, drain, instructor, make_config
+from service_helpers import (
+    RIGHT_ANSWERS,
+    WRONG_ANSWERS,
+    bearer,
+    close_service,
+    drain,
+    instructor,
+    make_config,
+    open_service,
+)
 
 from grader.service.app import create_app
 from grader.service.auth import issue_token
@@ -22,10 +31,10 @@ pytestmark = pytest.mark.skipif(not URL, reason="set GRADER_TEST_POSTGRES_URL to
 
 @pytest.fixture
 def pg(tmp_path: Path) -> Iterator[Service]:
-    svc = Service(make_config(tmp_path, db_url=URL))
+    svc = open_service(make_config(tmp_path, db_url=URL))
     yield svc
     metadata.drop_all(svc.engine)
-    svc.close()
+    close_service(svc)
 
 
 def test_grade_review_export_and_self_check_on_postgresql(pg: Service) -> None:

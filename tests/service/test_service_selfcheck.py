@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import ROOT, WRONG_ANSWERS, bearer, make_config
+from service_helpers import ROOT, WRONG_ANSWERS, bearer, close_service, make_config, open_service
 
 from grader.rubric.models import Rubric
 from grader.service.app import create_app
@@ -30,10 +30,10 @@ SPACE = re.compile(r"\s+")
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Service]]:
-    svc = Service(make_config(tmp_path_factory.mktemp("selfcheck"), check_rate=Rate(3, 3600)))
+    svc = open_service(make_config(tmp_path_factory.mktemp("selfcheck"), check_rate=Rate(3, 3600)))
     with TestClient(create_app(svc.config, svc), base_url="http://127.0.0.1") as client:
         yield client, svc
-    svc.close()
+    close_service(svc)
 
 
 def _assignment(client: TestClient, svc: Service, **body: str) -> tuple[str, Rubric, dict[str, str]]:
