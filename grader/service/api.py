@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from grader.errors import GraderError
+from grader.gradebook.models import Decision
 from grader.reports.roster import RosterError
 from grader.scoring.models import Report
 from grader.service.auth import issue_token
@@ -24,7 +26,6 @@ from grader.service.models import (
     CheckRequest,
     CheckResult,
     DecisionRequest,
-    DecisionResult,
     ErrorBody,
     Frozen,
     Progress,
@@ -34,7 +35,7 @@ from grader.service.models import (
     TokenRequest,
     UploadResult,
 )
-from grader.service.review import EXPORTS, DecisionError, decide, decided_reports, export, review_queue
+from grader.service.review import EXPORTS, DecisionError, decide, export, review_queue
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody, "description": text}
@@ -108,9 +109,7 @@ def list_submissions(request: Request, aid: AssignmentId, who: Caller) -> list[S
 @router.get("/assignments/{aid}/progress", response_model=Progress, summary="How far grading is")
 def progress(request: Request, aid: AssignmentId, who: Caller) -> Progress:
     require(who, "instructor", "bot")
-    svc = service(request)
-    svc.loaded(aid)
-    return svc.store.progress(aid)
+    return service(request).progress(aid)
 
 
 @router.get("/submissions/{sid}", response_model=SubmissionInfo, summary="A submission's state and score")
@@ -123,49 +122,54 @@ def get_report(request: Request, sid: SubmissionId, who: Caller) -> Report:
     return service(request).report(sid, who)
 
 
-@router.get("/assignments/{aid}/review", response_model=ReviewQueue, summary="The review queue, by question or by cluster")
+@router.get("/assignments/{aid}/review", response_model=ReviewQueue, summary="The gradebook's review queue, by question or by cluster")
 def get_review(
     request: Request, aid: AssignmentId, who: Caller,
-    by: Literal["question", "cluster"] = "question", include_decided: Annotated[bool, Query()] = True,
+    by: Literal["question", "cluster"] = "question", include_decided: Annotated[bool, Query()] = False,
 ) -> ReviewQueue:
     require(who, "instructor", "bot")
     svc = service(request)
-    svc.loaded(aid)
-    return review_queue(svc.store, aid, by, include_decided=include_decided)
+    return review_queue(svc.book, svc.loaded(aid).book, aid, by, include_decided=include_decided)
 
 
-@router.post("/assignments/{aid}/decisions", response_model=DecisionResult, status_code=201, summary="Accept, override or undo (instructors)")
-def post_decision(request: Request, aid: AssignmentId, body: DecisionRequest, who: Caller) -> DecisionResult:
+@router.post("/assignments/{aid}/decisions", response_model=list[Decision], status_code=201, summary="Accept, override or undo, as grader review does (instructors)")
+def post_decision(request: Request, aid: AssignmentId, body: DecisionRequest, who: Caller) -> list[Decision]:
     require(who, "instructor")
     svc = service(request)
-    svc.loaded(aid)
     try:
-        return decide(svc.store, aid, body, who.subject)
+        return decide(svc.book, svc.loaded(aid).book, body, who.subject)
     except DecisionError as error:
-        raise ServiceError(422, str(error)) from None
+        raise ServiceError(422, str(error), error.problems) from None
 
 
 @router.get(
     "/assignments/{aid}/exports/{kind}",
     summary="An export: grades.csv, Canvas, Moodle or Gradescope",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    responses={200: {"content": {"text/csv": {}, "application/zip": {}}}},
 )
-def get_export(request: Request, aid: AssignmentId, kind: Literal["grades", "canvas", "moodle", "gradescope"], who: Caller) -> Response:
+def get_export(
+    request: Request, aid: AssignmentId, kind: Literal["grades", "canvas", "moodle", "gradescope"], who: Caller,
+    include_provisional: bool = False,
+    canvas_assignment_id: Annotated[str | None, Query(max_length=20, description="canvas: the assignment's number in Canvas")] = None,
+) -> Response:
     require(who, "instructor", "bot")
-    return export_response(request, aid, kind)
+    return export_response(request, aid, kind, include_provisional=include_provisional, canvas_assignment_id=canvas_assignment_id)
 
 
-def export_response(request: Request, aid: str, kind: str) -> Response:
+def export_response(request: Request, aid: str, kind: str, *, include_provisional: bool, canvas_assignment_id: str | None) -> Response:
+    """The file, from the gradebook; ``X-Grader-Held`` says how many submissions it holds back (provisional, unreadable)."""
     svc = service(request)
     loaded = svc.loaded(aid)
-    reports = [r for _, r in decided_reports(svc.store, aid)]
     try:
-        text = export(kind, reports, loaded.rubric, loaded.roster)
+        data, held = export(kind, svc.rows(aid), loaded.rubric, loaded.roster, canvas_assignment_id=canvas_assignment_id, include_provisional=include_provisional)
     except RosterError as error:
         raise ServiceError(422, f"the {kind} export needs a roster that names every submission's student; upload one", error.problems) from None
+    except GraderError as error:
+        raise ServiceError(422, error.problems[0].message if error.problems else str(error), error.problems) from None
     filename, media = EXPORTS[kind]
-    return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{aid}-{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{aid}-{filename}"', "X-Grader-Held": str(held)}
+    return Response(data, media_type=media, headers=headers)
 
 
 @router.post("/assignments/{aid}/check", response_model=CheckResult, summary="Self-check answers against the sealed rubric")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -13,6 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from grader.errors import GraderError, Problem
+from grader.gradebook.book import open_gradebook
+from grader.gradebook.models import AssignmentInfo as BookAssignment
+from grader.gradebook.models import GradebookRow
 from grader.reports.html import html_filename, render_html_report
 from grader.reports.roster import Roster, parse_roster
 from grader.reports.summary import render_class_summary
@@ -27,10 +31,10 @@ from grader.service.models import (
     AssignmentRequest,
     CheckRequest,
     CheckResult,
+    Progress,
     SubmissionInfo,
     UploadResult,
 )
-from grader.service.review import apply_decisions, decided_reports, latest_decisions
 from grader.service.selfcheck import (
     CheckPool,
     CheckRefused,
@@ -56,12 +60,14 @@ class ServiceError(HTTPException):
 
 @dataclass(frozen=True)
 class Loaded:
-    """An assignment's open rubric (kept in the server, never sent), its references and sealed copy."""
+    """An assignment's open rubric (kept in the server, never sent), its references and sealed copy,
+    its roster, and the gradebook's assignment it is."""
 
     rubric: Rubric
     references: tuple[str, ...]
     sealed_json: str
     roster: Roster | None
+    book: BookAssignment
 
 
 class Service:
@@ -70,11 +76,13 @@ class Service:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(config.database_url)
         self.store = Store(self.engine, config.data_dir)
+        self.book = open_gradebook(config.database_url)
         self.pool = CheckPool(config.check_workers)
         self._loaded: dict[tuple[str, str, str], Loaded] = {}
 
     def close(self) -> None:
         self.pool.close()
+        self.book.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ assignments
@@ -88,7 +96,8 @@ class Service:
         if found is None:
             rubric = Rubric.model_validate(json.loads(row.prepared_json)["open"])
             roster = parse_roster(row.roster_csv, source="roster.csv") if row.roster_csv else None
-            found = Loaded(rubric, references(rubric), json.dumps(json.loads(row.prepared_json)["sealed"]), roster)
+            assignment = self.book.set_assignment(rubric, row.rubric_sha256)
+            found = Loaded(rubric, references(rubric), json.dumps(json.loads(row.prepared_json)["sealed"]), roster, assignment)
             self._loaded[key] = found
         return found
 
@@ -151,7 +160,17 @@ class Service:
         except CheckRefused as error:
             raise ServiceError(422, f"the rubric cannot be used ({len(error.problems)} problem(s)); fix them and try again", error.problems) from None
         rubric = Rubric.model_validate(json.loads(prepared)["open"])
+        existing = await run_in_threadpool(self.store.assignment_for_rubric, rubric.assignment.id)
+        if existing is not None:
+            if existing.rubric_sha256 != hashlib.sha256(text.encode("utf-8")).hexdigest():
+                raise ServiceError(
+                    409,
+                    f"assignment {existing.id} already grades rubric {rubric.assignment.id!r} with another version of it; "
+                    "give this rubric its own [assignment] id, or keep the one there",
+                )
+            return await run_in_threadpool(self.store.info, existing.id, rubric)
         aid = await run_in_threadpool(self.store.add_assignment, rubric, text, prepared, source, request.title)
+        await run_in_threadpool(self.loaded, aid)  # the gradebook's assignment, from now on
         return await run_in_threadpool(self.store.info, aid, rubric)
 
     def set_roster(self, aid: str, text: str) -> None:
@@ -186,10 +205,27 @@ class Service:
                     suffix = Path(incoming.name).suffix or ".md"
                     incoming = Incoming(f"{safe_name(who.subject) or 'student'}{suffix}", incoming.data, incoming.size)
                 info, created = await run_in_threadpool(self.store.record, aid, incoming, who.subject if who.role == "student" else "")
+                if created and info.state == "unreadable":
+                    await run_in_threadpool(self._record_unreadable, aid, info)
                 recorded.append(info)
                 if not created:
                     already.append(info.id)
         return UploadResult(submissions=recorded, already_received=already, problems=problems, skipped=skipped)
+
+    def _record_unreadable(self, aid: str, info: SubmissionInfo) -> None:
+        """An upload that cannot be read is in the gradebook too, with its reason (it is never lost from the class)."""
+        loaded = self.loaded(aid)
+        entry = loaded.roster.lookup(info.name) if loaded.roster is not None else None
+        reason = "; ".join(f"{p.message} ({p.fix})" if p.fix else p.message for p in info.problems) or "unreadable"
+        self.book.record_unreadable(
+            loaded.book, info.name, reason=reason,
+            student_id=entry.student_id if entry else info.student, student_name=entry.name if entry else info.student,
+            roster=entry.identifiers() if entry else None,
+        )
+
+    def rows(self, aid: str) -> list[GradebookRow]:
+        """The class as the gradebook stands (every decision applied), by file name."""
+        return self.book.rows(self.loaded(aid).book)
 
     def submission(self, sid: int, who: Principal) -> SubmissionInfo:
         info = self.store.submission(sid)
@@ -202,23 +238,36 @@ class Service:
         graded = self.store.report(sid)
         if graded is None:
             raise ServiceError(409, f"submission {sid} has no report yet (it is {info.state})")
-        decided = {(q, p): d for (_, q, p), d in latest_decisions(self.store, [sid]).items()}
-        report = apply_decisions(graded, decided)
+        report = graded
+        if self.store.is_current(sid):  # the gradebook holds the latest upload of each file name
+            row = self.book.reviewed(self.loaded(info.assignment_id).book, info.name)
+            report = row.report or graded
         if who.role == "student":
             return student_report(report, self.loaded(info.assignment_id).references)
         return report
 
     def report_page(self, aid: str, stem: str) -> str:
         loaded = self.loaded(aid)
-        for _, report in decided_reports(self.store, aid):
-            if html_filename(report) == f"{stem}.html":
-                student = loaded.roster.lookup(report.submission) if loaded.roster else None
-                return render_html_report(report, loaded.rubric, show_reference=loaded.rubric.settings.show_reference, student=student)
+        for row in self.rows(aid):
+            if row.report is not None and html_filename(row.report) == f"{stem}.html":
+                student = loaded.roster.lookup(row.submission) if loaded.roster else None
+                return render_html_report(row.report, loaded.rubric, show_reference=loaded.book.show_reference, student=student, reviews=row.notes)
         raise ServiceError(404, f"no graded submission {stem!r} in {aid}")
 
     def summary_page(self, aid: str) -> str:
         loaded = self.loaded(aid)
-        return render_class_summary([r for _, r in decided_reports(self.store, aid)], loaded.rubric, roster=loaded.roster)
+        rows = self.rows(aid)
+        return render_class_summary(
+            [row.report for row in rows if row.report is not None], loaded.rubric, roster=loaded.roster,
+            reviews={row.submission: row.notes for row in rows if row.notes},
+            unreadable=[(row.submission, row.reason) for row in rows if row.report is None],
+        )
+
+    def progress(self, aid: str) -> Progress:
+        """The job counts, and how many submissions still wait for a person (provisional in the gradebook)."""
+        counts = self.store.progress(aid)
+        waiting = sum(1 for row in self.rows(aid) if row.provisional)
+        return counts.model_copy(update={"needs_review": waiting})
 
     # ------------------------------------------------------------------ self-check
 

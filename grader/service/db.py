@@ -1,4 +1,7 @@
-"""The service's tables: assignments, tokens, sessions, submissions with their jobs, decisions, attempts.
+"""The service's tables: assignments, tokens, sessions, submissions with their jobs, self-check attempts.
+
+Grading results, review decisions and exports live in the gradebook (``grader.gradebook``), in the
+same database; these tables hold what only the service needs.
 
 SQLAlchemy Core, so the same code runs on the default SQLite file and on PostgreSQL by URL.
 Submissions keep their bytes here (the job table and the file commit together: an accepted
@@ -104,22 +107,6 @@ completions = Table(
     Column("submission_id", Integer, ForeignKey("service_submissions.id"), nullable=False),
     Column("runner", String(200), nullable=False),
     Column("at", Float, nullable=False),
-)
-
-decisions = Table(
-    "service_decisions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("submission_id", Integer, ForeignKey("service_submissions.id"), nullable=False),
-    Column("question", Text, nullable=False),
-    Column("part", Text, nullable=False),
-    Column("action", String(20), nullable=False),  # accept | override
-    Column("from_score", Float, nullable=False),
-    Column("to_score", Float, nullable=False),
-    Column("comment", Text, nullable=False, default=""),
-    Column("who", Text, nullable=False),
-    Column("at", Float, nullable=False),
-    Column("undone", Boolean, nullable=False, default=False),
 )
 
 attempts = Table(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.errors import Problem
+from grader.gradebook.models import Cluster, QueueItem
 
 SubmissionState = Literal["queued", "running", "graded", "unreadable"]
 
@@ -114,66 +115,24 @@ class AttemptInfo(Frozen):
     max_score: float | None
 
 
-class ReviewItem(Frozen):
-    """One part of one submission waiting for a person (or decided by one)."""
-
-    submission_id: int
-    submission: str
-    student: str
-    question: str
-    part: str
-    kind: str
-    answer: str
-    proposed_score: float | None
-    max_score: float
-    reasons: list[str]
-    decided: DecisionInfo | None = None
-
-
-class ReviewCluster(Frozen):
-    """Identical normalised answers to one part: decide once, apply to all."""
-
-    question: str
-    part: str
-    key: str
-    answer: str
-    items: list[ReviewItem]
-
-
 class ReviewQueue(Frozen):
+    """The gradebook's review queue of one assignment: ITEMs (parts of submissions), or clusters of identical answers."""
+
     assignment_id: str
     by: Literal["question", "cluster"]
-    items: list[ReviewItem] = Field(default_factory=list)
-    clusters: list[ReviewCluster] = Field(default_factory=list)
-    open: int
+    items: list[QueueItem] = Field(default_factory=list)
+    clusters: list[Cluster] = Field(default_factory=list)
+    open: int = Field(description="ITEMs waiting for a person (pending, or flagged by a regrade)")
 
 
 class DecisionRequest(Frozen):
+    """What ``grader review accept|override|undo`` takes: ITEMs, or a cluster (named by its first ITEM)."""
+
     action: Literal["accept", "override", "undo"]
-    question: str = Field(max_length=100)
-    part: str = Field(max_length=100)
-    submission_id: int | None = Field(default=None, description="one submission, or all of the cluster below")
-    cluster: str | None = Field(default=None, max_length=2000, description="a cluster key from the review queue")
-    score: float | None = Field(default=None, ge=0, description="override: the points given")
-    comment: str = Field(default="", max_length=5000)
-
-
-class DecisionInfo(Frozen):
-    id: int
-    submission_id: int
-    question: str
-    part: str
-    action: str
-    from_score: float
-    to_score: float
-    comment: str
-    who: str
-    at: float
-
-
-class DecisionResult(Frozen):
-    decisions: list[DecisionInfo]
-    undone: list[int] = Field(default_factory=list)
+    items: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(default_factory=list, max_length=10_000, description="ITEM numbers from the review queue")
+    cluster: int | None = Field(default=None, ge=1, le=2**62, description="a cluster's number: every undecided ITEM in it")
+    score: float | None = Field(default=None, ge=0, le=1e9, description="override: the points given")
+    comment: str = Field(default="", max_length=5000, description="why (required for an override; the student sees it)")
 
 
 class TokenRequest(Frozen):
@@ -202,4 +161,3 @@ class ErrorBody(Frozen):
     problems: list[Problem] = Field(default_factory=list)
 
 
-ReviewItem.model_rebuild()

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -170,7 +171,7 @@ def _assignment_context(request: Request, aid: str, who: Principal) -> dict[str,
     info = svc.assignment(aid, who)
     return {
         "a": info,
-        "progress": svc.store.progress(aid),
+        "progress": svc.progress(aid),
         "submissions": svc.store.submissions(aid),
         "exports": list(EXPORTS),
     }
@@ -185,7 +186,7 @@ def assignment_page(request: Request, aid: AssignmentId) -> HTMLResponse:
 @router.get("/assignments/{aid}/progress.json")
 def progress_json(request: Request, aid: AssignmentId) -> dict[str, Any]:
     signed_in(request, "instructor")
-    progress = service(request).store.progress(aid)
+    progress = service(request).progress(aid)
     return {**progress.model_dump(), "done": progress.done}
 
 
@@ -229,13 +230,16 @@ async def report_page(request: Request, aid: AssignmentId, stem: str) -> HTMLRes
     return HTMLResponse(page, headers={"content-security-policy": report_policy(page)})
 
 
-@router.get("/assignments/{aid}/review", response_class=HTMLResponse)
-def review_page(request: Request, aid: AssignmentId, by: str = "cluster", message: str = "") -> HTMLResponse:
-    who = signed_in(request, "instructor")
+def _review(request: Request, aid: str, who: Principal, by: str, status: int = 200, error: str | None = None, message: str = "") -> HTMLResponse:
     svc = service(request)
     info = svc.assignment(aid, who)
-    queue = review_queue(svc.store, aid, "question" if by == "question" else "cluster")
-    return render(request, "review.html.j2", who, a=info, queue=queue, error=None, message=message)
+    queue = review_queue(svc.book, svc.loaded(aid).book, aid, "question" if by == "question" else "cluster", include_decided=True)
+    return render(request, "review.html.j2", who, status=status, a=info, queue=queue, error=error, message=message)
+
+
+@router.get("/assignments/{aid}/review", response_class=HTMLResponse)
+def review_page(request: Request, aid: AssignmentId, by: str = "cluster", message: str = "") -> HTMLResponse:
+    return _review(request, aid, signed_in(request, "instructor"), by, message=message[:200])
 
 
 @router.post("/assignments/{aid}/review", response_class=HTMLResponse)
@@ -249,32 +253,29 @@ async def review_action(request: Request, aid: AssignmentId) -> Response:
         score = float(score_text) if score_text is not None else None
         if score is not None and not math.isfinite(score):
             raise ValueError
-        sid = _text(data, "submission_id")
-        request_body = DecisionRequest(
+        item, cluster = _text(data, "item"), _text(data, "cluster")
+        body = DecisionRequest(
             action=_text(data, "action") or "accept",
-            question=_text(data, "question") or "",
-            part=_text(data, "part") or "",
-            submission_id=int(sid) if sid else None,
-            cluster=_text(data, "cluster"),
+            items=[int(item)] if item else [],
+            cluster=int(cluster) if cluster and not item else None,
             score=score,
             comment=_text(data, "comment") or "",
         )
-        result = decide(svc.store, aid, request_body, who.subject)
-    except (ValueError, DecisionError) as error:
-        info = svc.assignment(aid, who)
-        queue = review_queue(svc.store, aid, "question" if by == "question" else "cluster")
+        made = await run_in_threadpool(decide, svc.book, svc.loaded(aid).book, body, who.subject)
+    except (ValueError, ValidationError) as error:
         message = str(error) if isinstance(error, DecisionError) else "the score must be a number of points"
-        return render(request, "review.html.j2", who, status=422, a=info, queue=queue, error=message, message="")
-    done = f"{len(result.decisions)} decision(s) recorded" if result.decisions else f"{len(result.undone)} decision(s) undone"
+        return _review(request, aid, who, by, status=422, error=message)
+    undone = sum(1 for d in made if d.action == "undo")
+    done = f"{undone} decision(s) undone" if undone else f"{len(made)} decision(s) recorded"
     return RedirectResponse(f"/assignments/{aid}/review?by={by}&message={done.replace(' ', '+')}", 303)
 
 
 @router.get("/assignments/{aid}/exports/{kind}")
-def export_page(request: Request, aid: AssignmentId, kind: str) -> Response:
+def export_page(request: Request, aid: AssignmentId, kind: str, include_provisional: bool = False, canvas_assignment_id: str | None = None) -> Response:
     signed_in(request, "instructor")
     if kind not in EXPORTS:
         raise ServiceError(404, f"no export {kind!r}; the exports are {', '.join(EXPORTS)}")
-    return export_response(request, aid, kind)
+    return export_response(request, aid, kind, include_provisional=include_provisional, canvas_assignment_id=canvas_assignment_id)
 
 
 @router.get("/tokens", response_class=HTMLResponse)

@@ -24,6 +24,7 @@ from grader.checking.lint import load_rubric
 from grader.errors import GraderError, Problem
 from grader.grading.batch import make_executor
 from grader.grading.executors.base import Executor, ExecutorUnavailable, Job, Setup
+from grader.grading.recording import BatchRecorder
 from grader.rubric.load import rubric_digest
 from grader.service.db import make_engine
 from grader.service.store import Claimed, Store, runner_id
@@ -57,7 +58,7 @@ def run_forever(config: RunnerConfig) -> None:
     stop = threading.Event()
     heartbeat = threading.Thread(target=_renew, args=(store, me, config, stop), daemon=True)
     heartbeat.start()
-    setups: dict[str, Setup] = {}
+    setups: dict[str, tuple[Setup, BatchRecorder]] = {}
     with executor:
         while os.getppid() == parent:
             store.requeue_abandoned(me, config.lease_seconds)
@@ -70,13 +71,20 @@ def run_forever(config: RunnerConfig) -> None:
             except Exception as error:  # a bug outside the bounded grading: put the jobs back, go on
                 print(f"grader serve: a grading round failed ({type(error).__name__}: {error}); its jobs are queued again", file=sys.stderr, flush=True)
                 store.release(me)
+                for _, recorder in setups.values():
+                    recorder.close()
                 setups.clear()
                 time.sleep(config.poll_seconds)
     stop.set()
 
 
-def grade_round(store: Store, me: str, executor: Executor, claimed: list[Claimed], setups: dict[str, Setup]) -> None:
-    """Grade jobs of one assignment and record each result as it arrives."""
+def grade_round(store: Store, me: str, executor: Executor, claimed: list[Claimed], setups: dict[str, tuple[Setup, BatchRecorder]]) -> None:
+    """Grade jobs of one assignment and record each result as it arrives: in the gradebook, then the job.
+
+    The gradebook's record of a submission is replaced, not added to, when the same file is recorded
+    again, so a crash between the two writes costs a second grading of that file, never a second row.
+    A result the gradebook could not take leaves its job to be claimed again (up to ``MAX_TRIES``).
+    """
     aid = claimed[0].assignment_id
     for job in [c for c in claimed if c.tries > MAX_TRIES]:
         message = f"grading was started {job.tries - 1} times and never finished (the server stopped or failed each time)"
@@ -85,27 +93,35 @@ def grade_round(store: Store, me: str, executor: Executor, claimed: list[Claimed
     if not claimed:
         return
     try:
-        setup = setups.get(aid) or _setup(store, aid)
+        setup, recorder = setups.get(aid) or _setup(store, aid)
     except GraderError as error:
         for job in claimed:
             store.complete(me, job, None, error.problems)
         return
-    setups[aid] = setup
+    setups[aid] = (setup, recorder)
+    recorder.roster = store.roster(aid)
     by_index = dict(enumerate(claimed))
     outcomes = executor.run(setup, [Job(index=i, path=str(c.path)) for i, c in by_index.items()])
     try:
         for done in outcomes:
-            store.complete(me, by_index[done.index], done.report, done.problems)
+            job = by_index[done.index]
+            failures = len(recorder.failed)
+            recorder.record(job.path, done.report, done.problems)
+            if len(recorder.failed) == failures:
+                store.complete(me, job, done.report, done.problems)
     finally:
         close = getattr(outcomes, "close", None)
         if close is not None:
             close()
+        store.release(me)  # what was not recorded goes back to the queue
 
 
-def _setup(store: Store, aid: str) -> Setup:
+def _setup(store: Store, aid: str) -> tuple[Setup, BatchRecorder]:
     path = store.rubric_file(aid)
     rubric = load_rubric(path)
-    return Setup.for_rubric(rubric, rubric_digest(path))
+    digest = rubric_digest(path)
+    recorder = BatchRecorder(store.engine.url.render_as_string(hide_password=False), rubric, digest, store.data_dir, show_reference=rubric.settings.show_reference, roster=None, html=False)
+    return Setup.for_rubric(rubric, digest), recorder
 
 
 def _renew(store: Store, me: str, config: RunnerConfig, stop: threading.Event) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grader._internal.processes import pid_alive
 from grader.errors import Problem
+from grader.reports.roster import Roster, parse_roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.service.db import assignments, attempts, completions, jobs, submissions, tokens
@@ -97,6 +98,14 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomic(path, data)
         return path
+
+    def roster(self, aid: str) -> Roster | None:
+        row = self.assignment_row(aid)
+        return parse_roster(row.roster_csv, source="roster.csv") if row is not None and row.roster_csv else None
+
+    def assignment_for_rubric(self, rubric_id: str) -> Row | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(assignments).where(assignments.c.rubric_id == rubric_id)).first()
 
     def set_roster(self, aid: str, text: str) -> None:
         with self.engine.begin() as conn:
@@ -193,6 +202,10 @@ class Store:
             query = query.where(submissions.c.student == student)
         with self.engine.connect() as conn:
             return [_info(row) for row in conn.execute(query.order_by(submissions.c.name, submissions.c.id))]
+
+    def is_current(self, sid: int) -> bool:
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(submissions.c.current).where(submissions.c.id == sid)).scalar())
 
     def report(self, sid: int) -> Report | None:
         with self.engine.connect() as conn:

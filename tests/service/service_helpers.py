@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from grader.grading.executors.local import LocalExecutor
 from grader.service.auth import issue_token
@@ -82,10 +83,13 @@ def drain(service: Service) -> int:
     """Grade every queued job here, with the runner's own code; the number graded."""
     me = runner_id()
     done = 0
+    setups: dict[str, Any] = {}
     with LocalExecutor(1) as executor:
         while claimed := service.store.claim(me, 8, 60.0):
-            grade_round(service.store, me, executor, claimed, {})
+            grade_round(service.store, me, executor, claimed, setups)
             done += len(claimed)
+    for _, recorder in setups.values():
+        recorder.close()
     return done
 
 

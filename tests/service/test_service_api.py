@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -60,7 +61,12 @@ def test_no_valid_token_is_401_with_what_to_do(client: TestClient, headers: dict
 def test_assignment_from_a_folder_and_from_uploaded_toml(client: TestClient, prof: dict[str, str], aid: str) -> None:
     assert client.get(f"/api/assignments/{aid}", headers=prof).json()["questions"] == ["1", "2", "3", "4"]
     text = (client.app.state.service.config.rubrics_root / "svc" / "rubric.toml").read_text()  # type: ignore[attr-defined]
-    made = client.post("/api/assignments", json={"rubric_toml": text, "title": "Uploaded copy"}, headers=prof)
+    same = client.post("/api/assignments", json={"rubric_toml": text}, headers=prof)
+    assert same.status_code == 201 and same.json()["id"] == aid, "the same rubric again is the same assignment"
+    other = client.post("/api/assignments", json={"rubric_toml": text.replace("check_timeout_s = 20", "check_timeout_s = 19")}, headers=prof)
+    assert other.status_code == 409 and "another version" in other.json()["detail"]
+    copy = text.replace('id = "svc"', 'id = "svc-copy"', 1)
+    made = client.post("/api/assignments", json={"rubric_toml": copy, "title": "Uploaded copy"}, headers=prof)
     assert made.status_code == 201 and made.json()["source"] == "upload" and made.json()["id"] == "uploaded-copy"
 
 
@@ -126,11 +132,11 @@ def _status(client: TestClient, method: str, path: str, headers: dict[str, str],
         ("student", "GET", "/api/assignments/{aid}/review", None, 403),
         ("student", "GET", "/api/assignments/{aid}/progress", None, 403),
         ("student", "GET", "/api/assignments/{aid}/exports/grades", None, 403),
-        ("student", "POST", "/api/assignments/{aid}/decisions", {"action": "accept", "question": "4", "part": "proof", "submission_id": 1}, 403),
+        ("student", "POST", "/api/assignments/{aid}/decisions", {"action": "accept", "items": [1]}, 403),
         ("student", "POST", "/api/tokens", {"role": "student", "subject": "x", "assignment_id": "svc"}, 403),
         ("student", "GET", "/api/assignments/uploaded-copy", None, 403),
         ("student", "GET", "/api/assignments/{aid}/attempts", None, 200),
-        ("bot", "POST", "/api/assignments/{aid}/decisions", {"action": "accept", "question": "4", "part": "proof", "submission_id": 1}, 403),
+        ("bot", "POST", "/api/assignments/{aid}/decisions", {"action": "accept", "items": [1]}, 403),
         ("bot", "POST", "/api/tokens", {"role": "bot", "subject": "x"}, 403),
         ("bot", "POST", "/api/assignments/{aid}/check", {"question": "2", "calc": "0.5"}, 403),
         ("bot", "GET", "/api/assignments/{aid}/review", None, 200),
@@ -150,61 +156,70 @@ def test_a_student_lists_only_their_assignment(client: TestClient, service: Serv
 
 
 def _queue(client: TestClient, prof: dict[str, str], aid: str, by: str = "cluster") -> dict[str, Any]:
-    response = client.get(f"/api/assignments/{aid}/review?by={by}", headers=prof)
+    response = client.get(f"/api/assignments/{aid}/review?by={by}&include_decided=true", headers=prof)
     assert response.status_code == 200
     result: dict[str, Any] = response.json()
     return result
 
 
-def test_review_accept_override_cluster_undo_and_the_exports_follow(client: TestClient, prof: dict[str, str], aid: str, graded: dict[str, int]) -> None:
+def _decide(client: TestClient, prof: dict[str, str], aid: str, **body: Any) -> Any:
+    return client.post(f"/api/assignments/{aid}/decisions", json=body, headers=prof)
+
+
+def test_review_accept_override_cluster_undo_and_the_exports_follow(client: TestClient, service: Service, prof: dict[str, str], aid: str, graded: dict[str, int]) -> None:
     clusters = _queue(client, prof, aid)["clusters"]
     same = next(c for c in clusters if len(c["items"]) >= 3)  # alice, carol, dave (and frank) wrote the same proof
     assert {i["submission"] for i in same["items"]} >= {"alice.md", "carol.md", "dave.md"}
-    decided = client.post(
-        f"/api/assignments/{aid}/decisions",
-        json={"action": "override", "question": "4", "part": "proof", "cluster": same["key"], "score": 2, "comment": "Right idea, no computation."},
-        headers=prof,
-    )
+    decided = _decide(client, prof, aid, action="override", cluster=same["cluster"], score=2, comment="Right idea, no computation.")
     assert decided.status_code == 201, decided.text
-    assert len(decided.json()["decisions"]) == len(same["items"])
-    bob = graded["bob.md"]
-    assert client.post(f"/api/assignments/{aid}/decisions", json={"action": "accept", "question": "4", "part": "proof", "submission_id": bob}, headers=prof).status_code == 201
+    assert len(decided.json()) == len(same["items"]) and decided.json()[0]["reviewer"] == "prof"
+    bob = next(i["item"] for i in _queue(client, prof, aid, "question")["items"] if i["submission"] == "bob.md")
+    assert _decide(client, prof, aid, action="accept", items=[bob]).status_code == 201
     grades = client.get(f"/api/assignments/{aid}/exports/grades", headers=prof).text.splitlines()
-    rows = {line.split(",")[0]: line.split(",") for line in grades[1:]}
-    assert rows["alice.md"][4:] == ["2", "3", "11", "graded"]  # 1 + 0 + 0 + 2 from the person
-    assert rows["bob.md"][4] == "1.5" and rows["bob.md"][-1] == "graded"
+    header = grades[0].split(",")
+    rows = {line.split(",")[header.index("submission")]: dict(zip(header, line.split(","), strict=False)) for line in grades[1:]}
+    assert rows["alice.md"]["4"] == "2" and rows["alice.md"]["total"] == "3"  # 1 + 0 + 0 + 2 from the person
+    assert rows["bob.md"]["4"] == "1.5"
     report = client.get(f"/api/submissions/{graded['alice.md']}/report", headers=prof).json()
-    assert "Right idea, no computation." in report["questions"][3]["feedback"]
-    undone = client.post(f"/api/assignments/{aid}/decisions", json={"action": "undo", "question": "4", "part": "proof", "submission_id": bob}, headers=prof)
-    assert len(undone.json()["undone"]) == 1
+    assert report["score"] == 3
+    undone = _decide(client, prof, aid, action="undo", items=[bob])
+    assert undone.status_code == 201 and undone.json()[0]["action"] == "undo"
     assert _queue(client, prof, aid, "question")["open"] == 1
+    book = service.book  # the very store grader review uses
+    assert [i.submission for i in book.queue(book.assignment("svc"))] == ["bob.md"]
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"action": "override", "question": "4", "part": "proof", "submission_id": 1, "score": 9, "comment": "x"}, "score from 0 to 3"),
-        ({"action": "override", "question": "4", "part": "proof", "submission_id": 1, "score": 1}, "comment"),
-        ({"action": "accept", "question": "9", "part": "proof", "submission_id": 1}, "nothing in the review queue"),
-        ({"action": "accept", "question": "4", "part": "proof"}, "submission_id"),
+        ({"action": "override", "items": [1], "score": 9, "comment": "x"}, "0 to"),
+        ({"action": "override", "items": [1], "score": 1}, "comment"),
+        ({"action": "accept", "items": [999999]}, "no item 999999"),
+        ({"action": "accept"}, "name the ITEMs"),
     ],
 )
 def test_a_decision_that_cannot_apply_says_why(client: TestClient, prof: dict[str, str], aid: str, graded: dict[str, int], body: dict[str, Any], message: str) -> None:
+    first = _queue(client, prof, aid, "question")["items"][0]["item"]
+    body = {**body, "items": [first if i == 1 else i for i in body.get("items", [])]}
     response = client.post(f"/api/assignments/{aid}/decisions", json=body, headers=prof)
-    assert response.status_code == 422 and message in response.json()["detail"]
+    assert response.status_code == 422 and message in response.json()["detail"], response.text
 
 
 def test_canvas_needs_a_roster_then_exports(client: TestClient, prof: dict[str, str], aid: str, graded: dict[str, int]) -> None:
-    missing = client.get(f"/api/assignments/{aid}/exports/canvas", headers=prof)
+    missing = client.get(f"/api/assignments/{aid}/exports/canvas?canvas_assignment_id=1234", headers=prof)
     assert missing.status_code == 422 and "roster" in missing.json()["detail"]
     roster = "submission,name,id,sis_user_id,sis_login_id,section,email\n" + "".join(
         f"{n}.md,{n.title()},{i},S{i},{n},1,{n}@example.edu\n" for i, n in enumerate(["alice", "bob", "carol", "dave", "erin", "frank"], 1001)
     )
     assert client.put(f"/api/assignments/{aid}/roster", json={"csv": roster}, headers=prof).status_code == 204
-    canvas = client.get(f"/api/assignments/{aid}/exports/canvas", headers=prof)
-    assert canvas.status_code == 200 and canvas.headers["content-type"].startswith("text/csv") and "Alice" in canvas.text
-    gradescope = json.loads(client.get(f"/api/assignments/{aid}/exports/gradescope", headers=prof).text)
-    assert "alice.md" in gradescope and gradescope["alice.md"]["score"] == 3
+    no_id = client.get(f"/api/assignments/{aid}/exports/canvas", headers=prof)
+    assert no_id.status_code == 422 and "Canvas id" in no_id.json()["detail"]
+    canvas = client.get(f"/api/assignments/{aid}/exports/canvas?canvas_assignment_id=1234&include_provisional=true", headers=prof)
+    assert canvas.status_code == 200 and canvas.headers["content-type"].startswith("text/csv") and "Alice" in canvas.text and "(1234)" in canvas.text
+    held = client.get(f"/api/assignments/{aid}/exports/moodle", headers=prof)
+    assert held.status_code == 200 and int(held.headers["x-grader-held"]) >= 1, "provisional and unreadable ones are held back"
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/assignments/{aid}/exports/gradescope", headers=prof).content))
+    assert {"setup.sh", "run_autograder"} <= set(archive.namelist())
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(client: TestClient, prof: dict[str, str], aid: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from live import LiveServer, session_processes
 from service_helpers import WRONG_ANSWERS, zip_bytes
 
+from grader.gradebook.book import open_gradebook
 from grader.service.db import make_engine, metadata
 from grader.service.store import Store
 
@@ -66,8 +67,13 @@ def test_a_batch_killed_mid_way_is_finished_after_a_restart_each_submission_once
         server.stop()
     store = Store(make_engine(url), tmp_path / "data")
     counts = store.completion_counts(aid)
+    with open_gradebook(url) as book:
+        rows = book.rows(book.assignment("svc"))
+    assert sorted(row.submission for row in rows) == sorted(entries), "the gradebook holds each submission once"
     if database == "postgresql":
         metadata.drop_all(store.engine)
+        with store.engine.begin() as conn:  # the gradebook's tables too: the next run starts empty
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     assert len(counts) == COUNT and set(counts.values()) == {1}, counts
     assert set(scores.values()) == {1.5 + 1}  # the formula's mistake (1) and the proposed proof points (1.5)
     assert not list((tmp_path / "data" / "spool").glob("*/*")), "no spooled file is left behind"
