@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select
 
 from grader.service.db import sessions, tokens
 
@@ -100,8 +100,3 @@ def close_session(engine: Engine, cookie: str) -> None:
 
 def csrf_ok(principal: Principal, sent: str | None) -> bool:
     return principal.csrf is not None and sent is not None and hmac.compare_digest(principal.csrf, sent)
-
-
-def revoke_token(engine: Engine, token_id: int) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(tokens).where(tokens.c.id == token_id).values(revoked=True))

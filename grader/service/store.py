@@ -212,16 +212,6 @@ class Store:
             row = conn.execute(select(submissions.c.report_json).where(submissions.c.id == sid)).first()
         return None if row is None or row.report_json is None else Report.model_validate_json(row.report_json)
 
-    def reports(self, aid: str) -> list[tuple[int, Report]]:
-        """The current submissions' reports, by submission name."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(submissions.c.id, submissions.c.report_json)
-                .where(submissions.c.assignment_id == aid, submissions.c.current.is_(True), submissions.c.report_json.is_not(None))
-                .order_by(submissions.c.name)
-            ).all()
-        return [(row.id, Report.model_validate_json(row.report_json)) for row in rows]
-
     def progress(self, aid: str) -> Progress:
         with self.engine.connect() as conn:
             counts: dict[str, int] = dict(
