@@ -381,6 +381,41 @@ def rubric_schema_command() -> None:
     click.echo(rubric_schema())
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--data", "data_dir", default="grader-data", show_default=True, type=click.Path(path_type=Path, file_okay=False), help="Folder for the SQLite database and work files.")
+@click.option("--db", "db_url", metavar="URL", help="Database URL, e.g. postgresql://user@host/grader (default: DATA/grader.db, SQLite).")
+@click.option("--rubrics", "rubrics_root", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Folder of rubric folders instructors may pick (default: ./rubrics if present).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help=f"Grading worker processes (default: the usable cores, {default_jobs()} here).")
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on a Dask cluster, e.g. tcp://host:8786 (pip install 'grader[dask]').")
+@click.option("--check-rate", default="30/10m", show_default=True, metavar="COUNT/PERIOD", help="Self-checks allowed per student token, e.g. 30/10m.")
+def serve(
+    host: str, port: int, data_dir: Path, db_url: str | None, rubrics_root: Path | None, jobs: int | None, scheduler: str | None, check_rate: str
+) -> None:
+    """Start the grading service: instructor pages, student self-check and the JSON API (/openapi.json)."""
+    try:
+        from grader.service.config import Rate, ServiceConfig
+        from grader.service.server import StartError
+        from grader.service.server import serve as run_server
+    except ImportError as error:
+        raise click.UsageError(f"the service needs its extra: pip install 'grader[service]' ({error})") from None
+    try:
+        rate = Rate.parse(check_rate)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--check-rate") from None
+    if rubrics_root is None and Path("rubrics").is_dir():
+        rubrics_root = Path("rubrics")
+    config = ServiceConfig(
+        data_dir=data_dir, db_url=db_url or "", rubrics_root=rubrics_root, jobs=jobs or default_jobs(), scheduler=scheduler, check_rate=rate
+    )
+    try:
+        run_server(config, host, port)
+    except StartError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """Write beside the target and rename, so a reader never sees half a report."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Literal, TextIO
 
+from grader._internal.processes import pid_alive
 from grader._internal.safe_text import terminal_text
 from grader._internal.version import __version__
 from grader.errors import Problem
@@ -556,13 +557,7 @@ def _remove_stale_temporaries(out: Path) -> None:
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return False  # ours, from an earlier batch in this process that was interrupted
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 @contextlib.contextmanager

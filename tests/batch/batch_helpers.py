@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from procs import live_processes
+
 MINI = Path(__file__).resolve().parents[1] / "cli" / "fixtures" / "mini"
 
 # Right, partly right, wrong and missing answers, so reports differ between students.
@@ -40,15 +42,4 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 
 def children() -> list[int]:
     """PIDs of this process's live (non-zombie) children, read from /proc."""
-    me = os.getpid()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
+    return live_processes(parent=os.getpid())
