@@ -394,12 +394,10 @@ def serve(
     host: str, port: int, data_dir: Path, db_url: str | None, rubrics_root: Path | None, jobs: int | None, scheduler: str | None, check_rate: str
 ) -> None:
     """Start the grading service: instructor pages, student self-check and the JSON API (/openapi.json)."""
-    try:
-        from grader.service.config import Rate, ServiceConfig
-        from grader.service.server import StartError
-        from grader.service.server import serve as run_server
-    except ImportError as error:
-        raise click.UsageError(f"the service needs its extra: pip install 'grader[service]' ({error})") from None
+    from grader.service.config import Rate, ServiceConfig
+    from grader.service.server import StartError
+    from grader.service.server import serve as run_server
+
     try:
         rate = Rate.parse(check_rate)
     except ValueError as error:
