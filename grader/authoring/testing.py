@@ -7,16 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.answers.models import Answer
 from grader.authoring.mutants import mutants
 from grader.checking.lint import load_rubric
+from grader.document.formulas import find_formulas
 from grader.grading.pipeline import check_part, part_context
 from grader.math.equivalence import check_equivalence
 from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.rubric.parts import NumericPart, PartTest, SymbolicPart
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer
 
 MATH_KINDS = ("symbolic", "numeric")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from grader.answers.align import segment
+from grader.answers.extract import extract
+from grader.input.models import SubmissionProblem, SubmissionText
+from grader.input.open import decode_submission
 from grader.math.latex import parse_latex
 from grader.math.text import parse_text
 from grader.math.tree import Parsed, ParseError
 from grader.rubric.models import Rubric
-from grader.submission.extract import extract
-from grader.submission.models import SubmissionProblem, SubmissionText
-from grader.submission.read import decode_submission
-from grader.submission.segment import segment
 
 # Pieces of LaTeX that parsers treat specially, bombs and injection attempts included.
 LATEX_PIECES = [

@@ -12,12 +12,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from grader.answers.models import Extraction
 from grader.checking.result import PartResult
 from grader.reports.mathml import ALLOWED_ELEMENTS
 from grader.reports.roster import Roster, parse_roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
-from grader.submission.models import Extraction
 
 SCRIPT = "<script>document.title='PWNED'</script>"
 IMG = "<img src=x onerror=\"document.body.appendChild(document.createElement('div')).id='pwned'\">"

@@ -10,8 +10,8 @@ from complexity import assert_linear
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.submission.models import Submission
-from grader.submission.segment import segment
+from grader.answers.align import segment
+from grader.answers.models import Submission
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "submissions" / "seed_student.md"
@@ -333,11 +333,13 @@ def test_ids_without_markers_are_missing_with_a_warning() -> None:
     assert sub.warnings == ("question 9.9 was not found; start its answer on its own line with '9.9'",)
 
 
-def test_no_markers_at_all() -> None:
+def test_no_markers_at_all_is_unlocated_not_missing() -> None:
+    """A file with text and no way to tell which question it answers goes to a person (no silent zero)."""
     sub = segment("just some prose\n", ["1.1"])
-    assert sub.answers["1.1"].status == "missing"
+    assert sub.answers["1.1"].status == "unlocated"
     assert sub.unassigned_text == "just some prose"
     assert "no question markers were found" in sub.warnings[0]
+    assert "question 1.1 could not be located" in sub.warnings[1]
 
 
 def test_unknown_question_heading_is_warned_and_not_graded() -> None:

@@ -2,14 +2,14 @@
 
 Used where a full parse is not needed: finding the inequalities of an answer, splitting a
 paragraph of prose. Everything here is linear in the input and never raises. The comparison
-key for LaTeX text is ``grader.submission.extract.latex_key``.
+key for LaTeX text is ``grader.answers.extract.latex_key``.
 """
 
 from __future__ import annotations
 
 import re
 
-from grader.submission.formulas import find_formulas
+from grader.document.formulas import find_formulas
 
 # Longest first so "\leq" is not read as "\le" followed by "q".
 _RELATION_TOKENS: tuple[tuple[str, str], ...] = (

@@ -1,7 +1,8 @@
-"""What the submission stage hands to checkers and reports: frozen, line-numbered data.
+"""What the answers stage hands to checkers and reports: frozen, line-numbered data.
 
-Line numbers are 1-based lines of the file as read (after CRLF/CR became LF), so a report can
-point a student at the exact place in their own file.
+Line numbers are 1-based lines of the document's text (for Markdown, LaTeX and plain text: the
+file as read, after CRLF/CR became LF), so a report can point a student at the exact place in
+their own file. Every answer records how it was found and how sure that is (``Mapping``).
 """
 
 from __future__ import annotations
@@ -10,15 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.errors import Problem
+from grader.document.models import Formula
 
-SubmissionProblemCode = Literal[
-    "submission.not_found",
-    "submission.empty",
-    "submission.binary",
-    "submission.too_large",
-    "submission.encoding",
-]
+MappingHow = Literal["label", "heading", "list_item", "sub_label", "target", "prompt", "order", "none"]
+Confidence = Literal["high", "medium", "low"]
+AnswerStatus = Literal["answered", "missing", "unlocated"]
 ExtractionHow = Literal["target_equation", "boxed", "last_display", "last_formula", "prose", "none"]
 
 
@@ -26,13 +23,18 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Formula(_Frozen):
-    """One piece of math found in the text; ``line`` is where its LaTeX begins, not its delimiter."""
+class Mapping(_Frozen):
+    """How an answer was tied to its question, and how sure that is: shown to people in reports."""
 
-    latex: str = Field(description="the content between the delimiters, whitespace-trimmed")
-    line: int = Field(description="1-based line where the LaTeX starts")
-    end_line: int = Field(description="1-based line where the LaTeX ends")
-    display: bool = Field(description="display math ($$, \\[, equation-like environments) rather than inline")
+    question_id: str
+    how: MappingHow = Field(
+        description="label: its number as written ('Q1.2)', '**1.2**'); heading: a section title; "
+        "list_item: 'Problem 1' then '2.'; sub_label: '(b)' under a question; target: an equation for "
+        "the part's target; prompt: the words of the question; order: where it stands among the others"
+    )
+    confidence: Confidence
+    label: str = Field(default="", description="the label as the student wrote it")
+    description: str = Field(default="", description="one sentence for people: what was found where")
 
 
 class Answer(_Frozen):
@@ -49,13 +51,18 @@ class Answer(_Frozen):
     text: str = Field(description="the answer's raw text")
     prompt_text: str = Field(default="", description="question text between the marker and 'Answer:'")
     formulas: tuple[Formula, ...] = ()
-    status: Literal["answered", "missing"]
+    status: AnswerStatus = Field(
+        description="missing: blank, a placeholder or absent; unlocated: the file has text that may hold "
+        "it, but where could not be decided (a person must look)"
+    )
+    mapping: Mapping | None = None
 
 
 class Submission(_Frozen):
     """A segmented submission: exactly one Answer per expected id, in the rubric's order."""
 
     path: str
+    format: str = "markdown"
     sha256: str = Field(
         description="hex digest of the file's bytes (of the text when segmented from a string)"
     )
@@ -64,6 +71,9 @@ class Submission(_Frozen):
         default="", description="text that belongs to no answer: preamble, question statements"
     )
     warnings: tuple[str, ...] = ()
+    unassigned_lines: tuple[tuple[int, int], ...] = Field(
+        default=(), description="spans of answer-like text that no question took (for review)"
+    )
 
 
 class Extraction(_Frozen):
@@ -79,30 +89,3 @@ class Extraction(_Frozen):
     line: int | None = None
     formula: str | None = Field(default=None, description="the whole formula the math came from")
     description: str = ""
-
-
-class SubmissionText(_Frozen):
-    """A submission file that could be read, as LF-normalised text."""
-
-    path: str
-    text: str
-    sha256: str = Field(description="hex digest of the file's bytes as stored")
-    size_bytes: int
-    warnings: tuple[str, ...] = ()
-
-
-class SubmissionProblem(_Frozen):
-    """Why a submission file cannot be read at all, worded for the student who must fix it."""
-
-    code: SubmissionProblemCode
-    path: str
-    message: str = Field(description="what is wrong, one line")
-    fix: str = Field(description="what the student should do, one line")
-
-    def one_line(self) -> str:
-        """``submissions/x.md: the file is empty; write your answers in Markdown and submit again``."""
-        return f"{self.path}: {self.message}; {self.fix}"
-
-    def to_problem(self) -> Problem:
-        """The project-wide ``Problem`` (for ``SubmissionError`` and lint-style output)."""
-        return Problem(code=self.code, message=self.message, file=self.path, fix=self.fix)

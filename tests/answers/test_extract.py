@@ -10,10 +10,10 @@ from complexity import assert_linear
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.submission.extract import extract, latex_key, repair_damage
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer
-from grader.submission.segment import segment
+from grader.answers.align import segment
+from grader.answers.extract import extract, latex_key, repair_damage
+from grader.answers.models import Answer
+from grader.document.formulas import find_formulas
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_IDS = "1.1 1.2 1.3 1.4 2.1 2.2 2.3a 2.3b 2.3c 3.1 3.2 4.1 4.2 5.1 5.2 5.3 5.4 5.5 5.6".split()

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer, Extraction, Formula
+from grader.answers.models import Answer, Extraction
+from grader.document.formulas import find_formulas
+from grader.document.models import Formula
 
 PROSE_LIMIT = 5_000
 _KEY_LIMIT = 2_000  # an item this long cannot be a restatement of a target
@@ -428,7 +429,7 @@ class _Match:
     side: Literal["right", "left"]
 
 
-def _find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | None:
+def find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | None:
     """The last equation stating the target (on its left, else on its right); linear in the formulas."""
     for formula in reversed(formulas):
         latex = formula.latex
@@ -541,7 +542,7 @@ def extract(
     formulas = answer.formulas or find_formulas(answer.text, max(answer.start_line, 1))
     target_text = (target or "").strip()
     if target_text:
-        match = _find_target(formulas, latex_key(target_text))
+        match = find_target(formulas, latex_key(target_text))
         if match is not None:
             latex = match.formula.latex
             line = _line_at(match.formula, match.value_start)

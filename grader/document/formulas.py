@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import NamedTuple
 
-from grader.submission.models import Formula
+from grader.document.models import Formula
 
 MATH_ENVIRONMENTS = frozenset(
     name + star

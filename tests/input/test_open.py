@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.answers.load import load_submission
+from grader.answers.models import Submission
 from grader.errors import SubmissionError
-from grader.submission.models import Submission, SubmissionProblem, SubmissionText
-from grader.submission.read import load_submission, read_submission_text
+from grader.input.models import SubmissionProblem, SubmissionText
+from grader.input.open import read_submission_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

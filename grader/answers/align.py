@@ -1,10 +1,19 @@
-"""Split a free-form Markdown submission into one answer per expected sub-question id.
+"""Align a document's blocks to the rubric's questions: one answer per question, with how it
+was found and how sure that is.
 
-Students number their answers in many ways (``## 1.2``, ``**Q1.2:**``, ``1.2 <question> Answer:``,
-``Question 2`` then ``(a)``), and PDF conversion adds bullets, quotes and footnotes. A line is a
-marker only when, after a tolerated prefix, it starts with a label whose numbers and letters
-match an expected id (or a question number that has expected sub-questions); anything else is
-ordinary text. Every regular expression runs on a bounded line head, so the pass is linear.
+Labels come first. Students number their answers in many ways (``## 1.2``, ``**Q1.2:**``,
+``Q1.2)``, ``1.2 <question> Answer:``, ``Problem 1`` then a ``2.`` list item, ``Question 2`` then
+``(a)``, ``Part 2.3 (b)``, spaced ``5 .1`` or ``( c )``, several sub-parts on one line), and PDF
+conversion adds bullets, quotes and footnotes. A line is a marker only when, after a tolerated
+prefix, it starts with a label whose numbers and letters match an expected id (or a question
+number that has expected sub-questions); anything else is ordinary text. Lines inside display
+math, code and a notebook's code cells are never markers. Every regular expression runs on a
+bounded line head, so the pass is linear.
+
+What labels do not place is aligned by content and order (``answers.content``): an equation for
+a part's target, the phrases the rubric looks for, the words of the prompt, in question order.
+A question that cannot be placed in a file that has unplaced text is ``unlocated`` (a person
+looks), never silently missing; blank answers and placeholders ("TODO", "(skipped)") are missing.
 """
 
 from __future__ import annotations
@@ -14,8 +23,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from grader.submission.formulas import find_formulas, math_spans
-from grader.submission.models import Answer, Submission
+from grader.answers.content import place_by_content
+from grader.answers.models import Answer, MappingHow, Submission
+from grader.answers.models import Mapping as AnswerMapping
+from grader.answers.questions import QuestionInfo, bare_questions
+from grader.document.formulas import find_formulas, math_spans
+from grader.document.markdown import markdown_blocks
+from grader.document.models import Document
 
 Tokens = tuple[str, ...]
 
@@ -33,13 +47,13 @@ _MARKER = re.compile(
     (?:(?P<kw>question|problem|exercise|exercice|part|task|prob|ex|q)\.?[ \t]*
        (?:\*{1,3}|_{1,3})?[ \t]*(?:(?:no|nr|num)\.?[ \t]*)?)?
     (?:
-        (?P<num>[0-9]{1,3}(?:\.[0-9]{1,3})*)(?![0-9])
+        (?P<num>[0-9]{1,3}(?:[ \t]?\.[0-9]{1,3})*)(?![0-9])
         (?:
             \.?(?P<l1>[a-z])(?![a-z0-9])
-          | [ \t]?\((?P<l2>[a-z]|[ivx]{1,4})\)
+          | [ \t]?\([ \t]?(?P<l2>[a-z]|[ivx]{1,4})[ \t]?\)
           | [ \t](?P<l3>[a-z])\)
         )?
-      | \((?P<l4>[a-z]|[ivx]{1,4})\)
+      | \([ \t]?(?P<l4>[a-z]|[ivx]{1,4})[ \t]?\)
       | (?P<l5>[a-z]|[ivx]{1,4})\)
     )
     (?P<after>(?:[ \t]*(?:\*{1,3}|_{1,3}|[.:)]|[-\u2013\u2014](?=[ \t]|$)))*)
@@ -91,6 +105,8 @@ class _Event:
     line: int  # 0-based
     marker: _Marker
     question_id: str | None = None
+    how: MappingHow = "label"
+    col: int = 0  # where the label starts (several sub-parts on one line)
 
 
 def _tokens(label: str) -> Tokens:
@@ -133,7 +149,7 @@ def _parse_marker(line: str) -> _Marker | None:
         close = head.find(emph, end)
         if close != -1:
             title_end, title_resume = close, close + len(emph)
-    numbers = tuple(str(int(n)) for n in m.group("num").split(".")) if m.group("num") else ()
+    numbers = tuple(str(int(n)) for n in m.group("num").replace(" ", "").replace("\t", "").split(".")) if m.group("num") else ()
     letter = next((m.group(g) for g in ("l1", "l2", "l3", "l4", "l5") if m.group(g)), None)
     strong = heading or bool(emph) or keyword is not None
     markerish = (
@@ -263,11 +279,23 @@ def _answer_marker_at(line: str, match: re.Match[str], begin: int, prefix_end: i
     return None
 
 
+_PLACEHOLDER = re.compile(
+    r"(?:todo|tbd|tba|to ?do|skip(?:ped)?|n/?a|no answer|not answered|not attempted|left blank|blank|"
+    r"did ?n[o']?t (?:answer|attempt|do)(?: (?:this|it))?|i (?:do ?n[o']?t|dont) know|idk|unknown|not sure|"
+    r"(?:answer|solution) (?:here|goes here|missing)|your answer here|\.{3}|…|\?+|-+|–|—)",
+    re.IGNORECASE,
+)
+
+
 def _has_content(text: str) -> bool:
-    """An answer counts when something besides 'Answer:' words and converted footnotes is left."""
+    """An answer counts when something besides 'Answer:' words, converted footnotes and a
+    placeholder ("TODO", "(skipped)", "I don't know", "n/a") is left."""
     kept = [line for line in text.split("\n") if not _FOOTNOTE_LINE.match(line)]
     rest = _ANSWER_WORD.sub(" ", "\n".join(kept))
-    return any(ch.isalnum() for ch in rest)
+    if not any(ch.isalnum() for ch in rest):
+        return False
+    bare = " ".join(rest.replace("*", " ").replace("_", " ").replace("`", " ").split()).strip(" .:;,!()[]{}<>\"'")
+    return len(bare) > 60 or _PLACEHOLDER.fullmatch(bare) is None
 
 
 def _trim(pieces: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -289,6 +317,9 @@ def _looks_like_question(rest: str) -> bool:
     return "?" in stripped or _QUESTION_START.match(stripped) is not None
 
 
+_INLINE_LETTER = re.compile(r"(?<![\w(])\([ \t]?(?P<l>[a-z])[ \t]?\)(?=[ \t])|(?<![\w(])(?P<m>[a-z])\)(?=[ \t])")
+
+
 def segment(
     text: str,
     expected_ids: Sequence[str],
@@ -296,101 +327,204 @@ def segment(
     path: str = "<text>",
     aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> Submission:
-    """One Answer per expected id (missing ones marked), question text and preamble kept apart."""
+    """Markdown text already in memory, aligned to questions known by id (and labels) only."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    expected = list(dict.fromkeys(str(q) for q in expected_ids))
-    index = _Index.build(expected, aliases)
+    document = Document(
+        path=path,
+        format="markdown",
+        text=text,
+        blocks=tuple(markdown_blocks(text)),
+        sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+    return align(document, bare_questions(list(expected_ids), dict(aliases or {})))
+
+
+def _block_skips(document: Document) -> set[int]:
+    """0-based lines that hold no labels: inside display math, code, a notebook's code and outputs."""
+    skipped: set[int] = set()
+    for block in document.blocks:
+        if not block.graded or block.kind == "code":
+            skipped.update(range(block.line - 1, block.end_line))
+        elif block.kind == "math":
+            skipped.update(range(block.line, block.end_line))
+    return skipped
+
+
+def align(document: Document, questions: Sequence[QuestionInfo]) -> Submission:
+    """One Answer per question (missing and unlocated ones marked), question text and preamble kept apart."""
+    text = document.text
+    expected = list(dict.fromkeys(q.id for q in questions))
+    index = _Index.build(expected, {q.id: list(q.aliases) for q in questions})
     lines = text.split("\n")
-    skipped = _skipped_lines(text, lines)
+    skipped = _skipped_lines(text, lines) | _block_skips(document)
+    list_items = {b.line - 1 for b in document.blocks if b.kind == "list_item" and b.level <= 1}
     warnings: list[str] = []
 
     events: list[_Event] = []
     seen: dict[str, int] = {}
     context: Tokens = ()
+    section: Tokens = ()
     for k, line in enumerate(lines):
         if k in skipped:
             continue
         marker = _parse_marker(line)
-        if marker is None:
-            continue
-        event = _classify(marker, k, index, context, seen)
-        if event is None:
-            continue
-        if event.kind == "answer" and event.question_id is not None:
-            seen[event.question_id] = k
-            context = _context_of(_tokens(event.question_id))
-        elif event.kind == "duplicate" and event.question_id is not None:
-            warnings.append(
-                f"question {event.question_id} appears twice (lines {seen[event.question_id] + 1} and {k + 1}); using the first"
-            )
-        elif event.kind in ("context", "unknown"):
-            context = marker.numbers
-            if event.kind == "unknown":
-                warnings.append(
-                    f"line {k + 1}: {marker.label!r} is not one of the expected questions; its text was not graded"
-                )
-        events.append(event)
+        event = _classify(marker, k, index, context, section, seen, k in list_items) if marker is not None else None
+        if marker is not None and event is not None:
+            context, section = _record(event, marker, k, seen, context, section, warnings)
+            events.append(event)
+        for inline in _inline_labels(line, event, index, context, seen, k):
+            context, section = _record(inline, inline.marker, k, seen, context, section, warnings)
+            events.append(inline)
 
     bounds = [
-        (event, event.line, events[i + 1].line if i + 1 < len(events) else len(lines))
+        (event, events[i + 1] if i + 1 < len(events) else None)
         for i, event in enumerate(events)
     ]
     hits = {
-        event.line: _find_answer_marker(lines, start, stop, event.marker.rest_start, skipped)
-        for event, start, stop in bounds
+        (event.line, event.col): _find_answer_marker(*_span_lines(lines, event, following), event.marker.rest_start, skipped)
+        for event, following in bounds
         if event.kind == "answer"
     }
     answer_events = [e for e in events if e.kind == "answer"]
-    uses_answer_markers = bool(answer_events) and 3 * sum(1 for e in answer_events if hits[e.line]) >= len(
+    uses_answer_markers = bool(answer_events) and 3 * sum(1 for e in answer_events if hits[(e.line, e.col)]) >= len(
         answer_events
     )
 
-    unassigned: list[str] = []
-    if events:
-        unassigned.extend(lines[: events[0].line])
-    else:
-        unassigned.extend(lines)
+    unassigned: list[str] = list(lines[: events[0].line] if events else lines)
+    free: list[tuple[int, int]] = [(0, events[0].line if events else len(lines))]
     answers: dict[str, Answer] = {}
-    for event, start, stop in bounds:
+    for event, following in bounds:
+        stop = following.line if following is not None else len(lines)
         if event.kind != "answer" or event.question_id is None:
-            unassigned.extend(lines[start:stop])
+            unassigned.extend(lines[event.line : stop])
+            free.append((event.line + 1, stop))
             continue
+        local, _, local_stop = _span_lines(lines, event, following)
         answers[event.question_id] = _build_answer(
-            event, lines, start, stop, hits[event.line], uses_answer_markers
+            event, local, event.line, local_stop, hits[(event.line, event.col)], uses_answer_markers
         )
+
+    unplaced = [q for q in questions if q.id not in answers]
+    if unplaced:
+        placed, leftover = place_by_content(document, unplaced, [(a, b) for a, b in free if b > a], located=bool(answers))
+        for qid, answer in placed.items():
+            answers[qid] = answer
+            warnings.append(
+                f"question {qid} has no label; {answer.mapping.description if answer.mapping else 'it was found by its content'}"
+            )
+    else:
+        leftover = []
 
     if not events and text.strip():
         warnings.append(
             "no question markers were found; start each answer on its own line with its number, e.g. '1.2' or '## 1.2'"
         )
+    has_text = any(b.graded and b.text.strip() for b in document.blocks)
+    nothing_found = not any(a.status == "answered" for a in answers.values())
     for qid in expected:
-        if qid not in answers:
-            answers[qid] = Answer(
-                question_id=qid,
-                heading_line=None,
-                start_line=0,
-                end_line=0,
-                text="",
-                prompt_text="",
-                status="missing",
+        if qid in answers:
+            continue
+        if has_text and (nothing_found or leftover):
+            where = ", ".join(document.where(a, b) for a, b in leftover[:3]) if leftover else "the file"
+            answers[qid] = _empty(qid, "unlocated")
+            warnings.append(
+                f"question {qid} could not be located ({where} holds text no question took); a person will look; "
+                f"label it on its own line, e.g. '{qid}'"
             )
+        else:
+            answers[qid] = _empty(qid, "missing")
             if events:
-                warnings.append(
-                    f"question {qid} was not found; start its answer on its own line with '{qid}'"
-                )
+                warnings.append(f"question {qid} was not found; start its answer on its own line with '{qid}'")
     return Submission(
-        path=path,
-        sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        path=document.path,
+        format=document.format,
+        sha256=document.sha256,
         answers={qid: answers[qid] for qid in expected},
         unassigned_text="\n".join(unassigned).strip("\n"),
-        warnings=tuple(warnings),
+        warnings=tuple(document.warnings) + tuple(warnings),
+        unassigned_lines=tuple(leftover),
     )
 
 
+def _empty(qid: str, status: str) -> Answer:
+    return Answer(
+        question_id=qid,
+        heading_line=None,
+        start_line=0,
+        end_line=0,
+        text="",
+        prompt_text="",
+        status="unlocated" if status == "unlocated" else "missing",
+        mapping=AnswerMapping(
+            question_id=qid,
+            how="none",
+            confidence="low",
+            description="no label, target equation or wording of this question was found",
+        ),
+    )
+
+
+def _record(
+    event: _Event, marker: _Marker, k: int, seen: dict[str, int], context: Tokens, section: Tokens, warnings: list[str]
+) -> tuple[Tokens, Tokens]:
+    """Update what labels that follow refer to; returns (context, section)."""
+    if event.kind == "answer" and event.question_id is not None:
+        seen[event.question_id] = k
+        # Only a section heading ("Problem 1") makes later "2." items sub-questions; an answer's own
+        # numbered steps must not be read as 1.2, 1.3.
+        return _context_of(_tokens(event.question_id)), section if event.how in ("list_item", "sub_label") else ()
+    if event.kind == "duplicate" and event.question_id is not None:
+        warnings.append(
+            f"question {event.question_id} appears twice (lines {seen[event.question_id] + 1} and {k + 1}); using the first"
+        )
+        return context, section
+    if event.kind == "unknown":
+        warnings.append(f"line {k + 1}: {marker.label!r} is not one of the expected questions; its text was not graded")
+        return marker.numbers, ()
+    return marker.numbers, marker.numbers if len(marker.numbers) == 1 else ()
+
+
+def _span_lines(lines: list[str], event: _Event, following: _Event | None) -> tuple[list[str], int, int]:
+    """Lines an event's answer may use, and its (exclusive) stop: a label later on the same line cuts it."""
+    if following is None:
+        return lines, event.line, len(lines)
+    if following.col > 0:
+        local = lines[: following.line] + [lines[following.line][: following.col]]
+        return local, event.line, following.line + 1
+    return lines, event.line, following.line
+
+
+def _inline_labels(
+    line: str, event: _Event | None, index: _Index, context: Tokens, seen: Mapping[str, int], k: int
+) -> list[_Event]:
+    """``Q2.3: (a) … (b) … (c) …``: sub-part labels later on a line that opened with a label."""
+    if event is None or event.kind not in ("answer", "context") or not context:
+        return []
+    start = event.marker.rest_start if event.kind == "context" or not event.marker.letters else event.marker.rest_start
+    found: list[_Event] = []
+    taken = set(seen)
+    for m in _INLINE_LETTER.finditer(line, start, min(len(line), start + 20 * _HEAD)):
+        letter = (m.group("l") or m.group("m")).lower()
+        qid = index.by_tokens.get(_context_of(context) + (letter,))
+        if qid is None or qid in taken:
+            continue
+        taken.add(qid)
+        rest = m.end()
+        while rest < len(line) and line[rest] in " \t:.-":
+            rest += 1
+        marker = _Marker(
+            numbers=(), letters=(letter,), keyword=None, strong=True, heading=False, label=m.group(0).strip(),
+            rest_start=rest, title_end=None, title_resume=None, markerish=True, question_text=False,
+        )
+        found.append(_Event("answer", k, marker, qid, how="sub_label", col=m.start()))
+    return found
+
+
 def _classify(
-    marker: _Marker, k: int, index: _Index, context: Tokens, seen: Mapping[str, int]
+    marker: _Marker, k: int, index: _Index, context: Tokens, section: Tokens, seen: Mapping[str, int], list_item: bool
 ) -> _Event | None:
     """Decide what a candidate label means here, or None when it is ordinary text."""
+    how: MappingHow = "heading" if marker.heading else "label"
     if marker.numbers:
         tokens = marker.numbers + marker.letters
         qid = index.by_tokens.get(tokens)
@@ -399,7 +533,11 @@ def _classify(
                 if marker.strong or marker.markerish:
                     return _Event("duplicate", k, marker, qid)
                 return None  # "1.2 times larger" inside a later answer
-            return _Event("answer", k, marker, qid)
+            return _Event("answer", k, marker, qid, how=how)
+        # "Problem 1" then a "2." list item: 1.2
+        nested = index.by_tokens.get(section + tokens) if section and len(marker.numbers) == 1 else None
+        if nested is not None and (list_item or marker.strong) and nested not in seen:
+            return _Event("answer", k, marker, nested, how="list_item")
         if marker.letters:
             return None
         if marker.numbers in index.prefixes and (marker.strong or len(marker.numbers) >= 2):
@@ -416,7 +554,7 @@ def _classify(
         return None
     if qid in seen:
         return _Event("duplicate", k, marker, qid) if marker.strong else None
-    return _Event("answer", k, marker, qid)
+    return _Event("answer", k, marker, qid, how="sub_label")
 
 
 def _build_answer(
@@ -460,19 +598,29 @@ def _build_answer(
     prompt_text = "\n".join(piece for _, piece in _trim(prompt)).strip()
     kept = _trim(body)
     answer_text = "\n".join(piece for _, piece in kept)
+    qid = event.question_id or ""
+    label = marker.label or qid
+    mapping = AnswerMapping(
+        question_id=qid,
+        how=event.how,
+        confidence="high",
+        label=label,
+        description=_described(event, label),
+    )
     if not kept or not _has_content(answer_text):
         return Answer(
-            question_id=event.question_id or "",
+            question_id=qid,
             heading_line=start + 1,
             start_line=empty_at + 1,
             end_line=empty_at + 1,
             text="",
             prompt_text=prompt_text,
             status="missing",
+            mapping=mapping,
         )
     first_line = kept[0][0] + 1
     return Answer(
-        question_id=event.question_id or "",
+        question_id=qid,
         heading_line=start + 1,
         start_line=first_line,
         end_line=kept[-1][0] + 1,
@@ -480,4 +628,16 @@ def _build_answer(
         prompt_text=prompt_text,
         formulas=find_formulas(answer_text, first_line),
         status="answered",
+        mapping=mapping,
     )
+
+
+def _described(event: _Event, label: str) -> str:
+    where = f"line {event.line + 1}"
+    if event.how == "heading":
+        return f"the heading '{label}' on {where}"
+    if event.how == "list_item":
+        return f"list item '{label}' under its question's heading, on {where}"
+    if event.how == "sub_label":
+        return f"the sub-part label '{label}' under its question, on {where}"
+    return f"the label '{label}' on {where}"
