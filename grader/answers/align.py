@@ -419,7 +419,7 @@ def align(document: Document, questions: Sequence[QuestionInfo]) -> Submission:
         warnings.append(
             "no question markers were found; start each answer on its own line with its number, e.g. '1.2' or '## 1.2'"
         )
-    has_text = any(b.graded and b.text.strip() for b in document.blocks)
+    has_text = any(b.graded and b.kind != "heading" and _has_content(b.text) for b in document.blocks)
     nothing_found = not any(a.status == "answered" for a in answers.values())
     for qid in expected:
         if qid in answers:

@@ -163,7 +163,8 @@ class _Renderer:
                 number = label or (_counter(count, depth) if numbered else None)
                 shown = label or (_shown_counter(count, depth) if numbered else "-")
                 self.mark("list_item", level=depth, number=number)
-                self.emit(shown + " ", self.raw(child))
+                raw = self.raw(child)
+                self.emit(shown + (" " if raw[-1:].isspace() else ""), raw)
             else:
                 self.node(child, depth)
         last = children[-1]

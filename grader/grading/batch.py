@@ -486,7 +486,7 @@ class _InOrder:
 def _up_to_date(path: Path, report_path: Path, rubric: Rubric, digest: str) -> Report | None:
     """The report on disk if it was made from these exact bytes, this rubric and this grader."""
     try:
-        if not report_path.is_file() or path.stat().st_size > MAX_BYTES:
+        if path.is_symlink() or not report_path.is_file() or path.stat().st_size > MAX_BYTES:
             return None
         data = path.read_bytes()
         report = load_report(report_path.read_text(encoding="utf-8"))

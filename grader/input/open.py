@@ -25,7 +25,7 @@ _CONTROL_SHARE = 0.05
 _CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D} | {0x7F}))
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "a PDF document"),
-    (ZIP_SIGNATURE, "a ZIP archive, not a Word (.docx) document"),
+    (ZIP_SIGNATURE, "a ZIP archive (not a Word .docx document)"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
