@@ -9,13 +9,15 @@ that tracks brace/bracket/environment depth; nothing here raises on what a stude
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from grader.answers.models import Answer, Extraction
-from grader.document.formulas import find_formulas
+from grader.answers.models import Answer, Extraction, ReadingHints
+from grader.document.formulas import find_formulas, math_spans
 from grader.document.models import Formula
+from grader.math.latex import normalize_source
 
 PROSE_LIMIT = 5_000
 _KEY_LIMIT = 2_000  # an item this long cannot be a restatement of a target
@@ -440,14 +442,33 @@ def find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | None
     return None
 
 
-_APPLIED = re.compile(r"\((?:[A-Za-z](?:_\{?\w+\}?)?|\\[A-Za-z]+)(?:,(?:[A-Za-z]|\\[A-Za-z]+))*\)")
+_ARGUMENT = r"(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?"
+_APPLIED = re.compile(r"\(" + _ARGUMENT + r"(?:," + _ARGUMENT + r")*\)")
+_DECORATION = re.compile(r"[_^]\{?([A-Za-z][A-Za-z0-9_]*[A-Za-z0-9]|[A-Za-z]{2,})\}?$")
+
+
+def name_key(key: str) -> str:
+    """A word written as a sub- or superscript names the same quantity either way:
+    ``\\lambda^{dropout}``, ``\\lambda_{dropout}`` and ``\\lambda_dropout`` are one name, and so are
+    ``w^{L_2}``, ``w_{L2}`` and ``w_L2``. Single-letter decorations (``\\psi_0``, ``x^2``) are kept."""
+    match = _DECORATION.search(key)
+    if match is None or match.start() == 0:
+        return key
+    word = match.group(1).replace("_", "")
+    if len(word) < 2:
+        return key
+    return key[: match.start()] + "_{" + word + "}"
 
 
 def _states_target(key: str, target_key: str) -> bool:
-    """``D^*`` is stated by ``D^*`` and by ``D^*(x)`` (a function written with its argument)."""
+    """``D^*`` is stated by ``D^*`` and by ``D^*(x)`` (a function written with its argument), and
+    ``\\lambda^{dropout}`` by ``\\lambda_{dropout}`` (see ``name_key``)."""
     if key == target_key:
         return True
-    return key.startswith(target_key) and _APPLIED.fullmatch(key[len(target_key) :]) is not None
+    if key.startswith(target_key) and _APPLIED.fullmatch(key[len(target_key) :]) is not None:
+        return True
+    canonical = name_key(target_key)
+    return canonical != target_key and name_key(key) == canonical
 
 
 def _target_in(
@@ -471,7 +492,7 @@ def _target_in(
         if b - a > _KEY_LIMIT or not _states_target(latex_key(latex[a:b]), target_key):
             continue
         j = run_end[k]
-        if j > k + 1 and _is_zero(text(j)):
+        if j > k + 1 and _is_zero(text(j)) and _is_expression(text(j - 1)):
             j -= 1  # "v = (...) = 0" sets v to zero to solve it; v itself is the item before
         if j > k and text(j).strip():
             return eq.items[j][0], eq.items[j][1], "right"
@@ -483,6 +504,11 @@ def _target_in(
 _ZERO_NOISE = re.compile(
     r"\\(?:begin|end)\{[a-zA-Z]*matrix\*?\}|\\\\|[&\s{}()\[\],]|\\(?:mathbf|boldsymbol|bm)"
 )
+
+
+def _is_expression(latex: str) -> bool:
+    """More than a name: ``\\psi_1^* = \\theta^* = 0`` is a chain of names, all zero."""
+    return any(token in latex for token in ("+", "-", "(", "\\frac", "\\begin", "\\cdot", "/")) or len(latex_key(latex)) > 12
 
 
 def _is_zero(latex: str) -> bool:
@@ -541,23 +567,47 @@ def extract(
         )
     formulas = answer.formulas or find_formulas(answer.text, max(answer.start_line, 1))
     target_text = (target or "").strip()
+    hints = answer.hints
     if target_text:
-        match = find_target(formulas, latex_key(target_text))
-        if match is not None:
-            latex = match.formula.latex
-            line = _line_at(match.formula, match.value_start)
-            side = "right-hand side" if match.side == "right" else "left-hand side"
-            shown = f"{target_text} = …" if match.side == "right" else f"… = {target_text}"
-            return Extraction(
-                question_id=qid,
-                part_id=part_id,
-                how="target_equation",
-                latex=_clean_value(latex[match.value_start : match.value_end]),
-                text=latex,
-                line=line,
-                formula=latex,
-                description=f"read the {side} of {shown} on line {line}",
-            )
+        target_key = latex_key(target_text)
+        plain: tuple[Formula, ...] | None = None
+        for pool in ("math", "plain"):
+            if pool == "plain":
+                plain = plain_formulas(answer.text, max(answer.start_line, 1))
+            found = formulas if pool == "math" else plain or ()
+            match = find_target(found, target_key)
+            assembled = None
+            if match is None or (hints is not None and hints.counts.get(target_text, 0) > 1):
+                assembled = _assemble(found, target_text, target_key, hints)
+            typed = " (typed as plain text)" if pool == "plain" else ""
+            if match is not None:
+                latex = match.formula.latex
+                value = _clean_value(latex[match.value_start : match.value_end])
+                if assembled is None or _value_count(assembled.latex) <= _value_count(value):
+                    line = _line_at(match.formula, match.value_start)
+                    side = "right-hand side" if match.side == "right" else "left-hand side"
+                    shown = f"{target_text} = …" if match.side == "right" else f"… = {target_text}"
+                    return Extraction(
+                        question_id=qid,
+                        part_id=part_id,
+                        how="target_equation",
+                        latex=normalize_value(value, target_text, hints),
+                        text=latex,
+                        line=line,
+                        formula=latex,
+                        description=f"read the {side} of {shown} on line {line}{typed}",
+                    )
+            if assembled is not None:
+                return Extraction(
+                    question_id=qid,
+                    part_id=part_id,
+                    how="target_equation",
+                    latex=normalize_value(assembled.latex, target_text, hints),
+                    text=assembled.formula,
+                    line=assembled.line,
+                    formula=assembled.formula,
+                    description=assembled.description + typed,
+                )
     missing_target = f"no equation for {target_text} was found; " if target_text else ""
     for formula in reversed(formulas):
         box = _boxed(formula.latex)
@@ -595,3 +645,218 @@ def extract(
         line=answer.start_line,
         description=f"no formula was found; read the answer as text ({span})",
     )
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A value the answer gives a name: ``key = value`` somewhere in a formula."""
+
+    key: str
+    value: str
+    formula: Formula
+    line: int
+
+
+def stated_values(formulas: tuple[Formula, ...], accept: Callable[[str], bool]) -> list[Stated]:
+    """Every ``name = value`` (or ``name = a = b``: the last link) whose name's key ``accept`` takes, in order."""
+    found: list[Stated] = []
+    for formula in formulas:
+        latex = formula.latex
+        for eq in equations(latex):
+            count = len(eq.items)
+            for k in range(count - 1):
+                a, b = eq.items[k]
+                if b - a > _KEY_LIMIT or not eq.equal[k] or not accept(latex_key(latex[a:b])):
+                    continue
+                j = k + 1
+                while j < count - 1 and eq.equal[j]:
+                    j += 1
+                if j > k + 1 and _is_zero(latex[eq.items[j][0] : eq.items[j][1]]) and _is_expression(
+                    latex[eq.items[j - 1][0] : eq.items[j - 1][1]]
+                ):
+                    j -= 1
+                start, end = eq.items[j]
+                value = _clean_value(latex[start:end])
+                if value:
+                    found.append(Stated(latex_key(latex[a:b]), value, formula, _line_at(formula, start)))
+    return found
+
+
+# -- assembling an answer written in pieces ----------------------------------------------------
+# Driven by the part's target and the rubric's shapes (ReadingHints): components of a vector
+# target, one value per component of a tuple target, several values of a multi-valued target,
+# and math typed as plain text or Unicode outside $...$.
+
+_BRACES = str.maketrans("", "", "{}")
+_SUBSCRIPTED = re.compile(r"_(?:\{[0-9, ]+\}|[0-9])$")
+_PLAIN_MATH = re.compile(r"[=≈]")
+_PLAIN_STOP = re.compile(r"\.(?:\s|$)|;|:\s|\s(?:and|where|so|since|because|which|for|with|if)\s|,\s+(?=[A-Za-z]{3,})(?!sqrt|exp|log|sin|cos|tan)")
+_PLAIN_LEFT = re.compile(r"(?:^|(?<=[\s(]))([^\s=≈,;:]{1,40})\s*$")
+_SQRT = re.compile(r"(?:√|\\sqrt)\s*\(")
+_SIGMOID = re.compile(r"(?:\\(?:text|mathrm|operatorname)\{\s*(?:sigmoid|logistic)\s*\}|\b(?:sigmoid|logistic))\s*(?=\()")
+_ARRAY = re.compile(r"\\left\s*[(\[]\s*\\begin\{array\}\{[^{}]*\}(?P<body>.*?)\\end\{array\}\s*\\right\s*[)\]]", re.S)
+_PRIME = re.compile(r"(?<![A-Za-z\\])(?P<name>[A-Za-z]|\\[A-Za-z]+|\\mathbf\{[A-Za-z]\}|\\boldsymbol\{[A-Za-z]\})'")
+
+
+def _top_level_items(latex: str) -> list[str]:
+    """Items of ``a, b, c`` at depth zero."""
+    items, depth, start = [], 0, 0
+    for k, ch in enumerate(latex):
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(latex[start:k])
+            start = k + 1
+    items.append(latex[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def _value_count(latex: str) -> int:
+    return len(_top_level_items(latex)) + latex.count("\\pm") + latex.count("±")
+
+
+def _paren_close(text: str, open_at: int) -> int:
+    depth = 0
+    for k in range(open_at, min(len(text), open_at + _KEY_LIMIT)):
+        if text[k] == "(":
+            depth += 1
+        elif text[k] == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+    return -1
+
+
+def normalize_value(latex: str, target: str | None, hints: ReadingHints | None) -> str:
+    """The value in the form the math reader and the reference share: ``√(…)`` as ``\\sqrt{…}``,
+    an ``array`` vector as ``pmatrix``, ``sigmoid(…)`` as the declared logistic function, ``X'`` as
+    a transpose of a declared matrix, and a tuple as a column vector where the target is one."""
+    while (m := _SQRT.search(latex)) is not None:
+        close = _paren_close(latex, m.end() - 1)
+        if close == -1:
+            break
+        latex = latex[: m.start()] + "\\sqrt{" + latex[m.end() : close] + "}" + latex[close + 1 :]
+    latex = _ARRAY.sub(lambda m: "\\begin{pmatrix}" + m.group("body") + "\\end{pmatrix}", latex)
+    if hints is None:
+        return latex
+    if hints.logistic:
+        name = hints.logistic[0]
+        latex = _SIGMOID.sub(lambda _m: name, latex)
+    if hints.matrices and "'" in latex:
+        names = {name.translate(_BRACES) for name in hints.matrices}
+        latex = _PRIME.sub(
+            lambda m: m.group("name") + "^{\\top}" if _bare_name(m.group("name")) in names else m.group(0), latex
+        )
+    size = hints.vectors.get(target or "")
+    stripped = latex.strip()
+    if size and stripped.startswith("(") and _paren_close(stripped, 0) == len(stripped) - 1:
+        items = _top_level_items(stripped[1:-1])
+        if len(items) == size:
+            latex = "\\begin{pmatrix} " + " \\\\ ".join(items) + " \\end{pmatrix}"
+    return latex
+
+
+def _bare_name(name: str) -> str:
+    for font in ("\\mathbf{", "\\boldsymbol{"):
+        if name.startswith(font):
+            return name[len(font) : -1]
+    return name
+
+
+def plain_formulas(text: str, first_line: int) -> tuple[Formula, ...]:
+    """Equations typed outside ``$…$`` (plain text or Unicode: ``λ = (1 − p)/p``), each from its
+    left-hand name to the end of its clause, as LaTeX the math reader takes."""
+    spans = [(s.start, s.end) for s in math_spans(text)]
+    found: list[Formula] = []
+    offset = 0
+    for number, line in enumerate(text.split("\n")):
+        base = offset
+        offset += len(line) + 1
+        if not _PLAIN_MATH.search(line) or len(line) > _KEY_LIMIT:
+            continue
+        for m in _PLAIN_MATH.finditer(line):
+            at = base + m.start()
+            if any(a <= at < b for a, b in spans):
+                continue
+            left = _PLAIN_LEFT.search(line, 0, m.start())
+            if left is None:
+                continue
+            stop = _PLAIN_STOP.search(line, m.end())
+            end = stop.start() if stop is not None else len(line)
+            source = line[left.start(1) : end].strip().rstrip(",")
+            if len(source) - (m.start() - left.start(1)) < 2:
+                continue
+            found.append(
+                Formula.model_construct(
+                    latex=normalize_source(source), line=first_line + number, end_line=first_line + number, display=False
+                )
+            )
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class _Assembled:
+    latex: str
+    line: int
+    formula: str
+    description: str
+
+
+def _assemble(formulas: tuple[Formula, ...], target: str, target_key: str, hints: ReadingHints | None) -> _Assembled | None:
+    """The target's value from pieces: components, a tuple of named values, several values."""
+    plain_target = target_key.translate(_BRACES)
+    components = (hints.components.get(target) if hints else None) or ()
+    if hints and target in hints.vectors:
+        wanted = {latex_key(f"{target}_{{{c}}}").translate(_BRACES): c for c in components}
+        prefix = plain_target + "_"
+        pieces = stated_values(formulas, lambda key: key.translate(_BRACES).startswith(prefix))
+        by_component: dict[str, Stated] = {}
+        for piece in pieces:
+            by_component[piece.key.translate(_BRACES)] = piece
+        if wanted and all(k in by_component for k in wanted):
+            ordered = [by_component[k] for k in wanted]
+        elif not wanted and len(by_component) == hints.vectors[target]:
+            ordered = list(by_component.values())
+        else:
+            ordered = []
+        if ordered:
+            latex = "\\begin{pmatrix} " + " \\\\ ".join(p.value for p in ordered) + " \\end{pmatrix}"
+            return _Assembled(latex, ordered[0].line, "; ".join(f"{p.key} = {p.value}" for p in ordered),
+                              f"assembled {target} from its components on lines {ordered[0].line}-{ordered[-1].line}")
+    stripped = target.strip()
+    if stripped.startswith("(") and stripped.endswith(")"):
+        names = _top_level_items(stripped[1:-1])
+        if len(names) >= 2:
+            values = []
+            for name in names:
+                match = find_target(formulas, latex_key(name))
+                if match is None:
+                    break
+                values.append((match, _clean_value(match.formula.latex[match.value_start : match.value_end])))
+            else:
+                line = _line_at(values[0][0].formula, values[0][0].value_start)
+                return _Assembled("(" + ", ".join(v for _, v in values) + ")", line, values[0][0].formula.latex,
+                                  f"assembled {target} from one equation per component, from line {line}")
+    count = hints.counts.get(target, 0) if hints else 0
+    several = stated_values(formulas, lambda key: key == target_key or (_SUBSCRIPTED.search(key) is not None and _SUBSCRIPTED.sub("", key) == target_key))
+    values = list(dict.fromkeys(v.value for v in several))
+    if len(values) >= 2 and (count >= 2 or any(v.key != target_key for v in several)):
+        if count:
+            total = 0
+            kept = []
+            for value in reversed(values):
+                if total >= count:
+                    break
+                kept.insert(0, value)
+                total += _value_count(value)
+            values = kept
+        first = several[0]
+        return _Assembled(", ".join(values), first.line, first.formula.latex,
+                          f"collected the values of {target} stated on lines {several[0].line}-{several[-1].line}")
+    for formula in reversed(formulas):
+        m = re.search(re.escape(target) + r"\s*\\in\s*\\\{(?P<body>.*)\\\}", formula.latex)
+        if m is not None:
+            return _Assembled(m.group("body").strip(), formula.line, formula.latex, f"read the set {target} \\in {{…}} on line {formula.line}")
+    return None

@@ -37,6 +37,19 @@ class Mapping(_Frozen):
     description: str = Field(default="", description="one sentence for people: what was found where")
 
 
+class ReadingHints(_Frozen):
+    """What the rubric says about a question's targets, so an answer written in pieces can be
+    assembled (drawn from the part kinds and the symbol table; nothing assignment-specific)."""
+
+    vectors: dict[str, int] = Field(default_factory=dict, description="target -> entries of the column vector it is")
+    components: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="target -> its components' subscripts in order, e.g. ('\\psi_0', '\\psi_1', '\\theta')"
+    )
+    counts: dict[str, int] = Field(default_factory=dict, description="target -> how many values its reference lists")
+    logistic: tuple[str, ...] = Field(default=(), description="declared functions defined as the logistic 1/(1+e^-u)")
+    matrices: tuple[str, ...] = Field(default=(), description="declared matrix names, for transposes written X'")
+
+
 class Answer(_Frozen):
     """One sub-question's answer as the student wrote it, with the question text kept apart."""
 
@@ -56,6 +69,7 @@ class Answer(_Frozen):
         "it, but where could not be decided (a person must look)"
     )
     mapping: Mapping | None = None
+    hints: ReadingHints | None = None
 
 
 class Submission(_Frozen):

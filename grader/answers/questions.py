@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grader.answers.models import ReadingHints
+from grader.math.symbols import FunctionSymbol, MatrixSymbol
 from grader.rubric.models import Question, Rubric
 
 _WORD = re.compile(r"[a-zA-Z]{4,}")
@@ -71,3 +73,67 @@ def bare_questions(ids: Sequence[str], aliases: dict[str, Sequence[str]] | None 
     """Questions known only by id (and labels), for callers without a rubric."""
     aliases = aliases or {}
     return tuple(QuestionInfo(id=str(q), aliases=tuple(str(a) for a in aliases.get(q, ()))) for q in dict.fromkeys(ids))
+
+
+_GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+)
+_LOGISTIC = re.compile(r"^1/\(1\+(exp\(-[a-z]\)|e\^\(?-[a-z]\)?)\)$")
+
+
+def latex_name(name: str) -> str:
+    """``psi_0`` -> ``\\psi_0``, ``theta`` -> ``\\theta``, ``X`` -> ``X``: a declared name as students write it."""
+    head, sep, tail = name.partition("_")
+    return ("\\" + head if head in _GREEK else head) + sep + tail
+
+
+def _rows(latex: str) -> int:
+    """Entries of a column vector written as a matrix environment (0 when it is not one)."""
+    if "\\begin{" not in latex or "matrix}" not in latex or "&" in latex:
+        return 0
+    return latex.count("\\\\") + 1
+
+
+def _values(latex: str) -> int:
+    """How many values a reference lists: top-level commas, and a ``\\pm`` counts twice."""
+    depth = count = 0
+    for ch in latex:
+        depth += ch in "({[" and 1 or 0
+        depth -= ch in ")}]" and 1 or 0
+        count += ch == "," and depth == 0
+    return count + 1 + latex.count("\\pm") + latex.count("±")
+
+
+def reading_hints(rubric: Rubric, question: Question) -> ReadingHints:
+    """The targets' shapes for assembling answers, from the parts and the symbol table."""
+    variables = [tuple(latex_name(v) for v in system.variables) for system in rubric.systems.values()]
+    vectors: dict[str, int] = {}
+    components: dict[str, tuple[str, ...]] = {}
+    counts: dict[str, int] = {}
+    for part in question.parts:
+        target = part.target
+        if not target:
+            continue
+        reference = getattr(part, "reference", None)
+        if isinstance(reference, str):
+            rows = _rows(reference)
+            if rows:
+                vectors[target] = rows
+                order = next((v for v in variables if len(v) == rows), None)
+                if order:
+                    components[target] = order
+            elif _values(reference) > 1:
+                counts[target] = _values(reference)
+        symbol = rubric.symbols.get(target.strip("\\{}"))
+        if isinstance(symbol, MatrixSymbol) and symbol.shape[1] == 1:
+            size = symbol.shape[0] if isinstance(symbol.shape[0], int) else rubric.dimensions.get(str(symbol.shape[0]), 0)
+            if size:
+                vectors.setdefault(target, size)
+    logistic = tuple(
+        latex_name(name)
+        for name, symbol in rubric.symbols.items()
+        if isinstance(symbol, FunctionSymbol) and symbol.definition and _LOGISTIC.match("".join(symbol.definition.split()))
+    )
+    matrices = tuple(latex_name(name) for name, symbol in rubric.symbols.items() if isinstance(symbol, MatrixSymbol) and "^" not in name)
+    return ReadingHints(vectors=vectors, components=components, counts=counts, logistic=logistic, matrices=matrices)

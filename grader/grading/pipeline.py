@@ -25,7 +25,7 @@ from grader._internal.sandbox import (
 from grader._internal.version import __version__
 from grader.answers.align import align
 from grader.answers.models import Answer, Submission
-from grader.answers.questions import QuestionInfo, rubric_questions
+from grader.answers.questions import QuestionInfo, reading_hints, rubric_questions
 from grader.checking.base import CheckContext
 from grader.checking.registry import checker_for
 from grader.checking.result import PartResult, missing_part
@@ -169,12 +169,12 @@ def grade_submission(
     """
     if limits is not None:
         rubric = limits.apply(rubric)
-    tasks = [
-        (question, part, answer)
+    answers = {
+        question.id: answer.model_copy(update={"hints": reading_hints(rubric, question)})
         for question in rubric.questions
         if (answer := submission.answers.get(question.id)) is not None and answer.status == "answered"
-        for part in question.parts
-    ]
+    }
+    tasks = [(question, part, answers[question.id]) for question in rubric.questions if question.id in answers for part in question.parts]
     checked = check_parts([(part, answer, part_context(rubric, question, part, submission.path)) for question, part, answer in tasks])
     results = {
         (question.id, part.id): _confirm_placement(result, answer)
