@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from grader.answers.content import place_by_content
 from grader.answers.models import Answer, MappingHow, Submission
@@ -419,7 +419,11 @@ def align(document: Document, questions: Sequence[QuestionInfo]) -> Submission:
         warnings.append(
             "no question markers were found; start each answer on its own line with its number, e.g. '1.2' or '## 1.2'"
         )
-    has_text = any(b.graded and b.kind != "heading" and _has_content(b.text) for b in document.blocks)
+    labels = {e.line + 1 for e in events}
+    has_text = any(
+        b.graded and b.kind != "heading" and _has_content(b.text) and not (b.line in labels and b.line == b.end_line)
+        for b in document.blocks
+    )
     nothing_found = not any(a.status == "answered" for a in answers.values())
     for qid in expected:
         if qid in answers:
@@ -481,6 +485,8 @@ def _record(
     if event.kind == "unknown":
         warnings.append(f"line {k + 1}: {marker.label!r} is not one of the expected questions; its text was not graded")
         return marker.numbers, ()
+    if event.how == "list_item":
+        return event.marker.numbers, section
     return marker.numbers, marker.numbers if len(marker.numbers) == 1 else ()
 
 
@@ -538,6 +544,9 @@ def _classify(
         nested = index.by_tokens.get(section + tokens) if section and len(marker.numbers) == 1 else None
         if nested is not None and (list_item or marker.strong) and nested not in seen:
             return _Event("answer", k, marker, nested, how="list_item")
+        if section and len(marker.numbers) == 1 and (list_item or marker.strong) and section + tokens in index.prefixes:
+            # "Problem 2" then "3." whose parts are (a), (b), (c): the context is 2.3
+            return _Event("context", k, replace(marker, numbers=section + tokens), how="list_item")
         if marker.letters:
             return None
         if marker.numbers in index.prefixes and (marker.strong or len(marker.numbers) >= 2):

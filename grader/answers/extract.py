@@ -692,6 +692,12 @@ _SUBSCRIPTED = re.compile(r"_(?:\{[0-9, ]+\}|[0-9])$")
 _PLAIN_MATH = re.compile(r"[=≈]")
 _PLAIN_STOP = re.compile(r"\.(?:\s|$)|;|:\s|\s(?:and|where|so|since|because|which|for|with|if)\s|,\s+(?=[A-Za-z]{3,})(?!sqrt|exp|log|sin|cos|tan)")
 _PLAIN_LEFT = re.compile(r"(?:^|(?<=[\s(]))([^\s=≈,;:]{1,40})\s*$")
+_GREEK_WORD = re.compile(
+    r"(?<![\\A-Za-z])(alpha|beta|gamma|delta|epsilon|theta|lambda|mu|sigma|phi|psi|omega|Gamma|Lambda|Sigma|Psi|Omega)(?![A-Za-z])"
+)
+_COMBINING_BAR = re.compile(r"([A-Za-z])\u0304")
+_STARRED = re.compile(r"(?<=[A-Za-z}])\*(?=\s|=|$|,|\))")
+_POWER_PAREN = re.compile(r"\^\s*\(")
 _SQRT = re.compile(r"(?:√|\\sqrt)\s*\(")
 _SIGMOID = re.compile(r"(?:\\(?:text|mathrm|operatorname)\{\s*(?:sigmoid|logistic)\s*\}|\b(?:sigmoid|logistic))\s*(?=\()")
 _ARRAY = re.compile(r"\\left\s*[(\[]\s*\\begin\{array\}\{[^{}]*\}(?P<body>.*?)\\end\{array\}\s*\\right\s*[)\]]", re.S)
@@ -739,6 +745,7 @@ def normalize_value(latex: str, target: str | None, hints: ReadingHints | None) 
             break
         latex = latex[: m.start()] + "\\sqrt{" + latex[m.end() : close] + "}" + latex[close + 1 :]
     latex = _ARRAY.sub(lambda m: "\\begin{pmatrix}" + m.group("body") + "\\end{pmatrix}", latex)
+    latex = _nested_lists(latex)
     if hints is None:
         return latex
     if hints.logistic:
@@ -758,11 +765,39 @@ def normalize_value(latex: str, target: str | None, hints: ReadingHints | None) 
     return latex
 
 
+def _nested_lists(latex: str) -> str:
+    """``[[a, b], [c, d]]`` (calculator syntax for a matrix) as a ``pmatrix``."""
+    stripped = latex.strip()
+    if not (stripped.startswith("[[") and stripped.endswith("]]")):
+        return latex
+    rows = _top_level_items(stripped[1:-1])
+    if not rows or not all(r.startswith("[") and r.endswith("]") for r in rows):
+        return latex
+    cells = [_top_level_items(r[1:-1]) for r in rows]
+    if len({len(c) for c in cells}) != 1:
+        return latex
+    return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(c) for c in cells) + " \\end{pmatrix}"
+
+
 def _bare_name(name: str) -> str:
     for font in ("\\mathbf{", "\\boldsymbol{"):
         if name.startswith(font):
             return name[len(font) : -1]
     return name
+
+
+def _plain_to_latex(source: str) -> str:
+    """Calculator spellings as LaTeX: ``lambda`` -> ``\\lambda``, ``J*`` -> ``J^*``, ``X̄`` -> ``\\bar{X}``,
+    ``^(-1)`` -> ``^{-1}``; then the math stage's Unicode table (``ᵀ``, ``⁻¹``, ``λ``)."""
+    source = _COMBINING_BAR.sub(r"\\bar{\1}", source)
+    source = _GREEK_WORD.sub(lambda m: "\\" + m.group(1) + " ", source)
+    source = _STARRED.sub("^*", source)
+    while (m := _POWER_PAREN.search(source)) is not None:
+        close = _paren_close(source, m.end() - 1)
+        if close == -1:
+            break
+        source = source[: m.start()] + "^{" + source[m.end() : close] + "}" + source[close + 1 :]
+    return normalize_source(source)
 
 
 def plain_formulas(text: str, first_line: int) -> tuple[Formula, ...]:
@@ -790,7 +825,7 @@ def plain_formulas(text: str, first_line: int) -> tuple[Formula, ...]:
                 continue
             found.append(
                 Formula.model_construct(
-                    latex=normalize_source(source), line=first_line + number, end_line=first_line + number, display=False
+                    latex=_plain_to_latex(source), line=first_line + number, end_line=first_line + number, display=False
                 )
             )
     return tuple(found)

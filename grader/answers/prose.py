@@ -97,7 +97,8 @@ def split_paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(\-*])|\n\s*\n")
+# A semicolon ends a clause whatever follows it ("scenario 1 → reverse; scenario 2 → forward").
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\-*])|(?<=;)\s+|\n\s*\n")
 
 
 def split_sentences(text: str) -> list[str]:

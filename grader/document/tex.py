@@ -11,8 +11,10 @@ Nothing is ever expanded or included (``\\input`` stays text).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pylatexenc.latexwalker import (
+    get_default_latex_context_db,
     LatexCharsNode,
     LatexCommentNode,
     LatexEnvironmentNode,
@@ -23,6 +25,8 @@ from pylatexenc.latexwalker import (
     LatexSpecialsNode,
     LatexWalker,
 )
+
+from pylatexenc.macrospec import MacroSpec
 
 from grader.document.formulas import MATH_ENVIRONMENTS
 from grader.document.models import Block, BlockKind
@@ -212,9 +216,17 @@ def _shown_counter(count: int, depth: int) -> str:
     return f"({value})" if depth == 2 else f"{value}."
 
 
+@lru_cache(maxsize=1)
+def _context():  # type: ignore[no-untyped-def]
+    """pylatexenc's LaTeX macros, plus the sectioning ones it does not know (``\\paragraph{...}``)."""
+    db = get_default_latex_context_db().filter_context()  # a copy: the default is shared
+    db.add_context_category("grader", macros=[MacroSpec("paragraph", "*[{"), MacroSpec("boxed", "{")], prepend=True)
+    return db
+
+
 def tex_blocks(text: str) -> tuple[str, list[Block]]:
     """The document's Markdown rendering (line for line with the source) and its blocks."""
-    walker = LatexWalker(text, tolerant_parsing=True)
+    walker = LatexWalker(text, tolerant_parsing=True, latex_context=_context())
     nodes, _, _ = walker.get_latex_nodes()
     renderer = _Renderer(text, walker)
     body = next((n for n in nodes if isinstance(n, LatexEnvironmentNode) and n.environmentname == "document"), None)

@@ -54,7 +54,7 @@ def notebook() -> None:
 WORD_PARAGRAPHS = [
     ("heading", "Assignment 3 answers"),
     ("p", "Question  5"),
-    ("p", "5 .3  The eigenvalues are −1/2 and ±i/2. The system is not asymptotically stable: the flow circles around the equilibrium."),
+    ("p", "5 .3  λ = −1/2 and λ = ±i/2. The system is not asymptotically stable: the flow circles around the equilibrium."),
     ("p", "5 .6  Eigenvalues: λ = −1/2, (−γ ± √(γ² − 1))/2. Every real part is negative, so the regularized system is locally asymptotically stable."),
     ("p", "Question  1"),
     ("p", "1 .2  λ_dropout = (1 − p)/p , and the coefficient decreases as p increases."),
@@ -82,7 +82,7 @@ def word_by_hand() -> None:
 
 def word_with_equations() -> None:
     """A Word file whose equations are Word equations (pandoc writes them from the LaTeX)."""
-    source = (HERE / "08_equations.source.md").read_text(encoding="utf-8")
+    source = (HERE / "sources" / "08_equations.md").read_text(encoding="utf-8")
     subprocess.run([pandoc_path(), "-f", "markdown", "-t", "docx", "-o", str(HERE / "08_equations.docx")], input=source.encode(), check=True)
 
 
