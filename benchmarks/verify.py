@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -58,11 +59,20 @@ def _math_verify(row: dict[str, Any]) -> bool | None:
         return None
 
 
+_SYMPY = re.compile(r"sympy\.(?:Float|Integer)\(([^()]*)\)|sympy\.Rational\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)")
+
+
+def _constructor_text(text: str) -> str:
+    """The harness adaptation for ``test_precision``: ``sympy.Float(0.333)`` -> ``0.333``, ``sympy.Rational(1, 3)`` -> ``1/3``."""
+    return _SYMPY.sub(lambda m: m.group(1) if m.group(1) is not None else f"({m.group(2)}/{m.group(3)})", text)
+
+
 def _grader(row: dict[str, Any]) -> bool | None:
     import grader
 
+    digits = (row.get("options") or {}).get("float_rounding", 6)
     try:
-        return grader.verify(row["student"], row["reference"])
+        return grader.verify(_constructor_text(row["student"]), _constructor_text(row["reference"]), rtol=10.0 ** -digits)
     except ValueError:  # a reference with no answer in it
         return None
 

@@ -431,13 +431,17 @@ class _Match:
     side: Literal["right", "left"]
 
 
-def find_target(formulas: tuple[Formula, ...], target_key: str) -> _Match | None:
-    """The last equation stating the target (on its left, else on its right); linear in the formulas."""
+def find_target(formulas: tuple[Formula, ...], target_key: str, *, skip_zero: bool = False) -> _Match | None:
+    """The last equation stating the target (on its left, else on its right); linear in the formulas.
+
+    ``skip_zero``: a vector field written ``v = 0`` is being solved for its stationary points, so
+    an earlier equation that gives ``v`` a value is the answer.
+    """
     for formula in reversed(formulas):
         latex = formula.latex
         for eq in reversed(equations(latex)):
             match = _target_in(latex, eq, target_key)
-            if match is not None:
+            if match is not None and not (skip_zero and _is_zero(latex[match[0] : match[1]])):
                 return _Match(formula, match[0], match[1], match[2])
     return None
 
@@ -575,7 +579,7 @@ def extract(
             if pool == "plain":
                 plain = plain_formulas(answer.text, max(answer.start_line, 1))
             found = formulas if pool == "math" else plain or ()
-            match = find_target(found, target_key)
+            match = find_target(found, target_key, skip_zero=hints is not None and target_text in hints.vectors)
             assembled = None
             if match is None or (hints is not None and hints.counts.get(target_text, 0) > 1):
                 assembled = _assemble(found, target_text, target_key, hints)
