@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from grader.answers.extract import find_target, latex_key
+from grader.answers.extract import find_target, latex_key, plain_formulas
 from grader.answers.models import Answer, Mapping
 from grader.answers.prose import prose_text
 from grader.answers.questions import QuestionInfo, content_words
@@ -42,7 +42,7 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
 def _evidence(block: Block, question: QuestionInfo) -> tuple[float, str]:
     """How strongly ``block`` looks like (part of) the answer to ``question``, and why."""
     text = block.text[:_BLOCK_LIMIT]
-    formulas = find_formulas(text, block.line)
+    formulas = find_formulas(text, block.line) + plain_formulas(text, block.line)
     for target in question.targets:
         key = latex_key(target)
         if len(key) >= 1 and find_target(formulas, key) is not None:
@@ -159,7 +159,7 @@ def _answer_like(block: Block, questions: Sequence[QuestionInfo], *, located: bo
     a question's own statement."""
     if block.kind == "heading":
         return False
-    formulas = find_formulas(block.text[:_BLOCK_LIMIT], block.line)
+    formulas = find_formulas(block.text[:_BLOCK_LIMIT], block.line) + plain_formulas(block.text[:_BLOCK_LIMIT], block.line)
     if any("=" in f.latex or f.display for f in formulas):
         return not located or not _QUESTIONISH.search(block.text[:200])
     words = prose_text(block.text[:_BLOCK_LIMIT]).split()

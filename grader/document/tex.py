@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pylatexenc.latexwalker import (
-    get_default_latex_context_db,
     LatexCharsNode,
     LatexCommentNode,
     LatexEnvironmentNode,
@@ -24,8 +23,8 @@ from pylatexenc.latexwalker import (
     LatexNode,
     LatexSpecialsNode,
     LatexWalker,
+    get_default_latex_context_db,
 )
-
 from pylatexenc.macrospec import MacroSpec
 
 from grader.document.formulas import MATH_ENVIRONMENTS

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from grader.answers.extract import latex_key
 from grader.checking.result import PartResult
 from grader.gradebook.answers import answer_key
 from grader.gradebook.models import ReviewNote

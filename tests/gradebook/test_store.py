@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from grader.submission.models import Extraction
 
 from grader.checking.result import PartResult
 from grader.gradebook.book import Gradebook, open_gradebook
@@ -19,7 +20,6 @@ from grader.gradebook.store import HEAD, GradebookError, database_url
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
-from grader.submission.models import Extraction
 
 RUBRIC = Rubric.model_validate(
     {
