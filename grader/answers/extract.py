@@ -554,7 +554,8 @@ def extract(
             how="none",
             description=f"question {answer.question_id} has no answer",
         )
-    prose = " ".join(answer.text.split())[:PROSE_LIMIT]
+    # Lines kept (lists and paragraphs render in the report); spaces within a line folded.
+    prose = re.sub(r"\n{3,}", "\n\n", "\n".join(" ".join(line.split()) for line in answer.text.split("\n")).strip())[:PROSE_LIMIT]
     span = (
         f"lines {answer.start_line}-{answer.end_line}"
         if answer.end_line > answer.start_line

@@ -254,7 +254,8 @@ def grade_question(
         results.get((question.id, part.id)) or missing_part(part.id, part.kind, part.points) for part in question.parts
     ]
     lines = (answer.start_line, answer.end_line) if answer is not None and answer.status == "answered" else None
-    return score_question(question.id, question.title, question.points, parts, lines)
+    located = answer.mapping if answer is not None and answer.status != "missing" else None
+    return score_question(question.id, question.title, question.points, parts, lines, located)
 
 
 def check_part(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:

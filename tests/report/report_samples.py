@@ -372,7 +372,7 @@ TEMPLATE_ELEMENTS = frozenset(
         "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "nav", "section",
         "article", "h1", "h2", "h3", "p", "span", "div", "a", "ul", "ol", "li", "dl", "dt", "dd", "table",
         "thead", "tbody", "tr", "th", "td", "strong", "code", "br", "svg", "rect", "line", "text", "figure",
-        "figcaption",
+        "figcaption", "em", "blockquote", "hr", "pre", "h4", "h5", "h6",  # Markdown in answers
     }
 )  # fmt: skip
 
