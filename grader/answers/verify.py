@@ -40,6 +40,7 @@ _SEPARATORS = re.compile(r"(?<=\))\s*(?:and|or)\s*(?=\()|\\quad|\\qquad|\\text\{
 _UNIT_TAIL = re.compile(
     r"(?:\\(?:text|textbf|textnormal|mathrm|mbox)\s*\{\s*[A-Za-z][A-Za-z .²³]*\}|\s+(?:percent(?:age)?|pct)\b|\\?%|°|\^\\circ|\s*[€$£]|\s*m²)\s*$"
 )
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[A-Za-z*]*\}")
 _TEXT_ONLY = re.compile(r"^(?:\\(?:text|textbf|mathrm|textnormal)\s*)?\{?\s*\(?\s*([A-Za-z][A-Za-z ]*?)\s*\)?\s*\}?$")
 _BETWEEN_BOXES = re.compile(r"(?:[\s,;$()]|\\[(),; ]|\\q?quad|\band\b|\bor\b|\\text\{\s*(?:and|or|,)\s*\})*")
 
@@ -81,7 +82,7 @@ def final_answer(text: str) -> _Final | None:
     spans = math_spans(text)
     tail_start = spans[-1].end if spans else 0
     number = None
-    for m in _NUMBER.finditer(text, tail_start):
+    for m in _NUMBER.finditer(text, tail_start) if spans else ():
         number = m.group(0)
     if number is not None:  # "the largest $n$ is 34.": a number after the last formula is the answer
         return _Final(number)
@@ -92,10 +93,12 @@ def final_answer(text: str) -> _Final | None:
         if len(pieces) > 1 and re.search(r"\$\s*(?:,|and|or)\s*\$", joined):
             return _Final(", ".join(pieces), several=True)  # "$21,16$ or $11$"
         return _several(last)
-    stripped = _UNIT_TAIL.sub("", text.strip().rstrip("."))
-    if not stripped or any(word.lower() not in _MATH_WORDS for word in _WORD.findall(stripped)):
-        return None  # prose without a formula: no answer to read
-    return _several(stripped)
+    stripped = text.strip().rstrip(".")
+    bare = _ENVIRONMENT.sub(" ", _UNIT_TAIL.sub("", stripped) if re.search(r"\d", stripped) else stripped)
+    if stripped and not any(word.lower() not in _MATH_WORDS for word in _WORD.findall(bare)):
+        return _several(stripped)
+    numbers = _NUMBER.findall(text)
+    return _Final(numbers[-1]) if numbers else None  # prose: its last number, or no answer
 
 
 def _several(latex: str) -> _Final:
