@@ -18,7 +18,6 @@ looks), never silently missing; blank answers and placeholders ("TODO", "(skippe
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from grader.answers.models import Answer, MappingHow, Submission
 from grader.answers.models import Mapping as AnswerMapping
 from grader.answers.questions import QuestionInfo, bare_questions
 from grader.document.formulas import find_formulas, math_spans
-from grader.document.markdown import markdown_blocks
+from grader.document.markdown import markdown_document
 from grader.document.models import Document
 
 Tokens = tuple[str, ...]
@@ -328,15 +327,7 @@ def segment(
     aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> Submission:
     """Markdown text already in memory, aligned to questions known by id (and labels) only."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    document = Document(
-        path=path,
-        format="markdown",
-        text=text,
-        blocks=tuple(markdown_blocks(text)),
-        sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
-    )
-    return align(document, bare_questions(list(expected_ids), dict(aliases or {})))
+    return align(markdown_document(text, path=path), bare_questions(list(expected_ids), dict(aliases or {})))
 
 
 def _block_skips(document: Document) -> set[int]:

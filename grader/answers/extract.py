@@ -561,15 +561,11 @@ def extract(
         if answer.end_line > answer.start_line
         else f"line {answer.start_line}"
     )
+    def as_prose(description: str) -> Extraction:
+        return Extraction(question_id=qid, part_id=part_id, how="prose", text=prose, line=answer.start_line, description=description)
+
     if mode == "prose":
-        return Extraction(
-            question_id=qid,
-            part_id=part_id,
-            how="prose",
-            text=prose,
-            line=answer.start_line,
-            description=f"read the answer as text ({span})",
-        )
+        return as_prose(f"read the answer as text ({span})")
     formulas = answer.formulas or find_formulas(answer.text, max(answer.start_line, 1))
     target_text = (target or "").strip()
     hints = answer.hints
@@ -642,14 +638,7 @@ def extract(
                 formula=chosen.latex,
                 description=f"{missing_target}read the last {kind} formula, on line {chosen.line}",
             )
-    return Extraction(
-        question_id=qid,
-        part_id=part_id,
-        how="prose",
-        text=prose,
-        line=answer.start_line,
-        description=f"no formula was found; read the answer as text ({span})",
-    )
+    return as_prose(f"no formula was found; read the answer as text ({span})")
 
 
 @dataclass(frozen=True)
@@ -709,7 +698,7 @@ _ARRAY = re.compile(r"\\left\s*[(\[]\s*\\begin\{array\}\{[^{}]*\}(?P<body>.*?)\\
 _PRIME = re.compile(r"(?<![A-Za-z\\])(?P<name>[A-Za-z]|\\[A-Za-z]+|\\mathbf\{[A-Za-z]\}|\\boldsymbol\{[A-Za-z]\})'")
 
 
-def _top_level_items(latex: str) -> list[str]:
+def top_level_items(latex: str) -> list[str]:
     """Items of ``a, b, c`` at depth zero."""
     items, depth, start = [], 0, 0
     for k, ch in enumerate(latex):
@@ -725,7 +714,7 @@ def _top_level_items(latex: str) -> list[str]:
 
 
 def _value_count(latex: str) -> int:
-    return len(_top_level_items(latex)) + latex.count("\\pm") + latex.count("±")
+    return len(top_level_items(latex)) + latex.count("\\pm") + latex.count("±")
 
 
 def _paren_close(text: str, open_at: int) -> int:
@@ -764,7 +753,7 @@ def normalize_value(latex: str, target: str | None, hints: ReadingHints | None) 
     size = hints.vectors.get(target or "")
     stripped = latex.strip()
     if size and stripped.startswith("(") and _paren_close(stripped, 0) == len(stripped) - 1:
-        items = _top_level_items(stripped[1:-1])
+        items = top_level_items(stripped[1:-1])
         if len(items) == size:
             latex = "\\begin{pmatrix} " + " \\\\ ".join(items) + " \\end{pmatrix}"
     return latex
@@ -775,10 +764,10 @@ def _nested_lists(latex: str) -> str:
     stripped = latex.strip()
     if not (stripped.startswith("[[") and stripped.endswith("]]")):
         return latex
-    rows = _top_level_items(stripped[1:-1])
+    rows = top_level_items(stripped[1:-1])
     if not rows or not all(r.startswith("[") and r.endswith("]") for r in rows):
         return latex
-    cells = [_top_level_items(r[1:-1]) for r in rows]
+    cells = [top_level_items(r[1:-1]) for r in rows]
     if len({len(c) for c in cells}) != 1:
         return latex
     return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(c) for c in cells) + " \\end{pmatrix}"
@@ -867,7 +856,7 @@ def _assemble(formulas: tuple[Formula, ...], target: str, target_key: str, hints
                               f"assembled {target} from its components on lines {ordered[0].line}-{ordered[-1].line}")
     stripped = target.strip()
     if stripped.startswith("(") and stripped.endswith(")"):
-        names = _top_level_items(stripped[1:-1])
+        names = top_level_items(stripped[1:-1])
         if len(names) >= 2:
             values = []
             for name in names:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.extract import equations, latex_key, normalize_value, repair_damage
+from grader.answers.extract import equations, latex_key, normalize_value, repair_damage, top_level_items
 from grader.document.formulas import find_formulas, math_spans
 from grader.math.api import symbol_table
 from grader.math.equivalence import check_equivalence
@@ -204,18 +204,9 @@ def verify(
 
 def _split_top(latex: str) -> list[str]:
     """Top-level comma items when each is a named equation (``k = 45, n = 2``), else the whole."""
-    items, depth, start = [], 0, 0
-    for k, ch in enumerate(latex):
-        if ch in "({[":
-            depth += 1
-        elif ch in ")}]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(latex[start:k])
-            start = k + 1
-    items.append(latex[start:])
+    items = top_level_items(latex)
     if len(items) > 1 and all("=" in item for item in items):
-        return [item.strip() for item in items]
+        return items
     return [latex]
 
 

@@ -7,13 +7,14 @@ into a code block because of four spaces.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from grader.document.models import Block, BlockKind
+from grader.document.models import Block, BlockKind, Document
 
 _LEAF: dict[str, BlockKind] = {
     "heading_open": "heading",
@@ -31,6 +32,13 @@ _LEAF: dict[str, BlockKind] = {
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "maxNesting": 20}).disable("code").enable("table")
     return md.use(dollarmath_plugin, allow_space=True, double_inline=True, allow_labels=False).use(amsmath_plugin)
+
+
+def markdown_document(text: str, *, path: str = "<text>") -> Document:
+    """Markdown already in memory (quick checks, tests) as a document; its hash is of the text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return Document(path=path, format="markdown", text=text, blocks=tuple(markdown_blocks(text)), sha256=digest)
 
 
 def markdown_blocks(text: str, *, first_line: int = 1, cell: int | None = None) -> list[Block]:

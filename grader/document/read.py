@@ -11,6 +11,9 @@ from grader.document.plaintext import text_blocks
 from grader.document.tex import tex_blocks
 from grader.input.models import SubmissionProblem, SubmissionText
 
+_WORD_FIX = "open it in Word and save it again as .docx, or submit your answers as Markdown"
+_NOTEBOOK_FIX = "open it in Jupyter, save it, and submit the .ipynb file again"
+
 
 def read_document(source: SubmissionText, *, timeout_s: float = 30.0) -> Document | SubmissionProblem:
     text = source.text
@@ -20,22 +23,12 @@ def read_document(source: SubmissionText, *, timeout_s: float = 30.0) -> Documen
         try:
             text, blocks = docx_blocks(source.data, timeout_s=timeout_s)
         except DocxError as error:
-            return SubmissionProblem(
-                code="input.unreadable_docx",
-                path=source.path,
-                message=f"the Word document cannot be read: {error}",
-                fix="open it in Word and save it again as .docx, or submit your answers as Markdown",
-            )
+            return SubmissionProblem(code="input.unreadable_docx", path=source.path, message=f"the Word document cannot be read: {error}", fix=_WORD_FIX)
     elif source.format == "notebook":
         try:
             text, blocks = notebook_blocks(text)
         except NotebookError as error:
-            return SubmissionProblem(
-                code="input.unreadable_notebook",
-                path=source.path,
-                message=f"the notebook cannot be read: {error}",
-                fix="open it in Jupyter, save it, and submit the .ipynb file again",
-            )
+            return SubmissionProblem(code="input.unreadable_notebook", path=source.path, message=f"the notebook cannot be read: {error}", fix=_NOTEBOOK_FIX)
     elif source.format == "latex":
         try:
             text, blocks = tex_blocks(text)

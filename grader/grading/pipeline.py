@@ -29,8 +29,7 @@ from grader.answers.questions import QuestionInfo, reading_hints, rubric_questio
 from grader.checking.base import CheckContext
 from grader.checking.registry import checker_for
 from grader.checking.result import PartResult, missing_part
-from grader.document.markdown import markdown_blocks
-from grader.document.models import Document
+from grader.document.markdown import markdown_document
 from grader.document.read import read_document
 from grader.errors import Problem, SubmissionError
 from grader.input.models import SubmissionProblem, SubmissionText
@@ -81,15 +80,7 @@ def derive_seed(*labels: object) -> int:
 
 def segment_text(text: str, rubric: Rubric, *, path: str) -> Submission:
     """Align Markdown text already in memory (the quick-check and test path)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    document = Document(
-        path=path,
-        format="markdown",
-        text=text,
-        blocks=tuple(markdown_blocks(text)),
-        sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
-    )
-    return align(document, rubric_questions(rubric))
+    return align(markdown_document(text, path=path), rubric_questions(rubric))
 
 
 def grade_file(
