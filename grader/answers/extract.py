@@ -858,15 +858,15 @@ def _assemble(formulas: tuple[Formula, ...], target: str, target_key: str, hints
     if stripped.startswith("(") and stripped.endswith(")"):
         names = top_level_items(stripped[1:-1])
         if len(names) >= 2:
-            values = []
+            matched: list[tuple[_Match, str]] = []
             for name in names:
                 match = find_target(formulas, latex_key(name))
                 if match is None:
                     break
-                values.append((match, _clean_value(match.formula.latex[match.value_start : match.value_end])))
+                matched.append((match, _clean_value(match.formula.latex[match.value_start : match.value_end])))
             else:
-                line = _line_at(values[0][0].formula, values[0][0].value_start)
-                return _Assembled("(" + ", ".join(v for _, v in values) + ")", line, values[0][0].formula.latex,
+                line = _line_at(matched[0][0].formula, matched[0][0].value_start)
+                return _Assembled("(" + ", ".join(v for _, v in matched) + ")", line, matched[0][0].formula.latex,
                                   f"assembled {target} from one equation per component, from line {line}")
     count = hints.counts.get(target, 0) if hints else 0
     several = stated_values(formulas, lambda key: key == target_key or (_SUBSCRIPTED.search(key) is not None and _SUBSCRIPTED.sub("", key) == target_key))
@@ -874,7 +874,7 @@ def _assemble(formulas: tuple[Formula, ...], target: str, target_key: str, hints
     if len(values) >= 2 and (count >= 2 or any(v.key != target_key for v in several)):
         if count:
             total = 0
-            kept = []
+            kept: list[str] = []
             for value in reversed(values):
                 if total >= count:
                     break

@@ -25,7 +25,7 @@ from pylatexenc.latexwalker import (
     LatexWalker,
     get_default_latex_context_db,
 )
-from pylatexenc.macrospec import MacroSpec
+from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
 from grader.document.formulas import MATH_ENVIRONMENTS
 from grader.document.models import Block, BlockKind
@@ -216,7 +216,7 @@ def _shown_counter(count: int, depth: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def _context():  # type: ignore[no-untyped-def]
+def _context() -> LatexContextDb:
     """pylatexenc's LaTeX macros, plus the sectioning ones it does not know (``\\paragraph{...}``)."""
     db = get_default_latex_context_db().filter_context()  # a copy: the default is shared
     db.add_context_category("grader", macros=[MacroSpec("paragraph", "*[{"), MacroSpec("boxed", "{")], prepend=True)
@@ -252,16 +252,16 @@ def _split(rendered: str, breaks: list[_Break]) -> list[Block]:
     current = _Break(0, "paragraph")
     for index, line in enumerate(lines + [""]):
         number = index + 1
-        brk = at.get(number)
+        found = at.get(number)
         blank = not line.strip()
-        if start is not None and (blank and current.kind != "math" or brk is not None):
+        if start is not None and (blank and current.kind != "math" or found is not None):
             _close(blocks, lines, start, index, current)
             start = None
-        if brk is not None:
-            current = brk
+        if found is not None:
+            current = found
         if start is None and not blank:
             start = index
-            if brk is None:
+            if found is None:
                 current = _Break(number, "paragraph")
     return blocks
 
