@@ -27,6 +27,7 @@ _PHRASE = 1.5
 _WORDS_EACH = 0.5
 _WORDS_MAX = 2.0
 _MEDIUM = 1.5  # evidence from which a placement is trusted without a person
+_NEW_ANSWER = 0.1  # between equal readings, a block with evidence starts the next answer rather than continuing one
 _QUESTIONISH = re.compile(r"\?|^\W*(show|prove|derive|find|compute|compare|express|explain|what|how|why|which)\b", re.I)
 _BLOCK_LIMIT = 20_000  # characters of one block read for evidence
 
@@ -54,7 +55,14 @@ def _evidence(block: Block, question: QuestionInfo) -> tuple[float, str]:
         if compiled is not None and compiled.search(prose):
             score, why = _PHRASE, f"wording the question's parts look for, on line {block.line}"
             break
-    shared = content_words(prose) & question.words
+    mine = content_words(prose)
+    if not score:
+        for statement in question.statements:
+            wanted = content_words(statement)
+            if len(wanted) >= 2 and len(wanted & mine) * 3 >= 2 * len(wanted):
+                score, why = _PHRASE, f"wording one of the question's answers would use, on line {block.line}"
+                break
+    shared = mine & question.words
     if len(shared) >= 2:
         bonus = min(_WORDS_MAX, _WORDS_EACH * len(shared))
         if bonus > score:
@@ -131,7 +139,7 @@ def _monotone(scores: list[list[tuple[float, str]]]) -> list[int | None]:
         for j in range(n):
             score = scores[i][j][0]
             stay = best[j] + score if best[j] != neg else neg
-            start = prefix_value + score if score > 0 else neg
+            start = prefix_value + score + _NEW_ANSWER if score > 0 else neg
             if stay >= start:
                 new[j], choice[j] = stay, j
             else:

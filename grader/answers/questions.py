@@ -39,6 +39,7 @@ class QuestionInfo:
     prompt: str = ""
     targets: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()  # regexes the rubric's choice/manual parts look for
+    statements: tuple[str, ...] = ()  # example statements of the choice options, read by their words
 
     @property
     def words(self) -> frozenset[str]:
@@ -48,11 +49,13 @@ class QuestionInfo:
 def question_info(question: Question) -> QuestionInfo:
     targets: list[str] = []
     phrases: list[str] = []
+    statements: list[str] = []
     for part in question.parts:
         if part.target:
             targets.append(part.target)
         for option in getattr(part, "options", None) or []:
             phrases += option.patterns
+            statements += getattr(option, "statements", None) or []
         for element in getattr(part, "expected", None) or []:
             phrases += element.patterns
     return QuestionInfo(
@@ -62,6 +65,7 @@ def question_info(question: Question) -> QuestionInfo:
         prompt=question.prompt,
         targets=tuple(dict.fromkeys(targets)),
         phrases=tuple(dict.fromkeys(phrases)),
+        statements=tuple(dict.fromkeys(statements)),
     )
 
 
