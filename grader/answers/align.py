@@ -280,7 +280,8 @@ def _answer_marker_at(line: str, match: re.Match[str], begin: int, prefix_end: i
 
 _PLACEHOLDER = re.compile(
     r"(?:todo|tbd|tba|to ?do|skip(?:ped)?|n/?a|no answer|not answered|not attempted|left blank|blank|"
-    r"did ?n[o']?t (?:answer|attempt|do)(?: (?:this|it))?|i (?:do ?n[o']?t|dont) know|idk|unknown|not sure|"
+    r"(?:i )?did ?n[o']?t (?:answer|attempt|do|finish|get to|have time for)(?: (?:this|it|this one|this question|that one))?|"
+    r"(?:i )?ran out of time|no time|no idea|i (?:do ?n[o']?t|dont) know|idk|unknown|not sure|"
     r"(?:answer|solution) (?:here|goes here|missing)|your answer here|\.{3}|…|\?+|-+|–|—)",
     re.IGNORECASE,
 )

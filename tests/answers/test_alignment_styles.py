@@ -46,7 +46,7 @@ def test_numbered_steps_inside_an_answer_are_not_questions() -> None:
     assert set(got) == {"1.1", "2.1"} and "simplify" in got["1.1"]
 
 
-@pytest.mark.parametrize("placeholder", ["TODO", "(skipped)", "*(skipped)*", "I don't know.", "n/a", "N/A", "-", "???", "**TODO**", "Not attempted", ""])
+@pytest.mark.parametrize("placeholder", ["TODO", "(skipped)", "*(skipped)*", "I don't know.", "n/a", "N/A", "-", "???", "**TODO**", "Not attempted", "I did not get to this one.", ""])
 def test_placeholders_are_missing(placeholder: str) -> None:
     sub = segment(f"## 1.1\n{placeholder}\n\n## 1.2\nan answer\n", IDS)
     assert sub.answers["1.1"].status == "missing"
