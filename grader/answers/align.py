@@ -402,7 +402,7 @@ def align(document: Document, questions: Sequence[QuestionInfo]) -> Submission:
         for qid, answer in placed.items():
             answers[qid] = answer
             warnings.append(
-                f"question {qid} has no label; {answer.mapping.description if answer.mapping else 'it was found by its content'}"
+                f"question {qid} has no label; it was found {answer.mapping.description if answer.mapping else 'by its content'}"
             )
     else:
         leftover = []
@@ -634,11 +634,12 @@ def _build_answer(
 
 
 def _described(event: _Event, label: str) -> str:
+    """``by the heading '## 1.2' on line 14``: how the answer was found, for people."""
     where = f"line {event.line + 1}"
     if event.how == "heading":
-        return f"the heading '{label}' on {where}"
+        return f"by the heading '{label}' on {where}"
     if event.how == "list_item":
-        return f"list item '{label}' under its question's heading, on {where}"
+        return f"by the list item '{label}' under its question's heading, on {where}"
     if event.how == "sub_label":
-        return f"the sub-part label '{label}' under its question, on {where}"
-    return f"the label '{label}' on {where}"
+        return f"by the sub-part label '{label}' under its question, on {where}"
+    return f"by the label '{label}' on {where}"

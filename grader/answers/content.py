@@ -47,26 +47,26 @@ def _evidence(block: Block, question: QuestionInfo) -> tuple[float, str]:
     for target in question.targets:
         key = latex_key(target)
         if len(key) >= 1 and find_target(formulas, key) is not None:
-            return _TARGET, f"an equation for ${target}$ on line {block.line}"
+            return _TARGET, f"by the equation {target} = … on line {block.line}"
     score, why = 0.0, ""
     prose = prose_text(text)
     for pattern in question.phrases:
         compiled = _compiled(pattern)
         if compiled is not None and compiled.search(prose):
-            score, why = _PHRASE, f"wording the question's parts look for, on line {block.line}"
+            score, why = _PHRASE, f"by wording the question's parts look for, on line {block.line}"
             break
     mine = content_words(prose)
     if not score:
         for statement in question.statements:
             wanted = content_words(statement)
             if len(wanted) >= 2 and len(wanted & mine) * 3 >= 2 * len(wanted):
-                score, why = _PHRASE, f"wording one of the question's answers would use, on line {block.line}"
+                score, why = _PHRASE, f"by wording one of the question's answers would use, on line {block.line}"
                 break
     shared = mine & question.words
     if len(shared) >= 2:
         bonus = min(_WORDS_MAX, _WORDS_EACH * len(shared))
         if bonus > score:
-            why = f"the words of its prompt ({', '.join(sorted(shared)[:4])}) on line {block.line}"
+            why = f"by the words of its prompt ({', '.join(sorted(shared)[:4])}) on line {block.line}"
         score = max(score, bonus) + (0.25 if score else 0.0)
     return score, why
 
@@ -109,7 +109,7 @@ def place_by_content(
                 question_id=question.id,
                 how=how,
                 confidence=confidence,
-                description=f"found by {reason}, {document.where(first.line, last.end_line)}, in question order",
+                description=f"{reason} (no label; placed in question order)",
             ),
         )
     leftover = [

@@ -65,16 +65,6 @@ STATUS_SYMBOLS = {
 }
 _EVIDENCE_SHOWN_ELSEWHERE = frozenset({"found", "missing", "mistakes", "chosen", "scope", "seed"})
 _SURE = {"high": "sure", "medium": "fairly sure", "low": "unsure: a person will confirm"}
-_HOW_FOUND = {
-    "label": "by its label",
-    "heading": "by its heading",
-    "list_item": "as a numbered item under its question",
-    "sub_label": "by its sub-part label",
-    "target": "by what it states",
-    "prompt": "by its wording",
-    "order": "by its place among the answers",
-    "none": "not found",
-}
 _MAX_EVIDENCE_CHARS = 600
 
 
@@ -293,10 +283,12 @@ def render_markdown(text: str) -> Markup:
 
 
 def located_text(located: Located | None) -> str:
-    """``found by its heading '## 1.2' on line 14 (sure)``, for the page."""
-    if located is None or located.how == "none":
-        return "" if located is None else "not found in the file: a person will look for it"
-    return f"found {_HOW_FOUND.get(located.how, '')}: {located.description} ({_SURE.get(located.confidence, located.confidence)})"
+    """``found by the heading '1.2' on line 14 (sure)``, for the page."""
+    if located is None:
+        return ""
+    if located.how == "none":
+        return "not found in the file: a person will look for it"
+    return f"found {located.description} ({_SURE.get(located.confidence, located.confidence)})"
 
 
 def _counterexample_rows(counterexample: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -42,7 +42,7 @@ def test_unlabeled_answers_in_order_are_found_and_said_so(tmp_path: Path) -> Non
     assert [q.status for q in report.questions] == ["correct", "correct", "correct"]
     assert report.questions[0].located is not None and report.questions[0].located.how == "target"
     html = render_html_report(report, rubric, show_reference=False)
-    assert "found by what it states" in html and "line 3" in html
+    assert "found by the equation \\lambda = … on line 3 (no label; placed in question order) (fairly sure)" in html
 
 
 def test_the_cli_says_which_answers_a_person_must_find(tmp_path: Path) -> None:
