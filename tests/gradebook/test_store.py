@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from grader.submission.models import Extraction
 
+from grader.answers.models import Extraction
 from grader.checking.result import PartResult
 from grader.gradebook.book import Gradebook, open_gradebook
 from grader.gradebook.models import AssignmentInfo
