@@ -23,6 +23,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from grader.answers.extract import equations, repair_damage
+from grader.answers.models import Answer
+from grader.document.models import Formula
 from grader.math.evaluate import (
     NotEvaluable,
     ShapeError,
