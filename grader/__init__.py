@@ -29,11 +29,13 @@ _EXPORTS = {
     "load_rubric": "grader.checking.lint",
     "open_gradebook": "grader.gradebook.book",
     "segment_text": "grader.grading.pipeline",
+    "verify": "grader.answers.verify",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:
+    from grader.answers.verify import verify  # noqa: F401
     from grader.checking.lint import lint_rubric, load_rubric  # noqa: F401
     from grader.errors import GraderError, Problem, RubricError, SubmissionError  # noqa: F401
     from grader.gradebook.book import Gradebook, open_gradebook  # noqa: F401

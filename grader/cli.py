@@ -39,7 +39,7 @@ from grader.reports.terminal import render_terminal
 from grader.rubric.load import rubric_digest, rubric_path, rubric_schema
 from grader.rubric.models import Rubric
 
-SUBMISSION_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
+SUBMISSION_SUFFIXES = (".md", ".markdown", ".txt", ".tex", ".ipynb", ".docx")
 
 
 class _Failed(Exception):
@@ -74,7 +74,10 @@ def _submissions(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUBMISSION_SUFFIXES))
+            # A link is listed (and then refused with a message), never followed: it could point at the answer key.
+            found.extend(
+                sorted(p for p in path.rglob("*") if (p.is_symlink() or p.is_file()) and p.suffix.lower() in SUBMISSION_SUFFIXES)
+            )
         else:
             found.append(path)
     return list(dict.fromkeys(found))

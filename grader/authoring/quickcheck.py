@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader.answers.extract import extract
+from grader.answers.models import Answer
 from grader.authoring.template import answer_kind
 from grader.checking.base import CheckContext
 from grader.checking.mathcheck import Judge, check_tree, reference_judge
 from grader.checking.registry import MATH_KINDS
 from grader.checking.result import PartResult
 from grader.checking.sealed_math import sealed_judge, unsealed_result
+from grader.document.formulas import find_formulas
 from grader.grading.pipeline import check_part, part_context
 from grader.math.text import parse_text
 from grader.math.tree import Node, ParseError
@@ -28,9 +31,6 @@ from grader.rubric.parts import NumericPart, SymbolicPart
 from grader.rubric.sealed import SealedMathPart
 from grader.scoring.models import QuestionResult
 from grader.scoring.score import score_question
-from grader.submission.extract import extract
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer
 
 _TEXT_ARGUMENT = re.compile(r"\\(?:text\w*|math\w*|operatorname\*?|mbox|begin|end)\s*\{[^{}]*\}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")

@@ -7,16 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.answers.models import Answer
+from grader.answers.questions import reading_hints
 from grader.authoring.mutants import mutants
 from grader.checking.lint import load_rubric
+from grader.document.formulas import find_formulas
 from grader.grading.pipeline import check_part, part_context
 from grader.math.equivalence import check_equivalence
 from grader.math.latex import parse_latex
 from grader.math.tree import Node, ParseError
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.rubric.parts import NumericPart, PartTest, SymbolicPart
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer
 
 MATH_KINDS = ("symbolic", "numeric")
 
@@ -75,7 +76,9 @@ def _answer(question_id: str, text: str) -> Answer:
 
 
 def run_case(rubric: Rubric, question: Question, part: AnyPart, test: PartTest, index: int, file: str) -> Outcome:
-    result = check_part(part, _answer(question.id, answer_text(part, test.answer)), part_context(rubric, question, part, file))
+    # read as the pipeline reads it: with the shapes the rubric gives the question's targets
+    answer = _answer(question.id, answer_text(part, test.answer)).model_copy(update={"hints": reading_hints(rubric, question)})
+    result = check_part(part, answer, part_context(rubric, question, part, file))
     what = f"test {index + 1} ({_short(test.answer)})"
     expected = test.expect + (f" with mistake {test.mistake}" if test.mistake else "")
     got = result.verdict + (f" with mistake {result.mistake}" if result.mistake else "")

@@ -7,11 +7,11 @@ from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from grader.answers.models import Answer, Extraction
 from grader.checking.result import PartResult, PartStatus, Verdict
 from grader.errors import Problem
 from grader.math.symbols import SymbolTable
 from grader.rubric.parts import Mistake, PartBase
-from grader.submission.models import Answer, Extraction
 
 P = TypeVar("P", bound=PartBase)
 

@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from grader.answers.extract import extract, latex_key
+from grader.answers.models import Answer
+from grader.answers.prose import prose_text, relations_in, split_paragraphs, split_sentences
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.result import PartResult
 from grader.checking.statements import Fact, Reading, Terms, read, says, vocabulary_of
 from grader.errors import Problem
 from grader.rubric.parts import RELATION, ChoicePart
-from grader.submission.extract import extract, latex_key
-from grader.submission.models import Answer
-from grader.submission.prose import prose_text, relations_in, split_paragraphs, split_sentences
 
 _LABEL = re.compile(r"^\s*\(?\s*([0-9]{1,2}|[a-z]|[ivx]{1,4})\s*[.):]")
 

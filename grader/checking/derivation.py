@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+from grader.answers.extract import extract
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.lint_random import lint_random
 from grader.checking.manual import review_elements, round_half
@@ -29,8 +31,6 @@ from grader.simulation.derivation import (
     read_steps,
 )
 from grader.simulation.montecarlo import FALSE_REJECT, Model
-from grader.submission.extract import extract
-from grader.submission.models import Answer
 
 #: the share of the time limit the steps may use (the rest is for building the result)
 _TIME_SHARE = 0.6

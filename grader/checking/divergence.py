@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.answers.extract import extract, latex_key
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.derivation import local_symbols
 from grader.checking.lint_random import lint_random
@@ -26,8 +28,6 @@ from grader.simulation.derivation import parse_definitions
 from grader.simulation.divergence import divergence
 from grader.simulation.montecarlo import Instance, Model, evaluate_side, free_names
 from grader.simulation.trees import mentions, replace_maximizers, substitute
-from grader.submission.extract import extract, latex_key
-from grader.submission.models import Answer
 
 _NAMES = {"jsd": ("JSD", "JS", "D_JS", "D_JSD"), "kl": ("KL", "D_KL")}
 

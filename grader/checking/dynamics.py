@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from grader.answers.extract import extract
+from grader.answers.models import Answer, Extraction
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.choice import ChoiceChecker
 from grader.checking.result import PartResult
@@ -45,8 +47,6 @@ from grader.simulation.dynamics import (
     simulate,
     vector_nodes,
 )
-from grader.submission.extract import extract
-from grader.submission.models import Answer, Extraction
 
 _CONSISTENT: dict[Claim, frozenset[str]] = {
     "converges": frozenset({"converges"}),

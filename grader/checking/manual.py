@@ -11,12 +11,12 @@ import math
 import re
 from dataclasses import dataclass
 
+from grader.answers.extract import extract, latex_key
+from grader.answers.models import Answer
+from grader.answers.prose import prose_text
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
 from grader.rubric.parts import ExpectedElement, ManualPart, Mistake
-from grader.submission.extract import extract, latex_key
-from grader.submission.models import Answer
-from grader.submission.prose import prose_text
 
 
 def round_half(value: float) -> float:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from grader.answers.extract import extract
+from grader.answers.models import Answer, Extraction
 from grader.checking.base import CheckContext, LintContext, result
 from grader.checking.result import PartResult
 from grader.errors import Problem
@@ -23,8 +25,6 @@ from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
 from grader.math.tree import Neg, Node, Num, ParseError
 from grader.rubric.parts import ComparisonOptions, FormOptions, Mistake, PartBase
-from grader.submission.extract import extract
-from grader.submission.models import Answer, Extraction
 
 Compare = Callable[[Node], Equivalence]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext, Checker, LintContext
 from grader.checking.mathcheck import check_math, lint_latex
 from grader.checking.result import PartResult
 from grader.errors import Problem
 from grader.rubric.parts import NumericPart
-from grader.submission.models import Answer
 
 
 class NumericChecker(Checker[NumericPart]):

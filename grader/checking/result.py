@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.submission.models import Extraction
+from grader.answers.models import Extraction
 
 Verdict = Literal["right", "wrong", "undecided"]
 PartStatus = Literal["correct", "partial", "incorrect", "missing", "needs_review", "error"]

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from grader._internal.secretbox import KdfParams, derive_key, nonce_for, open_box, seal_box
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.choice import ChoiceChecker
 from grader.checking.result import PartResult
 from grader.errors import Problem
 from grader.rubric.parts import ChoicePart, Mistake
 from grader.rubric.sealed import SealedChoiceMistake, SealedChoicePart
-from grader.submission.models import Answer
 
 KIND = "sealed-choice"
 

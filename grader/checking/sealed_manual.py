@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
+from grader.answers.extract import extract, latex_key
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext, Checker, result
 from grader.checking.result import PartResult
 from grader.rubric.parts import PartBase
 from grader.rubric.sealed import SealedManualPart
-from grader.submission.extract import extract, latex_key
-from grader.submission.models import Answer
 
 KIND = "sealed-manual"
 REASON = "a person grades this part (proof or free text) when your instructor grades"

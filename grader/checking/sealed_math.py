@@ -38,6 +38,8 @@ import numpy as np
 
 from grader._internal.sandbox import Finished, run_bounded
 from grader._internal.secretbox import KdfParams, derive_key, nonce_for, open_box, seal_box
+from grader.answers.extract import extract
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext, Checker, LintContext, result
 from grader.checking.mathcheck import Compare, Judge, check_math_with, compare_with_reference, target_names
 from grader.checking.result import PartResult
@@ -86,8 +88,6 @@ from grader.math.text import parse_text
 from grader.math.tree import Call, Interval, MatrixLit, Node, ParseError, Relation, Seq, walk
 from grader.rubric.parts import Mistake
 from grader.rubric.sealed import Gate, JsonNumber, Layout, PointValue, SealedMathPart
-from grader.submission.extract import extract
-from grader.submission.models import Answer
 
 KIND = "sealed-math"
 #: A cell is at least this many tolerance radii wide; more when one shift must fit many values.

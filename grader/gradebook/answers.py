@@ -6,8 +6,8 @@ by its whitespace- and case-folded text. A part with nothing extracted has no ke
 
 from __future__ import annotations
 
+from grader.answers.extract import latex_key
 from grader.checking.result import PartResult
-from grader.submission.extract import latex_key
 
 __all__ = ["answer_key", "answer_text"]
 

@@ -44,12 +44,12 @@ from grader.grading.executors.base import Done, Executor, Job, Setup, default_jo
 from grader.grading.executors.local import LocalExecutor
 from grader.grading.pipeline import Limits
 from grader.grading.recording import BatchRecorder
+from grader.input.open import MAX_BYTES
 from grader.reports.html import environment, html_filename
 from grader.reports.json_report import load_report, report_json
 from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
-from grader.submission.read import MAX_BYTES
 
 __all__ = [
     "BarProgress",
@@ -486,7 +486,7 @@ class _InOrder:
 def _up_to_date(path: Path, report_path: Path, rubric: Rubric, digest: str) -> Report | None:
     """The report on disk if it was made from these exact bytes, this rubric and this grader."""
     try:
-        if not report_path.is_file() or path.stat().st_size > MAX_BYTES:
+        if path.is_symlink() or not report_path.is_file() or path.stat().st_size > MAX_BYTES:
             return None
         data = path.read_bytes()
         report = load_report(report_path.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""The grading pipeline: rubric → submission → checking → scoring → report.
+"""The grading pipeline: rubric → input → document → answers → checking → scoring → report.
 
 Each part is checked in a bounded, killable worker: a timeout or a crash becomes a result
 (``needs_review`` or ``error``) for that part only, and the rest of the submission is graded.
@@ -23,16 +23,20 @@ from grader._internal.sandbox import (
     run_bounded_each,
 )
 from grader._internal.version import __version__
+from grader.answers.align import align
+from grader.answers.models import Answer, Submission
+from grader.answers.questions import QuestionInfo, reading_hints, rubric_questions
 from grader.checking.base import CheckContext
 from grader.checking.registry import checker_for
 from grader.checking.result import PartResult, missing_part
+from grader.document.markdown import markdown_document
+from grader.document.read import read_document
 from grader.errors import Problem, SubmissionError
+from grader.input.models import SubmissionProblem, SubmissionText
+from grader.input.open import read_submission_text
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
-from grader.submission.models import Answer, Submission, SubmissionProblem, SubmissionText
-from grader.submission.read import read_submission_text
-from grader.submission.segment import segment
 
 MIN_MEMORY_MB = 64
 MAX_MEMORY_MB = 16384
@@ -74,18 +78,19 @@ def derive_seed(*labels: object) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def _aliases(rubric: Rubric) -> dict[str, list[str]]:
-    return {q.id: q.aliases for q in rubric.questions if q.aliases}
-
-
 def segment_text(text: str, rubric: Rubric, *, path: str) -> Submission:
-    """Split text already in memory (the quick-check and test path)."""
-    return segment(text, [q.id for q in rubric.questions], path=path, aliases=_aliases(rubric))
+    """Align Markdown text already in memory (the quick-check and test path)."""
+    return align(markdown_document(text, path=path), rubric_questions(rubric))
 
 
-def grade_file(path: Path | str, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None) -> Report:
-    """Grade one submission file; raises SubmissionError only when it cannot be read at all."""
-    read = read_submission_text(Path(path))
+def grade_file(
+    path: Path | str, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None, root: Path | None = None
+) -> Report:
+    """Grade one submission file; raises SubmissionError only when it cannot be read at all.
+
+    ``root`` is the folder the file was found in: a path that leaves it is refused.
+    """
+    read = read_submission_text(Path(path), root=root)
     if isinstance(read, SubmissionProblem):
         raise SubmissionError([read.to_problem()])
     return grade_text(read, rubric, rubric_sha256=rubric_sha256, limits=limits)
@@ -99,22 +104,25 @@ def grade_text(read: SubmissionText, rubric: Rubric, *, rubric_sha256: str = "",
 
 
 def split_bounded(read: SubmissionText, rubric: Rubric) -> Submission:
-    """Segment under the rubric's check limits; a file that cannot be split in time is unreadable.
+    """Read the document and align it under the rubric's check limits; a file that cannot be
+    read in time is unreadable.
 
-    The segmenter is linear by design, but it is the one stage that sees the whole file, so a
-    regression there must cost one submission a clear error rather than hang the batch.
+    The readers and the aligner are linear by design, but they are the stages that see the whole
+    file, so a regression there must cost one submission a clear error rather than hang the batch.
     """
     settings = rubric.settings
     outcome = run_bounded(
         _split,
         read,
-        [q.id for q in rubric.questions],
-        _aliases(rubric),
+        rubric_questions(rubric),
+        settings.check_timeout_s,
         timeout_s=settings.check_timeout_s,
         memory_mb=settings.check_memory_mb,
     )
     if isinstance(outcome, Finished) and isinstance(outcome.value, Submission):
         return outcome.value
+    if isinstance(outcome, Finished) and isinstance(outcome.value, SubmissionProblem):
+        raise SubmissionError([outcome.value.to_problem()])
     if isinstance(outcome, TimedOut):
         message = f"the file could not be split into answers within {settings.check_timeout_s:g} s"
     elif isinstance(outcome, OutOfMemory):
@@ -134,26 +142,40 @@ def split_bounded(read: SubmissionText, rubric: Rubric) -> Submission:
     )
 
 
-def _split(read: SubmissionText, ids: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> Submission:
-    """``load_submission``'s segmentation step, for a file read beforehand."""
-    submission = segment(read.text, ids, path=read.path, aliases=aliases)
-    return submission.model_copy(update={"sha256": read.sha256, "warnings": read.warnings + submission.warnings})
+def _split(read: SubmissionText, questions: Sequence[QuestionInfo], timeout_s: float) -> Submission | SubmissionProblem:
+    """The document of a file read beforehand, aligned to the questions."""
+    document = read_document(read, timeout_s=timeout_s)
+    if isinstance(document, SubmissionProblem):
+        return document
+    return align(document, questions)
 
 
 def grade_submission(
     submission: Submission, rubric: Rubric, *, rubric_sha256: str = "", limits: Limits | None = None
 ) -> Report:
-    """Grade a segmented submission: every part checked in a bounded child (see ``check_parts``)."""
+    """Grade an aligned submission: every part checked in a bounded child (see ``check_parts``).
+
+    No silent zero: a question whose answer could not be located, or was placed only by weak
+    evidence, goes to a person with the reason, and so does the whole submission.
+    """
     if limits is not None:
         rubric = limits.apply(rubric)
-    tasks = [
-        (question, part, answer)
+    answers = {
+        question.id: answer.model_copy(update={"hints": reading_hints(rubric, question)})
         for question in rubric.questions
-        if (answer := submission.answers.get(question.id)) is not None and answer.status != "missing"
-        for part in question.parts
-    ]
+        if (answer := submission.answers.get(question.id)) is not None and answer.status == "answered"
+    }
+    tasks = [(question, part, answers[question.id]) for question in rubric.questions if question.id in answers for part in question.parts]
     checked = check_parts([(part, answer, part_context(rubric, question, part, submission.path)) for question, part, answer in tasks])
-    results = {(question.id, part.id): result for (question, part, _), result in zip(tasks, checked, strict=True)}
+    results = {
+        (question.id, part.id): _confirm_placement(result, answer)
+        for (question, part, answer), result in zip(tasks, checked, strict=True)
+    }
+    for question in rubric.questions:
+        answer = submission.answers.get(question.id)
+        if answer is not None and answer.status == "unlocated":
+            for part in question.parts:
+                results[(question.id, part.id)] = unlocated_part(part.id, part.kind, part.points, question.id)
     questions = [grade_question(question, submission, results) for question in rubric.questions]
     score = round(sum(q.score for q in questions), 4)
     review = any(q.status in ("needs_review", "error") for q in questions)
@@ -168,6 +190,37 @@ def grade_submission(
         status="needs_review" if review else "graded",
         questions=questions,
         warnings=list(submission.warnings),
+    )
+
+
+def unlocated_part(part_id: str, kind: str, points: float, question_id: str) -> PartResult:
+    """A part whose answer may be in the file but could not be found: a person looks, nothing is scored."""
+    return PartResult(
+        id=part_id,
+        kind=kind,
+        status="needs_review",
+        verdict="undecided",
+        method="none",
+        score=0,
+        max_score=points,
+        proposed_score=0,
+        reasons=[f"the answer to question {question_id} could not be located in the file: it has no label, and no text matched it"],
+        feedback=[f"grader could not find your answer to question {question_id}; a person will look. Label it on its own line, e.g. '{question_id}'."],
+    )
+
+
+def _confirm_placement(result: PartResult, answer: Answer) -> PartResult:
+    """A verdict on an answer placed only by weak evidence (its order, a few words) is a proposal."""
+    mapping = answer.mapping
+    if mapping is None or mapping.confidence != "low" or result.status in ("needs_review", "error", "missing"):
+        return result
+    return result.model_copy(
+        update={
+            "status": "needs_review",
+            "verdict": "undecided",
+            "proposed_score": result.score,
+            "reasons": [*result.reasons, f"which question this answer belongs to is uncertain ({mapping.description}); confirm it"],
+        }
     )
 
 
@@ -191,8 +244,9 @@ def grade_question(
     parts = [
         results.get((question.id, part.id)) or missing_part(part.id, part.kind, part.points) for part in question.parts
     ]
-    lines = (answer.start_line, answer.end_line) if answer is not None and answer.status != "missing" else None
-    return score_question(question.id, question.title, question.points, parts, lines)
+    lines = (answer.start_line, answer.end_line) if answer is not None and answer.status == "answered" else None
+    located = answer.mapping if answer is not None and answer.status != "missing" else None
+    return score_question(question.id, question.title, question.points, parts, lines, located)
 
 
 def check_part(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from grader.answers.models import Mapping as Located
 from grader.checking.result import PartResult
 from grader.gradebook.models import ReviewNote
-from grader.reports.mathml import render_math, render_text_with_math
+from grader.reports.mathml import render_math
 from grader.reports.roster import RosterEntry
 from grader.rubric.models import Question, Rubric
 from grader.scoring.models import QuestionResult, Report
@@ -60,7 +63,8 @@ STATUS_SYMBOLS = {
     "graded": "✓",
     "unreadable": "!",
 }
-_EVIDENCE_SHOWN_ELSEWHERE = frozenset({"found", "missing", "mistakes", "chosen", "scope"})
+_EVIDENCE_SHOWN_ELSEWHERE = frozenset({"found", "missing", "mistakes", "chosen", "scope", "seed"})
+_SURE = {"high": "sure", "medium": "fairly sure", "low": "unsure: a person will confirm"}
 _MAX_EVIDENCE_CHARS = 600
 
 
@@ -169,6 +173,7 @@ class QuestionView:
     score: str
     max_score: str
     lines: str
+    found: str
     feedback: tuple[str, ...]
     parts: tuple[PartView, ...]
 
@@ -232,12 +237,58 @@ def _value_text(value: object) -> str:
         return f"{value:.6g}"
     if isinstance(value, str | int):
         return str(value)
-    return _short_json(value)
+    return _plain(value)
 
 
-def _short_json(value: object) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+def _plain(value: object, depth: int = 0) -> str:
+    """Evidence as a person reads it: no JSON brackets or quotes, no long random seeds."""
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, int) and abs(value) >= 10**12:
+        text = "…"
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, Mapping):
+        pairs = [f"{str(k).replace('_', ' ')}: {_plain(v, depth + 1)}" for k, v in sorted(value.items()) if str(k) != "seed"]
+        text = "; ".join(pairs) if depth == 0 else "(" + ", ".join(pairs) + ")"
+    elif isinstance(value, list | tuple):
+        text = ", ".join(_plain(v, depth + 1) for v in value)
+    else:
+        text = str(value)
     return text if len(text) <= _MAX_EVIDENCE_CHARS else text[: _MAX_EVIDENCE_CHARS - 1] + "…"
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    """Student Markdown for the page: lists, emphasis, paragraphs and math; raw HTML stays text and
+    nothing loads (no images, no links)."""
+    md = MarkdownIt("commonmark", {"html": False}).disable(["image", "link", "autolink", "code"])
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    def math(display: bool) -> Any:
+        return lambda _renderer, tokens, idx, *_: str(render_math(tokens[idx].content.strip(), display=display))
+
+    md.add_render_rule("math_inline", math(False))
+    md.add_render_rule("math_inline_double", math(True))
+    md.add_render_rule("math_block", math(True))
+    return md
+
+
+def render_markdown(text: str) -> Markup:
+    """An answer's Markdown as HTML: markdown-it escapes every character of text, and the only
+    markup it adds besides its own block and emphasis tags is our allow-listed MathML."""
+    try:
+        return Markup(_markdown().render(text))
+    except RecursionError:
+        return Markup("<p>") + escape(text) + Markup("</p>")
+
+
+def located_text(located: Located | None) -> str:
+    """``found by the heading '1.2' on line 14 (sure)``, for the page."""
+    if located is None:
+        return ""
+    if located.how == "none":
+        return "not found in the file: a person will look for it"
+    return f"found {located.description} ({_SURE.get(located.confidence, located.confidence)})"
 
 
 def _counterexample_rows(counterexample: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -261,7 +312,7 @@ def _comparison_views(comparisons: Iterable[object]) -> list[EvidenceView]:
     for comparison in comparisons:
         if not isinstance(comparison, dict) or comparison.get("verdict") == "equivalent":
             continue
-        key = _short_json(comparison)
+        key = json.dumps(comparison, sort_keys=True, default=str)
         if key in seen:  # alternatives of one reference often fail the same way
             continue
         seen.add(key)
@@ -317,7 +368,7 @@ def evidence_views(
                         )
                     )
         else:
-            views.append(EvidenceView(label=key.replace("_", " "), text=_short_json(value)))
+            views.append(EvidenceView(label=key.replace("_", " "), text=_plain(value)))
     return tuple(views)
 
 
@@ -351,7 +402,7 @@ def part_view(
                 same_text = True
             else:
                 previous_texts.add(extracted.text)
-                answer_text = render_text_with_math(extracted.text)
+                answer_text = render_markdown(extracted.text)
     rubric_part = (
         next((p for p in rubric_question.parts if p.id == part.id), None) if rubric_question else None
     )
@@ -420,6 +471,7 @@ def question_view(
         score=points(question.score),
         max_score=points(question.max_score),
         lines=lines,
+        found=located_text(question.located),
         # The scorer repeats the parts' feedback at question level; show each sentence once.
         feedback=tuple(f for f in question.feedback if not any(f in p.feedback for p in question.parts)),
         parts=parts,

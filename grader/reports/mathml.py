@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
 
-from grader.submission.formulas import math_spans
+from grader.document.formulas import math_spans
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",

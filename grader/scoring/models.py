@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.answers.models import Mapping
 from grader.checking.result import PartResult
 
 QuestionStatus = Literal["correct", "partial", "incorrect", "missing", "needs_review", "error"]
@@ -21,6 +22,7 @@ class QuestionResult(BaseModel):
     status: QuestionStatus
     feedback: list[str] = Field(default_factory=list)
     answer_lines: tuple[int, int] | None = Field(default=None, description="first and last line of the answer")
+    located: Mapping | None = Field(default=None, description="how the answer was found in the file, and how sure that is")
     parts: list[PartResult]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grader.answers.models import Mapping
 from grader.checking.result import PartResult
 from grader.scoring.models import QuestionResult, QuestionStatus
 
@@ -30,6 +31,7 @@ def score_question(
     max_score: float,
     parts: Sequence[PartResult],
     answer_lines: tuple[int, int] | None,
+    located: Mapping | None = None,
 ) -> QuestionResult:
     score = round(min(max_score, sum(p.score for p in parts)), 4)
     feedback = [message for p in parts for message in p.feedback]
@@ -41,5 +43,6 @@ def score_question(
         status=question_status(parts),
         feedback=list(dict.fromkeys(feedback)),
         answer_lines=answer_lines,
+        located=located,
         parts=list(parts),
     )

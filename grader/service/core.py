@@ -17,6 +17,7 @@ from grader.errors import GraderError, Problem
 from grader.gradebook.book import open_gradebook
 from grader.gradebook.models import AssignmentInfo as BookAssignment
 from grader.gradebook.models import GradebookRow
+from grader.input.open import MAX_BYTES
 from grader.reports.html import html_filename, render_html_report
 from grader.reports.roster import Roster, parse_roster
 from grader.reports.summary import render_class_summary
@@ -47,7 +48,6 @@ from grader.service.selfcheck import (
 )
 from grader.service.store import Store
 from grader.service.uploads import MAX_ARCHIVE_TOTAL, Incoming, read_upload, safe_name
-from grader.submission.read import MAX_BYTES
 
 
 class ServiceError(HTTPException):

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from grader.input.open import MAX_BYTES
 from grader.reports.html import STATUS_LABELS
 from grader.service.api import export_response
 from grader.service.auth import (
@@ -34,7 +35,6 @@ from grader.service.deps import SESSION_COOKIE, AssignmentId, page_principal, re
 from grader.service.models import AssignmentRequest, CheckRequest, CheckResult, DecisionRequest
 from grader.service.review import EXPORTS, DecisionError, decide, review_queue
 from grader.service.security import report_policy
-from grader.submission.read import MAX_BYTES
 
 router = APIRouter(include_in_schema=False)
 FORM_PART_BYTES = MAX_BYTES + 100_000  # a pasted answer file fits in one form field

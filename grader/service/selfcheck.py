@@ -32,13 +32,13 @@ from grader.checking.lint import load_rubric
 from grader.checking.result import PartResult
 from grader.errors import GraderError, Problem
 from grader.grading.pipeline import grade_text
+from grader.input.models import SubmissionProblem
+from grader.input.open import decode_submission
 from grader.rubric.load import RUBRIC_FILE
 from grader.rubric.models import Rubric
 from grader.rubric.parts import DerivationPart, DivergencePart, NumericPart, SymbolicPart
 from grader.scoring.models import QuestionResult
 from grader.service.models import PartFeedback, QuestionFeedback
-from grader.submission.models import SubmissionProblem
-from grader.submission.read import decode_submission
 
 T = TypeVar("T")
 WITHHELD = "(this feedback is withheld here because it states the answer; your instructor's report shows it)"

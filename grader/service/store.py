@@ -25,14 +25,14 @@ from sqlalchemy.exc import IntegrityError
 
 from grader._internal.processes import pid_alive
 from grader.errors import Problem
+from grader.input.models import SubmissionProblem
+from grader.input.open import MAX_BYTES, decode_submission
 from grader.reports.roster import Roster, parse_roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
 from grader.service.db import assignments, attempts, completions, jobs, submissions, tokens
 from grader.service.models import AssignmentInfo, AttemptInfo, Progress, SubmissionInfo
 from grader.service.uploads import Incoming
-from grader.submission.models import SubmissionProblem
-from grader.submission.read import MAX_BYTES, decode_submission
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from grader.errors import Problem
-from grader.submission.read import MAX_BYTES
+from grader.input.open import MAX_BYTES
 
 SUBMISSION_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
 MAX_ENTRIES = 2000

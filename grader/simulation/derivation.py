@@ -23,6 +23,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from grader.answers.extract import equations, repair_damage
+from grader.answers.models import Answer
+from grader.document.models import Formula
 from grader.math.evaluate import (
     NotEvaluable,
     ShapeError,
@@ -37,8 +40,6 @@ from grader.math.symbols import SymbolTable
 from grader.math.tree import Node, ParseError, Sym
 from grader.simulation.montecarlo import FALSE_REJECT, Comparison, Model, compare_sides
 from grader.simulation.trees import Definition, mentions, read_entries, replace_maximizers, substitute
-from grader.submission.extract import equations, repair_damage
-from grader.submission.models import Answer, Formula
 
 __all__ = ["MAX_STEPS", "Item", "Step", "StepResult", "check_steps", "local_definitions", "parse_definitions", "read_steps"]
 

@@ -13,9 +13,9 @@ import pytest
 import grader.grading.pipeline as pipeline
 from grader.checking.registry import checker_for
 from grader.grading.pipeline import Limits, grade_text
+from grader.input.models import SubmissionText
+from grader.input.open import decode_submission
 from grader.rubric.models import Rubric
-from grader.submission.models import SubmissionText
-from grader.submission.read import decode_submission
 
 ALL_RIGHT = "## 1\n$\\lambda = \\frac{1-p}{p}$\n\n## 2\nThe forward KL.\n\n## 3\n$x = 0.5$\n"
 

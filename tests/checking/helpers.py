@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext
+from grader.document.formulas import find_formulas
 from grader.math.symbols import SymbolTable
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer
 
 
 def answer(text: str, question_id: str = "q") -> Answer:

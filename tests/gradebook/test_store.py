@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.answers.models import Extraction
 from grader.checking.result import PartResult
 from grader.gradebook.book import Gradebook, open_gradebook
 from grader.gradebook.models import AssignmentInfo
@@ -19,7 +20,6 @@ from grader.gradebook.store import HEAD, GradebookError, database_url
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
-from grader.submission.models import Extraction
 
 RUBRIC = Rubric.model_validate(
     {

@@ -12,12 +12,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from grader.answers.models import Extraction
 from grader.checking.result import PartResult
 from grader.reports.mathml import ALLOWED_ELEMENTS
 from grader.reports.roster import Roster, parse_roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import QuestionResult, Report
-from grader.submission.models import Extraction
 
 SCRIPT = "<script>document.title='PWNED'</script>"
 IMG = "<img src=x onerror=\"document.body.appendChild(document.createElement('div')).id='pwned'\">"
@@ -372,7 +372,7 @@ TEMPLATE_ELEMENTS = frozenset(
         "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "nav", "section",
         "article", "h1", "h2", "h3", "p", "span", "div", "a", "ul", "ol", "li", "dl", "dt", "dd", "table",
         "thead", "tbody", "tr", "th", "td", "strong", "code", "br", "svg", "rect", "line", "text", "figure",
-        "figcaption",
+        "figcaption", "em", "blockquote", "hr", "pre", "h4", "h5", "h6",  # Markdown in answers
     }
 )  # fmt: skip
 

@@ -234,8 +234,8 @@ def test_odd_ids_are_client_errors(client: TestClient, prof: dict[str, str], pat
 
 
 def test_a_file_over_the_size_limit_is_listed_with_the_reason_and_never_stored(client: TestClient, service: Service, prof: dict[str, str], aid: str) -> None:
+    from grader.input.open import MAX_BYTES
     from grader.service.db import submissions
-    from grader.submission.read import MAX_BYTES
 
     big = b"x" * (MAX_BYTES + 10)
     response = client.post(f"/api/assignments/{aid}/submissions", files=[("files", ("huge.md", big))], headers=prof)

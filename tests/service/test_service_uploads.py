@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from service_helpers import RIGHT_ANSWERS, zip_bytes
 
+from grader.input.open import MAX_BYTES
 from grader.service.uploads import MAX_ENTRIES, read_upload, safe_name
-from grader.submission.read import MAX_BYTES
 
 GOOD = RIGHT_ANSWERS.encode()
 

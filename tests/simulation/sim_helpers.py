@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from grader.answers.models import Answer
 from grader.checking.base import CheckContext
+from grader.document.formulas import find_formulas
 from grader.grading.pipeline import derive_seed, segment_text
 from grader.math.symbols import SymbolTable
 from grader.rubric.models import Rubric
-from grader.submission.formulas import find_formulas
-from grader.submission.models import Answer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,11 +21,11 @@ from typing import ClassVar
 
 from grader.errors import GraderError, Problem
 from grader.grading.pipeline import grade_file, grade_text
+from grader.input.models import SubmissionText
 from grader.reports.html import render_html_report
 from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
 from grader.scoring.models import Report
-from grader.submission.models import SubmissionText
 
 __all__ = [
     "Done",

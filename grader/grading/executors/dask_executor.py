@@ -30,8 +30,8 @@ from grader.grading.executors.base import (
     failure,
     grade_job,
 )
-from grader.submission.models import SubmissionProblem, SubmissionText
-from grader.submission.read import read_submission_text
+from grader.input.models import SubmissionProblem, SubmissionText
+from grader.input.open import read_submission_text
 
 __all__ = ["DaskExecutor", "dask_available"]
 

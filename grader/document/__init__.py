@@ -1,0 +1,1 @@
+"""The document stage: a submission read by a real parser into line-numbered blocks."""

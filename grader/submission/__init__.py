@@ -1,1 +1,0 @@
-"""The submission stage: read a student's file, split it into answers, extract what to check."""
