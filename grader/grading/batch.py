@@ -33,16 +33,16 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Literal, TextIO
+from typing import TextIO
 
 from grader._internal.processes import pid_alive
 from grader._internal.safe_text import terminal_text
 from grader._internal.version import __version__
 from grader.errors import Problem
 from grader.gradebook.models import RecordOutcome
-from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs
+from grader.grading.executors.base import Done, Executor, Job, Setup
 from grader.grading.executors.local import LocalExecutor
-from grader.grading.pipeline import Limits
+from grader.grading.options import PROGRESS_MODES, ExecutorName, Limits, ProgressMode, default_jobs
 from grader.grading.recording import BatchRecorder
 from grader.reports.html import environment, html_filename
 from grader.reports.json_report import load_report, report_json
@@ -67,9 +67,6 @@ __all__ = [
     "report_name",
 ]
 
-ExecutorName = Literal["local", "dask"]
-ProgressMode = Literal["auto", "bar", "lines", "none"]
-PROGRESS_MODES: tuple[ProgressMode, ...] = ("auto", "bar", "lines", "none")
 GRADEBOOK = "grades.csv"
 SUMMARY = "index.html"
 _TMP_FILE = re.compile(r"^\..+\.tmp(?P<pid>[0-9]+)$")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from grader._internal.sandbox import (
@@ -27,45 +26,13 @@ from grader.checking.base import CheckContext
 from grader.checking.registry import checker_for
 from grader.checking.result import PartResult, missing_part
 from grader.errors import Problem, SubmissionError
+from grader.grading.options import Limits
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
 from grader.submission.models import Answer, Submission, SubmissionProblem, SubmissionText
 from grader.submission.read import read_submission_text
 from grader.submission.segment import segment
-
-MIN_MEMORY_MB = 64
-MAX_MEMORY_MB = 16384
-MAX_TIMEOUT_S = 600.0
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Overrides of the rubric's per-check limits (``grader grade --timeout/--memory``).
-
-    ``None`` keeps the rubric's value. The ranges are the rubric's own, so an override can
-    never make a limit that a rubric could not have set.
-    """
-
-    timeout_s: float | None = None
-    memory_mb: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.timeout_s is not None and not 0 < self.timeout_s <= MAX_TIMEOUT_S:
-            raise ValueError(f"the time limit must be more than 0 and at most {MAX_TIMEOUT_S:g} s, not {self.timeout_s:g}")
-        if self.memory_mb is not None and not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
-            raise ValueError(f"the memory limit must be {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB, not {self.memory_mb}")
-
-    def apply(self, rubric: Rubric) -> Rubric:
-        """The rubric with these limits in its settings (the same object when nothing changes)."""
-        update: dict[str, float | int] = {}
-        if self.timeout_s is not None and self.timeout_s != rubric.settings.check_timeout_s:
-            update["check_timeout_s"] = float(self.timeout_s)
-        if self.memory_mb is not None and self.memory_mb != rubric.settings.check_memory_mb:
-            update["check_memory_mb"] = int(self.memory_mb)
-        if not update:
-            return rubric
-        return rubric.model_copy(update={"settings": rubric.settings.model_copy(update=update)})
 
 
 def derive_seed(*labels: object) -> int:

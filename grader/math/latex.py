@@ -73,6 +73,7 @@ from typing import cast
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from grader._internal.cache import lark_parser
 from grader.math.latex_atoms import Partial
 from grader.math.latex_build import Builder
 from grader.math.latex_context import Context
@@ -93,9 +94,8 @@ __all__ = ["normalize_source", "parse_latex"]
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = resources.files("grader.math").joinpath("latex.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
-    )
+    parser: Lark = lark_parser(grammar, lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    return parser
 
 
 _TOKEN_NAMES = {

@@ -40,6 +40,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.visitors import Transformer_NonRecursive, v_args
 
+from grader._internal.cache import lark_parser
 from grader.math import names
 from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
 from grader.math.reading import ReadFailure, check_tree, commas, decimal_comma, raw_depth
@@ -161,9 +162,8 @@ _CALCULATOR_FUNCTIONS = frozenset({"abs", "Abs", "log10", "log2", "lg", "root", 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(
-        _GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
-    )
+    parser: Lark = lark_parser(_GRAMMAR, lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    return parser
 
 
 def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:

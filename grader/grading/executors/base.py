@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import ClassVar
 
 from grader.errors import GraderError, Problem
+from grader.grading.options import default_jobs
 from grader.grading.pipeline import grade_file, grade_text
 from grader.reports.html import render_html_report
 from grader.reports.roster import Roster
@@ -53,14 +54,6 @@ def submission_budget(rubric: Rubric) -> float:
     """
     stages = 1 + sum(len(question.parts) for question in rubric.questions)
     return stages * (rubric.settings.check_timeout_s + _PER_STAGE_SLACK_S) + _BUDGET_SLACK_S
-
-
-def default_jobs() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
