@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from grader._internal.cache import forget_memory
 from grader._internal.sandbox import stop_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +22,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests (and the CLIs they start) cache into a folder of their own, never the user's."""
+    previous = os.environ.get("GRADER_CACHE_DIR")
+    os.environ["GRADER_CACHE_DIR"] = str(tmp_path_factory.mktemp("grader-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("GRADER_CACHE_DIR", None)
+    else:
+        os.environ["GRADER_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def a3_rubric():  # type: ignore[no-untyped-def]
     from grader.checking.lint import load_rubric
@@ -27,41 +41,47 @@ def a3_rubric():  # type: ignore[no-untyped-def]
     return load_rubric(ROOT / "rubrics" / "a3")
 
 
+def _fresh() -> None:
+    forget_memory()
+    stop_helpers()
+
+
 class _HelperRestartingMonkeyPatch(pytest.MonkeyPatch):
     """A patch must reach bounded code too: the sandbox's warm helpers hold the code of the moment
-    they were forked, so every patch (and its undo) makes the next bounded call fork afresh."""
+    they were forked, and remembered results were made by the unpatched code, so every patch (and
+    its undo) empties the in-memory caches and makes the next bounded call fork afresh."""
 
     def setattr(self, *args: Any, **kwargs: Any) -> None:
         super().setattr(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def delattr(self, *args: Any, **kwargs: Any) -> None:
         super().delattr(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def setitem(self, *args: Any, **kwargs: Any) -> None:
         super().setitem(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def delitem(self, *args: Any, **kwargs: Any) -> None:
         super().delitem(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def setenv(self, *args: Any, **kwargs: Any) -> None:
         super().setenv(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def delenv(self, *args: Any, **kwargs: Any) -> None:
         super().delenv(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def chdir(self, *args: Any, **kwargs: Any) -> None:
         super().chdir(*args, **kwargs)
-        stop_helpers()
+        _fresh()
 
     def undo(self) -> None:
         super().undo()
-        stop_helpers()
+        _fresh()
 
 
 @pytest.fixture

@@ -19,18 +19,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Memo", "cache_dir", "cache_enabled", "code_version", "stable_digest"]
+__all__ = [
+    "Memo",
+    "cache_dir",
+    "cache_enabled",
+    "code_version",
+    "forget_memory",
+    "lark_parser",
+    "memoized",
+    "stable_digest",
+]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 _PACKAGE = Path(__file__).resolve().parents[1]
 _SOURCE_SUFFIXES = (".py", ".lark", ".toml", ".json")
 
@@ -52,6 +64,7 @@ def cache_dir() -> Path | None:
 
 
 _code_version: str | None = None
+_MEMOS: weakref.WeakSet[Memo[Any]] = weakref.WeakSet()
 
 
 def code_version() -> str:
@@ -117,6 +130,13 @@ def _feed(digest: Any, value: Any) -> None:
         raise TypeError(f"no stable form for {type(value).__name__}")
 
 
+def forget_memory() -> None:
+    """Empty every in-memory cache of this process (tests that patch code call it; disk keys
+    change with the code by themselves)."""
+    for memo in list(_MEMOS):
+        memo.clear_memory()
+
+
 class Memo(Generic[T]):
     """Results of one computation, by key: in memory (last ``size`` keys) and, with ``encode``
     and ``decode``, on disk as JSON under the namespace's folder."""
@@ -137,6 +157,7 @@ class Memo(Generic[T]):
         self.object_hook = object_hook  # for json.load: rebuilds tagged values as they are read
         self._memory: OrderedDict[str, T] = OrderedDict()
         self._lock = threading.Lock()
+        _MEMOS.add(self)
 
     def key(self, *parts: Any) -> str | None:
         """The key of these inputs (with the code's version), or None when they cannot be keyed."""
@@ -220,6 +241,29 @@ class Memo(Generic[T]):
                 raise
         except (OSError, TypeError, ValueError):  # a read-only or full disk: the cache is optional
             return
+
+
+def memoized(namespace: str, *, size: int = 4096) -> Callable[[F], F]:
+    """Remember a pure function's results in this process (the same arguments give the same,
+    immutable, result object): a class's answers repeat, and so do a rubric's references."""
+
+    def wrap(fn: F) -> F:
+        memo: Memo[Any] = Memo(namespace, size=size)
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not cache_enabled():
+                return fn(*args, **kwargs)
+            key = memo.key(args, sorted(kwargs.items()))
+            found = memo.get(key)
+            if found is None:
+                found = fn(*args, **kwargs)
+                memo.put(key, found)
+            return found
+
+        return call  # type: ignore[return-value]
+
+    return wrap
 
 
 # ---------------------------------------------------------------------- parser tables

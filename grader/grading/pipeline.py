@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from grader._internal.cache import Memo
 from grader._internal.sandbox import (
     Crashed,
     Finished,
@@ -173,12 +174,37 @@ def check_parts(checks: Sequence[tuple[AnyPart, Answer, CheckContext]]) -> list[
     One child for all (not one per part) because forking costs more than most checks; a check
     that overruns or kills the child becomes ``undecided`` with the reason, and a fresh child
     checks the parts after it. All checks of one call share one rubric, so one set of limits.
+
+    An answer checked before by this process against the same part gets the same result
+    without a second check (see ``_VERDICTS``).
     """
     if not checks:
         return []
-    ctx = checks[0][2]
-    outcomes = run_bounded_each(_check, checks, timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
-    return [_part_result(part, ctx, outcome) for (part, _, ctx), outcome in zip(checks, outcomes, strict=True)]
+    keys = [_VERDICTS.key(part, answer, ctx.model_copy(update={"file": ""})) for part, answer, ctx in checks]
+    results: list[PartResult | None] = [_VERDICTS.get(key) for key in keys]
+    todo = [index for index, found in enumerate(results) if found is None]
+    if todo:
+        ctx = checks[todo[0]][2]
+        outcomes = run_bounded_each(_check, [checks[i] for i in todo], timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
+        for index, outcome in zip(todo, outcomes, strict=True):
+            part, _, part_ctx = checks[index]
+            result = _portable(_part_result(part, part_ctx, outcome))
+            if isinstance(outcome, Finished) and not outcome.hit_limit:  # a limit's outcome depends on the machine
+                _VERDICTS.put(keys[index], result)
+            results[index] = result
+    return [result for result in results if result is not None]
+
+
+def _portable(result: PartResult) -> PartResult:
+    """The result as a report read back from JSON holds it, so a remembered result and a fresh
+    one (and a resumed report) give the same page."""
+    return PartResult.model_validate_json(result.model_dump_json())
+
+
+#: Results by (part, answer, seed and limits, grader's code): a class in which many students
+#: wrote the same answer (at the same place in the file) checks it once per process. The file's
+#: name is left out of the key: no checker reads it, and a verdict must not depend on it.
+_VERDICTS: Memo[PartResult] = Memo("verdicts", size=8192)
 
 
 def _check(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:

@@ -73,7 +73,7 @@ from typing import cast
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from grader._internal.cache import lark_parser
+from grader._internal.cache import lark_parser, memoized
 from grader.math.latex_atoms import Partial
 from grader.math.latex_build import Builder
 from grader.math.latex_context import Context
@@ -143,6 +143,7 @@ def _lark_error(err: UnexpectedInput, prepared: Prepared) -> ParseError:
     return ParseError("could not read this formula", prepared.original(getattr(err, "pos_in_stream", None)))
 
 
+@memoized("parse_latex")  # trees are immutable; a class's answers and a rubric's references repeat
 def parse_latex(
     source: str, symbols: SymbolTable | None = None, *, max_length: int = 20_000, max_depth: int = 400
 ) -> ParseResult:

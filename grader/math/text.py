@@ -40,7 +40,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.visitors import Transformer_NonRecursive, v_args
 
-from grader._internal.cache import lark_parser
+from grader._internal.cache import lark_parser, memoized
 from grader.math import names
 from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
 from grader.math.reading import ReadFailure, check_tree, commas, decimal_comma, raw_depth
@@ -561,6 +561,7 @@ def _arity_text(func: str) -> str:
     return "1 argument" if count == 1 else f"{count} arguments"
 
 
+@memoized("parse_text")  # trees are immutable; a class's answers and a rubric's references repeat
 def parse_text(
     source: str, symbols: SymbolTable | None = None, *, max_length: int = 20_000, max_depth: int = 400
 ) -> ParseResult:
