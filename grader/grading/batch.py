@@ -21,6 +21,7 @@ generous per-submission budget is killed and replaced, costing only that submiss
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -35,7 +36,6 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from grader._internal.processes import pid_alive
 from grader._internal.safe_text import terminal_text
 from grader._internal.version import __version__
 from grader.errors import Problem
@@ -44,7 +44,7 @@ from grader.grading.executors.base import Done, Executor, Job, Setup
 from grader.grading.executors.local import LocalExecutor
 from grader.grading.options import PROGRESS_MODES, ExecutorName, Limits, ProgressMode, default_jobs
 from grader.grading.recording import BatchRecorder
-from grader.reports.html import environment, html_filename
+from grader.reports.html import environment, html_filename, submission_stem
 from grader.reports.json_report import load_report, report_json
 from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
@@ -70,6 +70,7 @@ __all__ = [
 GRADEBOOK = "grades.csv"
 SUMMARY = "index.html"
 _TMP_FILE = re.compile(r"^\..+\.tmp(?P<pid>[0-9]+)$")
+_STALE_AFTER_S = 60.0
 
 
 # ---------------------------------------------------------------------- results
@@ -294,8 +295,9 @@ def make_executor(executor: ExecutorName = "local", *, jobs: int | None = None, 
 
 
 def report_name(path: Path) -> str:
-    """``S.json`` for submission ``S.md``: the name the CLI has always used."""
-    return f"{path.stem}.json"
+    """``S.json`` for submission ``S.md`` (``index.md`` gets ``index.submission.json``: see
+    ``grader.reports.html.submission_stem``; its page must not replace the class's ``index.html``)."""
+    return f"{submission_stem(path.name)}.json"
 
 
 def grade_batch(
@@ -404,13 +406,13 @@ def _triage(
 ) -> list[Job]:
     """Settle what needs no grading (duplicate report names, reports kept by resuming); the rest are jobs."""
     jobs: list[Job] = []
-    claimed: dict[str, Path] = {}
+    claimed: dict[str, Path] = {}  # by the report's name as a case-insensitive file system sees it
     for index, path in enumerate(paths):
         name = report_name(path)
-        if name in claimed:
-            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name], name),))
+        if name.casefold() in claimed:
+            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name.casefold()], name),))
             continue
-        claimed[name] = path
+        claimed[name.casefold()] = path
         kept = _up_to_date(path, out / name, rubric, digest) if resume else None
         if kept is not None and (not setup.html or _page_kept(out, kept, setup)):
             settled[index] = SubmissionResult(path=path, report=kept, resumed=True)
@@ -509,14 +511,20 @@ def _duplicate(path: Path, first: Path, name: str) -> Problem:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write beside the target, flush to disk, and rename: a reader never sees half a file."""
+    """Write beside the target, flush to disk, and rename: a reader never sees half a file.
+
+    The temporary file is locked (``flock``) while it exists under this process's care, which
+    is how a later batch tells it from one a killed batch left behind (see
+    ``_remove_stale_temporaries``); a process id alone could have been reused.
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -541,20 +549,25 @@ def _page_kept(out: Path, report: Report, setup: Setup) -> bool:
     return True
 
 
-def _remove_stale_temporaries(out: Path) -> None:
-    """Remove ``.S.json.tmpPID`` files left by a batch that was killed mid-write."""
+def _remove_stale_temporaries(out: Path, *, min_age_s: float = _STALE_AFTER_S) -> None:
+    """Remove ``.S.json.tmpPID`` files left by a batch that was killed mid-write.
+
+    Stale means nobody holds the file's lock (a writer locks it from creation to rename) and it
+    is older than ``min_age_s`` (covering the instant between creating and locking it); the
+    process id in the name is not trusted, since the system may have given it to another process.
+    """
+    now = time.time()
     for entry in out.iterdir():
-        match = _TMP_FILE.match(entry.name)
-        if match is None or not entry.is_file() or _alive(int(match["pid"])):
+        if _TMP_FILE.match(entry.name) is None or not entry.is_file() or entry.is_symlink():
             continue
-        with contextlib.suppress(OSError):
-            entry.unlink()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, from an earlier batch in this process that was interrupted
-    return pid_alive(pid)
+        try:
+            if now - entry.stat().st_mtime < min_age_s:
+                continue
+            with open(entry, "rb") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
+                entry.unlink()
+        except OSError:
+            continue
 
 
 @contextlib.contextmanager

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -131,14 +133,73 @@ def test_a_report_that_cannot_be_written_is_a_problem_not_a_crash(tmp_path: Path
     assert not [p for p in (tmp_path / "out").iterdir() if ".tmp" in p.name]
 
 
+def _aged(*paths: Path) -> None:
+    for path in paths:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+
 def test_temporaries_of_a_killed_batch_are_removed(tmp_path: Path, mini: Rubric) -> None:
     out = tmp_path / "out"
     out.mkdir()
     dead = out / ".s00.json.tmp999999999"
     ours = out / f".s00.html.tmp{os.getpid()}"
+    reused = out / ".s01.json.tmp1"  # pid 1 is alive, but it is not the batch that wrote this
     other = out / ".notes.txt"
-    for path in (dead, ours, other):
+    for path in (dead, ours, reused, other):
         path.write_text("half a fil", encoding="utf-8")
+    _aged(dead, ours, reused, other)
     _grade(write_class(tmp_path / "in", 1), mini, out, jobs=1)
-    assert not dead.exists() and not ours.exists()
+    assert not dead.exists() and not ours.exists() and not reused.exists()
     assert other.exists()  # not ours to remove
+
+
+def test_a_temporary_being_written_is_left_alone(tmp_path: Path) -> None:
+    """Held under a lock by its writer (another batch writing into the same folder), or just created."""
+    out = tmp_path / "out"
+    out.mkdir()
+    held = out / ".s00.json.tmp999999999"
+    fresh = out / ".s01.json.tmp999999999"
+    for path in (held, fresh):
+        path.write_text("half a fil", encoding="utf-8")
+    _aged(held)
+    with open(held, "rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        batch._remove_stale_temporaries(out)
+        assert held.exists() and fresh.exists()
+    batch._remove_stale_temporaries(out)
+    assert not held.exists() and fresh.exists()
+
+
+def test_report_names_that_differ_only_in_case_are_duplicates(tmp_path: Path, mini: Rubric) -> None:
+    """On a case-insensitive file system ``Alice.json`` would overwrite ``alice.json``."""
+    (tmp_path / "in").mkdir()
+    lower, upper = tmp_path / "in" / "alice.md", tmp_path / "in" / "ALICE.md"
+    for path in (lower, upper):
+        path.write_text("## 1\n$\\lambda = \\frac{1-p}{p}$\n", encoding="utf-8")
+    result = _grade([lower, upper], mini, tmp_path / "out", jobs=1)
+    assert result.results[0].ok
+    assert result.results[1].problems[0].code == "batch.duplicate_name"
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == ["alice.json"]
+
+
+@pytest.mark.parametrize("name", ["index.md", "Index.md", "results.md"])
+def test_a_submission_never_takes_the_name_of_a_class_file(tmp_path: Path, mini: Rubric, name: str) -> None:
+    """``index.md``'s page is ``index.submission.html``: the class summary keeps ``index.html``."""
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / name
+    path.write_text("## 1\n$\\lambda = \\frac{1-p}{p}$\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = _grade([path], mini, out, jobs=1)
+    report = result.results[0].report
+    assert report is not None and report.submission == name
+    stem = name.removesuffix(".md")
+    assert (out / f"{stem}.submission.html").is_file() and (out / f"{stem}.submission.json").is_file()
+    summary = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="./{stem}.submission.html"' in summary  # the class page, linking to the student's
+    resumed = _grade([path], mini, out, jobs=1, resume=True)
+    assert resumed.resumed == 1
+
+
+def test_names_that_clash_with_no_class_file_are_kept() -> None:
+    assert batch.report_name(Path("grades.md")) == "grades.json"  # the gradebook is grades.csv
+    assert batch.report_name(Path("index.txt.md")) == "index.txt.json"
