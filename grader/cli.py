@@ -114,6 +114,7 @@ def main() -> None:
 @click.option("--resume", is_flag=True, help="Keep each report made from the same submission, rubric and grader version.")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True, help="Worker processes here, or a Dask cluster (pip install 'grader[dask]').")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster).")
+@click.option("--dashboard", is_flag=True, help="Serve the local Dask cluster's dashboard (on 127.0.0.1 only; it has no login).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0, MAX_TIMEOUT_S, min_open=True), metavar="SECONDS", help="Time limit of one check (default: the rubric's check_timeout_s).")
 @click.option("--memory", "memory_mb", type=click.IntRange(MIN_MEMORY_MB, MAX_MEMORY_MB), metavar="MB", help="Memory limit of one check and of each worker (default: the rubric's check_memory_mb).")
 @click.option("--progress", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True, help="On stderr: a bar on a terminal, plain lines otherwise (auto), or none.")
@@ -131,6 +132,7 @@ def grade(
     resume: bool,
     executor: str,
     scheduler: str | None,
+    dashboard: bool,
     timeout_s: float | None,
     memory_mb: int | None,
     progress: str,
@@ -160,6 +162,8 @@ def grade(
         raise click.UsageError("--export canvas needs --canvas-assignment-id N (the number after /assignments/ in the assignment's Canvas address)")
     if scheduler is not None and executor != "dask":
         raise click.UsageError("--scheduler goes with --executor dask")
+    if dashboard and (executor != "dask" or scheduler is not None):
+        raise click.UsageError("--dashboard goes with --executor dask and a local cluster (no --scheduler)")
     try:
         rubric, digest = _load(rubric_dir)
     except _Failed:
@@ -201,6 +205,7 @@ def grade(
             resume=resume,
             executor=executor,  # type: ignore[arg-type]  # click.Choice checked it
             scheduler=scheduler,
+            dashboard=dashboard,
             limits=Limits(timeout_s=timeout_s, memory_mb=memory_mb),
             show_reference=show_reference,
             roster=roster,

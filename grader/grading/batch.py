@@ -281,16 +281,23 @@ def make_progress(mode: ProgressMode = "auto", stream: TextIO | None = None) -> 
 # ---------------------------------------------------------------------- the batch
 
 
-def make_executor(executor: ExecutorName = "local", *, jobs: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor named on the command line; ``dask`` needs the ``grader[dask]`` extra."""
+def make_executor(
+    executor: ExecutorName = "local", *, jobs: int | None = None, scheduler: str | None = None, dashboard: bool = False
+) -> Executor:
+    """The executor named on the command line; ``dask`` needs the ``grader[dask]`` extra.
+
+    ``dashboard`` serves a local Dask cluster's dashboard (on 127.0.0.1 only).
+    """
     if executor == "local":
-        if scheduler:
-            raise ValueError("--scheduler is only used with --executor dask")
+        if scheduler or dashboard:
+            raise ValueError("--scheduler and --dashboard are only used with --executor dask")
         return LocalExecutor(jobs)
     if executor == "dask":
         from grader.grading.executors.dask_executor import DaskExecutor
 
-        return DaskExecutor(scheduler, jobs=jobs)
+        if scheduler and dashboard:
+            raise ValueError("--dashboard is for a local Dask cluster; a scheduler serves its own")
+        return DaskExecutor(scheduler, jobs=jobs, dashboard=dashboard)
     raise ValueError(f"unknown executor {executor!r}; use 'local' or 'dask'")
 
 
@@ -310,6 +317,7 @@ def grade_batch(
     resume: bool = False,
     executor: ExecutorName | Executor = "local",
     scheduler: str | None = None,
+    dashboard: bool = False,
     limits: Limits | None = None,
     html: bool = True,
     show_reference: bool | None = None,
@@ -347,7 +355,7 @@ def grade_batch(
     # ---- gradebook store (issue 13): every settled submission is recorded at once
     recorder = BatchRecorder(gradebook or out, rubric, digest, out, show_reference=reveal, roster=roster, html=html)
     owned = not isinstance(executor, Executor)
-    runner = make_executor(executor, jobs=jobs, scheduler=scheduler) if isinstance(executor, str) else executor
+    runner = make_executor(executor, jobs=jobs, scheduler=scheduler, dashboard=dashboard) if isinstance(executor, str) else executor
     outcomes: Generator[Done, None, None] | None = None
     try:
         with _sigterm_as_interrupt():
