@@ -382,11 +382,28 @@ def rubric_test(path: Path, mutants: bool) -> None:
         rubric, _ = _load(path)
     except _Failed:
         sys.exit(1)
-    report = run_rubric_tests(rubric, file=str(rubric_path(path)), mutate=mutants)
+    report = run_rubric_tests(rubric, file=str(rubric_path(path)), mutate=mutants, progress=_TestProgress(sys.stderr))
     for failure in report.failures:
         click.echo(f"FAIL {failure.line()}")
     click.echo(report.summary())
     sys.exit(0 if report.ok else 1)
+
+
+class _TestProgress:
+    """``grader rubric test``'s progress on stderr: one updating line on a terminal, else a line
+    per question (CI logs), so a run of half a minute is never silent."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+    def __call__(self, done: int, total: int, question: str) -> None:
+        line = f"testing the rubric: {done}/{total} questions done (last: {question})"
+        if self.tty:
+            self.stream.write(f"\r\x1b[K{line}" + ("\n" if done == total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 @rubric.command("seal")

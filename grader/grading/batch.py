@@ -44,6 +44,7 @@ from grader.grading.executors.base import Done, Executor, Job, Setup
 from grader.grading.executors.local import LocalExecutor
 from grader.grading.options import PROGRESS_MODES, ExecutorName, Limits, ProgressMode, default_jobs
 from grader.grading.recording import BatchRecorder
+from grader.grading.warm import prime_rubric, warm_up
 from grader.reports.html import environment, html_filename, submission_stem
 from grader.reports.json_report import load_report, report_json
 from grader.reports.roster import Roster
@@ -433,6 +434,8 @@ def _run(runner: Executor, setup: Setup, jobs: Sequence[Job]) -> Generator[Done,
     """The executor's outcomes, closing its generator (and so its workers) however we leave."""
     if not jobs:
         return
+    warm_up(setup.rubric)  # workers fork from this process: warm once, shared copy-on-write
+    prime_rubric(setup.rubric)
     outcomes = runner.run(setup, jobs)
     try:
         yield from outcomes

@@ -77,6 +77,8 @@ class DaskExecutor(Executor):
 
         client = self._connect()
         shared = client.scatter(setup, broadcast=True)
+        with contextlib.suppress(Exception):  # best effort: a worker that cannot warm up still grades
+            client.run(_warm_worker, setup.rubric)
         batch = uuid.uuid4().hex[:12]
         submitted: dict[str, tuple[Any, Job]] = {}
         try:
@@ -185,6 +187,12 @@ def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
         return failure(job.index, job.path, "grading.out_of_memory", message, fix, worker=where)
     detail = outcome.message if isinstance(outcome, Crashed) else "no result"
     return failure(job.index, job.path, "grading.crashed", f"grader failed on this submission: {detail}", fix, worker=where)
+
+
+def _warm_worker(rubric: Any) -> None:
+    from grader.grading.warm import warm_up
+
+    warm_up(rubric)
 
 
 def _worker_address() -> str:

@@ -7,8 +7,9 @@ parent waits on pipes and process sentinels with a deadline, and a worker that d
 memory or overruns its submission's budget is killed, reported for that submission only, and
 replaced before its next task.
 
-Workers are forked after the rubric is loaded (and its LaTeX parser built), so they start in
-milliseconds with everything imported. Each one caps its own address space at its size when it
+Workers are forked after the batch process has warmed up for the rubric (``grader.grading.warm``:
+checkers imported, parser tables built, the rubric's simulations cached), so they start in
+milliseconds with everything imported; each starts its bounded helpers before its first job. Each one caps its own address space at its size when it
 starts plus the rubric's ``check_memory_mb``; each check it runs is capped the same way by the
 sandbox. Workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent decides) and
 die with the parent (``PR_SET_PDEATHSIG``), so an interrupted batch leaves no process behind.
@@ -30,6 +31,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
+from grader.grading.warm import start_helpers
 
 __all__ = ["LocalExecutor"]
 
@@ -266,6 +268,7 @@ def _worker_main(
         with contextlib.suppress(OSError):
             end.close()
     _limit_memory(setup.memory_mb)
+    start_helpers()  # forked from this warm worker now, not during its first submission
     while True:
         try:
             job = conn.recv()
