@@ -2,14 +2,18 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/batch.py [--copies 40] [--jobs 1,2] [--repeat 2] [--rubric rubrics/a3]
-        [--kill-resume]
+    .venv/bin/python benchmarks/batch.py [--count 200] [--inputs mixed|copies] [--jobs 1,2] [--repeat 2]
+        [--rubric rubrics/a3] [--kill-resume]
 
-It grades ``copies`` copies of every file in ``submissions/`` (40 copies of the 5 samples are
-200 submissions) with ``grade_batch``, the function ``grader grade`` runs, once per ``--jobs``
-value and ``--repeat`` rounds, interleaved (1, 2, 1, 2, ...) so that load from other programs
-on the machine hits both alike; the fastest round of each counts, as usual for benchmarks on a
-shared machine. It prints:
+It grades ``count`` submissions with ``grade_batch``, the function ``grader grade`` runs, once per
+``--jobs`` value and ``--repeat`` rounds, interleaved (1, 2, 1, 2, ...) so that load from other
+programs on the machine hits both alike; the fastest round of each counts, as usual for
+benchmarks on a shared machine. ``mixed`` inputs (the default) are a class made from the samples
+in ``submissions/``: submission k answers each question with one sample's answer, chosen by a
+seeded draw, so answers repeat across the class as they do in a real one but whole files rarely
+do; ``copies`` repeats the sample files as they are. Before the rounds, the rubric's own cache
+(its reference simulations) is filled once in a private cache folder ("a warm rubric cache");
+the workers of each round start with nothing else remembered. It prints:
 
 - per-submission grading time in the worker (median, p95), from the ``--jobs 1`` rounds;
 - wall time, throughput and CPU time (this process and its children) per ``--jobs`` value;
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -42,22 +47,44 @@ from pathlib import Path
 
 from grader.checking.lint import load_rubric
 from grader.grading.batch import BatchResult, grade_batch
+from grader.grading.pipeline import segment_text
+from grader.grading.warm import prime_rubric, warm_up
 from grader.rubric.load import rubric_digest
+from grader.rubric.models import Rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "submissions"
 
 
-def _copies(folder: Path, copies: int) -> list[Path]:
-    """``copies`` copies of every sample, named ``<sample>_<k>.md``, in a stable order."""
+def _copies(folder: Path, count: int) -> list[Path]:
+    """The sample files repeated, named ``<sample>_<k>.md``, in a stable order."""
     folder.mkdir(parents=True)
+    samples = sorted(SAMPLES.glob("*.md"))
     files = []
+    for k in range(count):
+        sample = samples[k % len(samples)]
+        path = folder / f"{sample.stem}_{k:03d}.md"
+        path.write_bytes(sample.read_bytes())
+        files.append(path)
+    return files
+
+
+def _mixed(folder: Path, count: int, rubric: Rubric) -> list[Path]:
+    """A class of ``count`` submissions, each question answered with one sample's answer (seeded)."""
+    folder.mkdir(parents=True)
+    answers: dict[str, list[str]] = {q.id: [] for q in rubric.questions}
     for sample in sorted(SAMPLES.glob("*.md")):
-        data = sample.read_bytes()
-        for k in range(copies):
-            path = folder / f"{sample.stem}_{k:03d}.md"
-            path.write_bytes(data)
-            files.append(path)
+        split = segment_text(sample.read_text(encoding="utf-8"), rubric, path=sample.name)
+        for qid, answer in split.answers.items():
+            if answer.status != "missing":
+                answers[qid].append(answer.text.strip("\n"))
+    draw = random.Random(20240516)
+    files = []
+    for k in range(count):
+        blocks = [f"## {qid}\n\n{draw.choice(texts)}\n" for qid, texts in answers.items() if texts and draw.random() > 0.05]
+        path = folder / f"student_{k:03d}.md"
+        path.write_text(f"# Assignment\n\nStudent {k:03d}\n\n" + "\n".join(blocks), encoding="utf-8")
+        files.append(path)
     return files
 
 
@@ -127,7 +154,8 @@ def _kill_resume(inputs: Path, rubric: Path, in_process: dict[str, bytes], scrat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=40, help="copies of each sample (default 40: 200 submissions)")
+    parser.add_argument("--count", type=int, default=200, help="submissions in the class (default 200)")
+    parser.add_argument("--inputs", choices=("mixed", "copies"), default="mixed", help="a class mixed from the samples, or copies")
     parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values; the first is the baseline")
     parser.add_argument("--repeat", type=int, default=2, help="rounds per --jobs value; the fastest counts")
     parser.add_argument("--rubric", type=Path, default=ROOT / "rubrics" / "a3")
@@ -140,9 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     digest = rubric_digest(args.rubric)
     scratch = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
-        files = _copies(scratch / "in", args.copies)
-        print(f"{len(files)} submissions ({args.copies} copies of {len(files) // args.copies} samples), rubric {rubric.assignment.id}, "
+        os.environ["GRADER_CACHE_DIR"] = str(scratch / "cache")  # private: the user's cache neither helps nor is touched
+        files = _mixed(scratch / "in", args.count, rubric) if args.inputs == "mixed" else _copies(scratch / "in", args.count)
+        distinct = len({p.read_bytes() for p in files})
+        print(f"{len(files)} submissions ({args.inputs}: {distinct} distinct files), rubric {rubric.assignment.id}, "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+        started = time.perf_counter()
+        warm_up(rubric)
+        prime_rubric(rubric)
+        print(f"rubric cache filled in {time.perf_counter() - started:.1f} s (reference simulations; once per rubric and grader version)")
         best: dict[int, tuple[float, float, BatchResult]] = {}
         for round_ in range(args.repeat):
             for jobs in jobs_values:

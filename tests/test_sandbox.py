@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import threading
 import time
@@ -299,3 +300,16 @@ def test_each_thread_has_its_own_helper_and_a_finished_thread_leaves_none() -> N
     assert isinstance(mine, Finished) and seen and seen[0] != mine
     assert helper_pids() == [mine.value]  # the finished thread's helper was reaped
     assert _zombie_children() == []
+
+
+def test_a_helper_keeps_no_inherited_pipe_open() -> None:
+    """Else the parent's other pipes never see their end (Dask's resource tracker waited forever)."""
+    stop_helpers()
+    read_end, write_end = os.pipe()
+    try:
+        assert run_bounded(_add, 1, 1, timeout_s=5, memory_mb=64) == Finished(2)  # forked holding both ends
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], 5)
+        assert ready and os.read(read_end, 1) == b""  # end of file: nobody else holds the write end
+    finally:
+        os.close(read_end)

@@ -399,6 +399,7 @@ def _helper_main(conn: Connection, parent_pid: int) -> None:
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         return
+    _close_inherited_files(keep=conn.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for name in _THREAD_VARS:
@@ -436,6 +437,19 @@ def _helper_main(conn: Connection, parent_pid: int) -> None:
                 os._exit(1)
         if message[0] == "oom":
             return
+
+
+def _close_inherited_files(keep: int) -> None:
+    """Close every descriptor but stdio and ``keep``: a helper lives long, and a pipe end it kept
+    by inheritance would hide the end of whatever the parent's other children talk through."""
+    try:
+        inherited = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        inherited = list(range(3, 1024))
+    for fd in inherited:
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 # ---------------------------------------------------------------------- one child per call
