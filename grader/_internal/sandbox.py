@@ -36,7 +36,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeAlias
@@ -148,11 +148,13 @@ def warm_helpers(depth: int = 1) -> None:
         run_bounded(_warm, depth - 1, timeout_s=60, memory_mb=256)
 
 
-def stop_helpers() -> None:
-    """Kill and reap this process's helpers; the next bounded call forks a fresh one."""
+def stop_helpers(keep: Collection[int] = ()) -> None:
+    """Kill and reap this process's helpers (but those whose pid is in ``keep``); the next
+    bounded call forks a fresh one."""
     with _lock:
-        helpers = list(_helpers.values())
-        _helpers.clear()
+        helpers = [helper for helper in _helpers.values() if helper.pid not in keep]
+        for helper in helpers:
+            del _helpers[helper.thread.ident or 0]
     for helper in helpers:
         _kill_helper(helper)
 
@@ -402,9 +404,10 @@ def _helper_main(conn: Connection, parent_pid: int) -> None:
     _close_inherited_files(keep=conn.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    for name in _THREAD_VARS:
-        os.environ[name] = "1"
-    _limit_threads()
+    if not _threads_limited:  # a nested helper inherits its parent's limit
+        for name in _THREAD_VARS:
+            os.environ[name] = "1"
+        _limit_threads()
     while True:
         try:
             timeout_s, memory_mb, request = conn.recv()
@@ -683,14 +686,19 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+_threads_limited = False  # this process's BLAS pools are down to one thread
+
+
 def _limit_threads() -> None:
     """BLAS pools were sized at import; env vars are too late for them, so also ask threadpoolctl."""
+    global _threads_limited
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return
     with contextlib.suppress(Exception):
         threadpool_limits(1)
+        _threads_limited = True
 
 
 def _run_inline(

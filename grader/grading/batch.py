@@ -37,6 +37,7 @@ from types import FrameType
 from typing import TextIO
 
 from grader._internal.safe_text import terminal_text
+from grader._internal.sandbox import helper_pids, stop_helpers
 from grader._internal.version import __version__
 from grader.errors import Problem
 from grader.gradebook.models import RecordOutcome
@@ -435,7 +436,9 @@ def _run(runner: Executor, setup: Setup, jobs: Sequence[Job]) -> Generator[Done,
     if not jobs:
         return
     warm_up(setup.rubric)  # workers fork from this process: warm once, shared copy-on-write
+    helpers = helper_pids()
     prime_rubric(setup.rubric)
+    stop_helpers(keep=helpers)  # the priming helper's work is on disk now; the workers start their own
     outcomes = runner.run(setup, jobs)
     try:
         yield from outcomes
