@@ -54,4 +54,5 @@ def _load(path: Path | str) -> tuple[Rubric | None, list[Problem]]:
     if rubric is None or problems:
         return rubric, problems
     file = str(rubric_path(Path(path)))
-    return rubric, _LINTED.get_or_compute(_LINTED.key(rubric, file), lambda: lint_parts(rubric, file))
+    found = _LINTED.get_or_compute(_LINTED.key(rubric, file), lambda: lint_parts(rubric, file))
+    return rubric, list(found)  # a copy: callers add to it, and the remembered list must not change

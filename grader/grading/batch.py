@@ -72,7 +72,6 @@ __all__ = [
 GRADEBOOK = "grades.csv"
 SUMMARY = "index.html"
 _TMP_FILE = re.compile(r"^\..+\.tmp(?P<pid>[0-9]+)$")
-_STALE_AFTER_S = 60.0
 
 
 # ---------------------------------------------------------------------- results
@@ -527,22 +526,37 @@ def _duplicate(path: Path, first: Path, name: str) -> Problem:
 def _write_atomic(path: Path, text: str) -> None:
     """Write beside the target, flush to disk, and rename: a reader never sees half a file.
 
-    The temporary file is locked (``flock``) while it exists under this process's care, which
-    is how a later batch tells it from one a killed batch left behind (see
-    ``_remove_stale_temporaries``); a process id alone could have been reused.
+    The temporary file is locked (``flock``) from just after its creation to its rename, which is
+    how a batch tells it from one a killed batch left behind (see ``_remove_stale_temporaries``);
+    a process id alone could have been reused. Should another batch remove it in the instant
+    between creation and lock, it is made again.
     """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.replace(tmp, path)
+        for _attempt in range(3):
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                if not _still_named(handle.fileno(), tmp):
+                    continue
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+                os.replace(tmp, path)
+                return
+        raise OSError(f"the temporary file {tmp.name} kept disappearing")
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    """The open file is still the one at ``path`` (no cleaner unlinked it before we locked it)."""
+    try:
+        mine, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _page_kept(out: Path, report: Report, setup: Setup) -> bool:
@@ -563,20 +577,17 @@ def _page_kept(out: Path, report: Report, setup: Setup) -> bool:
     return True
 
 
-def _remove_stale_temporaries(out: Path, *, min_age_s: float = _STALE_AFTER_S) -> None:
+def _remove_stale_temporaries(out: Path) -> None:
     """Remove ``.S.json.tmpPID`` files left by a batch that was killed mid-write.
 
-    Stale means nobody holds the file's lock (a writer locks it from creation to rename) and it
-    is older than ``min_age_s`` (covering the instant between creating and locking it); the
-    process id in the name is not trusted, since the system may have given it to another process.
+    Stale means nobody holds the file's lock (a writer locks it from creation to rename, and a
+    killed writer's lock is released with it); the process id in the name is not trusted, since
+    the system may have given it to another process since.
     """
-    now = time.time()
     for entry in out.iterdir():
-        if _TMP_FILE.match(entry.name) is None or not entry.is_file() or entry.is_symlink():
+        if _TMP_FILE.match(entry.name) is None or entry.is_symlink() or not entry.is_file():
             continue
         try:
-            if now - entry.stat().st_mtime < min_age_s:
-                continue
             with open(entry, "rb") as handle:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
                 entry.unlink()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -133,11 +132,6 @@ def test_a_report_that_cannot_be_written_is_a_problem_not_a_crash(tmp_path: Path
     assert not [p for p in (tmp_path / "out").iterdir() if ".tmp" in p.name]
 
 
-def _aged(*paths: Path) -> None:
-    for path in paths:
-        os.utime(path, (time.time() - 3600, time.time() - 3600))
-
-
 def test_temporaries_of_a_killed_batch_are_removed(tmp_path: Path, mini: Rubric) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -147,27 +141,41 @@ def test_temporaries_of_a_killed_batch_are_removed(tmp_path: Path, mini: Rubric)
     other = out / ".notes.txt"
     for path in (dead, ours, reused, other):
         path.write_text("half a fil", encoding="utf-8")
-    _aged(dead, ours, reused, other)
     _grade(write_class(tmp_path / "in", 1), mini, out, jobs=1)
     assert not dead.exists() and not ours.exists() and not reused.exists()
     assert other.exists()  # not ours to remove
 
 
 def test_a_temporary_being_written_is_left_alone(tmp_path: Path) -> None:
-    """Held under a lock by its writer (another batch writing into the same folder), or just created."""
+    """Its writer (another batch writing into the same folder) holds its lock."""
     out = tmp_path / "out"
     out.mkdir()
     held = out / ".s00.json.tmp999999999"
-    fresh = out / ".s01.json.tmp999999999"
-    for path in (held, fresh):
-        path.write_text("half a fil", encoding="utf-8")
-    _aged(held)
+    held.write_text("half a fil", encoding="utf-8")
     with open(held, "rb") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         batch._remove_stale_temporaries(out)
-        assert held.exists() and fresh.exists()
+        assert held.exists()
     batch._remove_stale_temporaries(out)
-    assert not held.exists() and fresh.exists()
+    assert not held.exists()
+
+
+def test_a_temporary_removed_before_its_writer_locked_it_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instant between creating and locking: another batch's cleanup may remove the file."""
+    target = tmp_path / "s00.json"
+    real_flock = fcntl.flock
+    removed: list[bool] = []
+
+    def flock_after_a_cleaner(fd: int, op: int) -> None:
+        if not removed:
+            removed.append(True)
+            (tmp_path / f".s00.json.tmp{os.getpid()}").unlink()
+        real_flock(fd, op)
+
+    monkeypatch.setattr(batch.fcntl, "flock", flock_after_a_cleaner)
+    batch._write_atomic(target, "whole")
+    assert removed and target.read_text(encoding="utf-8") == "whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["s00.json"]
 
 
 def test_report_names_that_differ_only_in_case_are_duplicates(tmp_path: Path, mini: Rubric) -> None:
