@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from grader._internal.safe_text import terminal_text
+from grader._internal.sandbox import single_threaded_blas
 from grader._internal.version import __version__
 from grader.grading.options import (
     EXECUTORS,
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
     from grader.rubric.models import Rubric
 
 SUBMISSION_SUFFIXES = (".md", ".markdown", ".txt", ".tex")
+
+# Checks run one at a time in bounded helpers, and batch workers run side by side: multithreaded
+# BLAS would only fight them for the cores. Set before NumPy loads, this sizes its pools.
+single_threaded_blas()
 
 
 class _Failed(Exception):

@@ -161,8 +161,8 @@ class Memo(Generic[T]):
 
     def key(self, *parts: Any) -> str | None:
         """The key of these inputs (with the code's version), or None when they cannot be keyed."""
-        try:
-            return stable_digest(self.namespace, code_version(), parts)
+        try:  # only what outlives this process (the disk) must name the code's version
+            return stable_digest(self.namespace, code_version() if self.decode is not None else "", parts)
         except (TypeError, RecursionError):
             return None
 

@@ -33,6 +33,7 @@ import os
 import pickle
 import resource
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -51,6 +52,7 @@ __all__ = [
     "run_bounded",
     "run_bounded_each",
     "sandbox_enabled",
+    "single_threaded_blas",
     "stop_helpers",
     "warm_helpers",
 ]
@@ -388,8 +390,18 @@ def _forget_inherited() -> None:
                 os.close(helper.pidfd)
 
 
+def _kill_helpers_at_exit() -> None:
+    """SIGKILL without waiting: the helpers' exit would only delay ours (init reaps them)."""
+    with _lock:
+        helpers = list(_helpers.values())
+        _helpers.clear()
+    for helper in helpers:
+        with contextlib.suppress(OSError):
+            os.kill(helper.pid, signal.SIGKILL)
+
+
 os.register_at_fork(after_in_child=_forget_inherited)
-atexit.register(stop_helpers)
+atexit.register(_kill_helpers_at_exit)
 
 
 # ---------------------------------------------------------------------- helpers, child side
@@ -687,6 +699,16 @@ def _die_with_parent() -> None:
 
 
 _threads_limited = False  # this process's BLAS pools are down to one thread
+
+
+def single_threaded_blas() -> None:
+    """Ask for one BLAS thread through the environment, effective if NumPy has not loaded yet
+    (then no helper needs threadpoolctl); a value the user set is kept."""
+    global _threads_limited
+    for name in _THREAD_VARS:
+        os.environ.setdefault(name, "1")
+    if "numpy" not in sys.modules and all(os.environ[name] == "1" for name in _THREAD_VARS):
+        _threads_limited = True
 
 
 def _limit_threads() -> None:
