@@ -150,13 +150,24 @@ def warm_helpers(depth: int = 1) -> None:
         run_bounded(_warm, depth - 1, timeout_s=60, memory_mb=256)
 
 
-def stop_helpers(keep: Collection[int] = ()) -> None:
-    """Kill and reap this process's helpers (but those whose pid is in ``keep``); the next
-    bounded call forks a fresh one."""
+def stop_helpers(keep: Collection[int] = (), *, graceful: bool = False) -> None:
+    """Stop and reap this process's helpers (but those whose pid is in ``keep``); the next
+    bounded call forks a fresh one.
+
+    ``graceful``: close their pipes and let them end (each first ends its own helpers), so the
+    CPU time they used is counted in this process's children's time; killed after a second.
+    """
     with _lock:
         helpers = [helper for helper in _helpers.values() if helper.pid not in keep]
         for helper in helpers:
             del _helpers[helper.thread.ident or 0]
+    if graceful:
+        for helper in helpers:
+            _close(helper)
+        deadline = time.monotonic() + 1.0
+        for helper in helpers:
+            while time.monotonic() < deadline and _running(helper):
+                time.sleep(0.005)
     for helper in helpers:
         _kill_helper(helper)
 
@@ -423,7 +434,8 @@ def _helper_main(conn: Connection, parent_pid: int) -> None:
     while True:
         try:
             timeout_s, memory_mb, request = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the parent is done with us: end our own helpers first
+            stop_helpers(graceful=True)
             return
         _limit_hit = False
         _set_soft_limit(resource.RLIMIT_AS, _address_space_now() + memory_mb * _MB)

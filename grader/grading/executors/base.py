@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import ClassVar
 
+from grader._internal.sandbox import helper_pids
 from grader.errors import GraderError, Problem
 from grader.grading.options import default_jobs
 from grader.grading.pipeline import grade_file, grade_text
@@ -166,7 +167,7 @@ def grade_job(setup: Setup, job: Job, read: SubmissionText | None = None) -> Don
             "report this file to the grader's maintainers",
         )
     usage_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    usage_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage_children = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, *map(_peak_kb, helper_pids()), 0)
     return Done(
         index=outcome.index,
         report=outcome.report,
@@ -178,6 +179,18 @@ def grade_job(setup: Setup, job: Job, read: SubmissionText | None = None) -> Don
         peak_check_rss_mb=usage_children / 1024 if usage_children else None,
         fatal=fatal,
     )
+
+
+def _peak_kb(pid: int) -> int:
+    """A live helper's peak resident memory (its check processes are reused, never reaped)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 class ExecutorUnavailable(RuntimeError):

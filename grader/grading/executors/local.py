@@ -9,9 +9,9 @@ replaced before its next task.
 
 Workers are forked after the batch process has warmed up for the rubric (``grader.grading.warm``:
 checkers imported, parser tables built, the rubric's simulations cached), so they start in
-milliseconds with everything imported; each starts its bounded helpers before its first job. Each one caps its own address space at its size when it
-starts plus the rubric's ``check_memory_mb``; each check it runs is capped the same way by the
-sandbox. Workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent decides) and
+milliseconds with everything imported; each starts its bounded helpers before its first job.
+Each one caps its own address space at its size when it starts plus the rubric's
+``check_memory_mb``; each check it runs is capped the same way by the sandbox. Workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent decides) and
 die with the parent (``PR_SET_PDEATHSIG``), so an interrupted batch leaves no process behind.
 """
 
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from grader._internal.sandbox import stop_helpers
 from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
 from grader.grading.warm import start_helpers
 
@@ -275,6 +276,7 @@ def _worker_main(
         except (EOFError, OSError):
             return
         if job is None:
+            stop_helpers(graceful=True)  # their CPU time then counts as this worker's children's
             return
         done = grade_job(setup, job)
         try:
