@@ -18,7 +18,8 @@ the workers of each round start with nothing else remembered. It prints:
 - per-submission grading time in the worker (median, p95), from the ``--jobs 1`` rounds;
 - wall time, throughput and CPU time (this process and its children) per ``--jobs`` value;
 - the speed-up of each ``--jobs`` value over the first (``jobs 1``), and whether the reports
-  are byte-identical between them;
+  are byte-identical between them; next to it, the ceiling any speed-up has on this machine at
+  that moment (CPU-bound processes run side by side against one alone);
 - the peak resident memory of each worker and of the largest check process it ran;
 - ``grader --version`` start-up time next to ``python -c "import sympy"`` (median of 5 each);
 - with ``--kill-resume``: ``grader grade --jobs 2`` killed (SIGKILL) half-way, then ``--resume``,
@@ -95,6 +96,22 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def _cpu() -> float:
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+_SPIN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 2.0:\n    pass\n"
+
+
+def _parallel_ceiling(jobs: int) -> float:
+    """How much faster ``jobs`` CPU-bound processes finish than one, on this machine now: the
+    most any ``--jobs`` speed-up can be while other programs share the cores."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _SPIN], check=True)
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    spinners = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(jobs)]
+    for spinner in spinners:
+        spinner.wait()
+    return jobs * one / (time.perf_counter() - started)
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -200,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
             seconds = [r.seconds for r in best[jobs][2].results]
             print(f"per submission (in the worker, --jobs {jobs}): median {statistics.median(seconds) * 1000:.0f} ms, "
                   f"p95 {_percentile(seconds, 0.95) * 1000:.0f} ms (more than --jobs {base}: the workers share the cores with each other and the load)")
+        for jobs in jobs_values[1:]:
+            print(f"ceiling: {jobs} CPU-bound processes finish {_parallel_ceiling(jobs):.2f}x faster than one here, now "
+                  f"(2 s of CPU each; load average {os.getloadavg()[0]:.2f}): no --jobs {jobs} speed-up can beat that")
         for jobs in jobs_values:
             wall, used, result = best[jobs]
             identical = _tree(result.out_dir) == reference

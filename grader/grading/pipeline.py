@@ -204,7 +204,7 @@ def _portable(result: PartResult) -> PartResult:
 #: Results by (part, answer, seed and limits, grader's code): a class in which many students
 #: wrote the same answer (at the same place in the file) checks it once per process. The file's
 #: name is left out of the key: no checker reads it, and a verdict must not depend on it.
-_VERDICTS: Memo[PartResult] = Memo("verdicts", size=8192)
+_VERDICTS: Memo[PartResult] = Memo("verdicts", size=2048)
 
 
 def _check(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:
