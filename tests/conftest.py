@@ -51,37 +51,20 @@ class _HelperRestartingMonkeyPatch(pytest.MonkeyPatch):
     they were forked, and remembered results were made by the unpatched code, so every patch (and
     its undo) empties the in-memory caches and makes the next bounded call fork afresh."""
 
-    def setattr(self, *args: Any, **kwargs: Any) -> None:
-        super().setattr(*args, **kwargs)
-        _fresh()
 
-    def delattr(self, *args: Any, **kwargs: Any) -> None:
-        super().delattr(*args, **kwargs)
-        _fresh()
+def _then_fresh(name: str) -> Any:
+    patch = getattr(pytest.MonkeyPatch, name)
 
-    def setitem(self, *args: Any, **kwargs: Any) -> None:
-        super().setitem(*args, **kwargs)
+    def method(self: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> Any:
+        result = patch(self, *args, **kwargs)
         _fresh()
+        return result
 
-    def delitem(self, *args: Any, **kwargs: Any) -> None:
-        super().delitem(*args, **kwargs)
-        _fresh()
+    return method
 
-    def setenv(self, *args: Any, **kwargs: Any) -> None:
-        super().setenv(*args, **kwargs)
-        _fresh()
 
-    def delenv(self, *args: Any, **kwargs: Any) -> None:
-        super().delenv(*args, **kwargs)
-        _fresh()
-
-    def chdir(self, *args: Any, **kwargs: Any) -> None:
-        super().chdir(*args, **kwargs)
-        _fresh()
-
-    def undo(self) -> None:
-        super().undo()
-        _fresh()
+for _name in ("setattr", "delattr", "setitem", "delitem", "setenv", "delenv", "chdir", "undo"):
+    setattr(_HelperRestartingMonkeyPatch, _name, _then_fresh(_name))
 
 
 @pytest.fixture

@@ -438,30 +438,10 @@ def _helper_main(conn: Connection, parent_pid: int) -> None:
             stop_helpers(graceful=True)
             return
         _limit_hit = False
-        _set_soft_limit(resource.RLIMIT_AS, _address_space_now() + memory_mb * _MB)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        # Backstop: if the parent is gone and nobody kills us, the CPU limit ends the call.
-        _set_soft_limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + max(1, int(timeout_s) + 2))
-        try:
-            fn, args, kwargs = pickle.loads(request)
-            message: tuple[str, Any] = ("ok", fn(*args, **kwargs))
-        except MemoryError:
-            message = ("oom", None)
-        except RecursionError:
-            message = ("crash", "the computation recursed too deeply")
-        except BaseException as error:  # noqa: B036 - the helper reports everything, then goes on
-            message = ("crash", _describe(error))
+        _renew_limits(timeout_s, memory_mb)
+        message = _run_call(functools.partial(_call_pickled, request))
         _set_soft_limit(resource.RLIMIT_AS, resource.RLIM_INFINITY)
-        reply = (*message, _limit_hit, _address_space_now())
-        try:
-            conn.send(reply)
-        except MemoryError:
-            os._exit(_EXIT_OOM)
-        except Exception as error:  # the value was not picklable
-            try:
-                conn.send(("crash", f"the result could not be sent back: {type(error).__name__}: {error}", _limit_hit, 0))
-            except Exception:
-                os._exit(1)
+        _send_message(conn, message, _limit_hit, _address_space_now())
         if message[0] == "oom":
             return
 
@@ -571,14 +551,9 @@ def _each_child_main(
     memory_mb: int,
 ) -> None:
     """``_child_main`` for a run of calls: limits renewed before each call, one message per call."""
-    _die_with_parent()
-    for name in _THREAD_VARS:
-        os.environ[name] = "1"
-    _limit_threads()
+    _enter_child()
     for args in calls[start:]:
-        _set_soft_limit(resource.RLIMIT_AS, _address_space_now() + memory_mb * _MB)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        _set_soft_limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + max(1, int(timeout_s) + 2))
+        _renew_limits(timeout_s, memory_mb)
         _send_result(writer, functools.partial(fn, *args))
     with contextlib.suppress(Exception):
         writer.close()
@@ -593,10 +568,7 @@ def _child_main(
     cpu_limit: int,
 ) -> None:
     """Body of a one-call child: limits first, then the call, then exactly one message."""
-    _die_with_parent()
-    for name in _THREAD_VARS:
-        os.environ[name] = "1"
-    _limit_threads()
+    _enter_child()
     _set_soft_limit(resource.RLIMIT_AS, limit_bytes)
     # Backstop: if the parent is gone and nobody kills us, the CPU limit ends the child.
     _set_soft_limit(resource.RLIMIT_CPU, cpu_limit)  # a forked child starts at zero CPU seconds
@@ -606,21 +578,35 @@ def _child_main(
 
 
 def _send_result(writer: Connection, call: Callable[[], Any]) -> None:
+    _send_message(writer, _run_call(call))
+
+
+def _call_pickled(request: bytes) -> Any:
+    fn, args, kwargs = pickle.loads(request)
+    return fn(*args, **kwargs)
+
+
+def _run_call(call: Callable[[], Any]) -> tuple[str, Any]:
+    """``("ok", value)``, ``("oom", None)`` or ``("crash", why)``: a child reports everything."""
     try:
-        message: tuple[str, Any] = ("ok", call())
+        return ("ok", call())
     except MemoryError:
-        message = ("oom", None)
+        return ("oom", None)
     except RecursionError:
-        message = ("crash", "the computation recursed too deeply")
+        return ("crash", "the computation recursed too deeply")
     except BaseException as error:  # noqa: B036 - the child reports everything, then goes on
-        message = ("crash", _describe(error))
+        return ("crash", _describe(error))
+
+
+def _send_message(conn: Connection, message: tuple[str, Any], *extra: Any) -> None:
+    """Send ``message`` (with ``extra`` fields); a value that cannot be pickled is reported instead."""
     try:
-        writer.send(message)
+        conn.send((*message, *extra))
     except MemoryError:
         os._exit(_EXIT_OOM)
     except Exception as error:  # the value was not picklable
         try:
-            writer.send(("crash", f"the result could not be sent back: {type(error).__name__}: {error}"))
+            conn.send(("crash", f"the result could not be sent back: {type(error).__name__}: {error}", *extra))
         except Exception:
             os._exit(1)
 
@@ -683,6 +669,22 @@ def _describe(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
     where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
     return f"{type(error).__name__}: {error}{where}"
+
+
+def _enter_child() -> None:
+    """A one-off child's first steps: die with the parent, one BLAS thread."""
+    _die_with_parent()
+    for name in _THREAD_VARS:
+        os.environ[name] = "1"
+    _limit_threads()
+
+
+def _renew_limits(timeout_s: float, memory_mb: int) -> None:
+    """The limits of the next call: ``memory_mb`` on top of the size now, and CPU seconds on top of
+    those used so far (a backstop: if the parent is gone and nobody kills us, it ends the call)."""
+    _set_soft_limit(resource.RLIMIT_AS, _address_space_now() + memory_mb * _MB)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _set_soft_limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + max(1, int(timeout_s) + 2))
 
 
 def _set_soft_limit(which: int, wanted: int) -> None:
