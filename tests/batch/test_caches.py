@@ -16,7 +16,8 @@ from grader.submission.models import SubmissionText
 from grader.submission.read import decode_submission
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted(p for p in (ROOT / "submissions").glob("*.md") if p.name != "hostile_bombs.md")
+#: The richest samples: every kind of part, right and wrong answers, mistakes, derivations.
+SAMPLES = [ROOT / "submissions" / "seed_student.md", ROOT / "submissions" / "sample_mistakes.md"]
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
