@@ -16,7 +16,7 @@ from batch_helpers import MINI, tree_bytes, write_class
 
 pytestmark = pytest.mark.slow
 
-COUNT = 60  # a few seconds of grading with 2 workers: time enough to interrupt half-way
+COUNT = 150  # seconds of grading with 2 warm workers (tens of ms a submission): time enough to interrupt half-way
 
 
 def _grade(inputs: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
