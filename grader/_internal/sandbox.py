@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import functools
 import multiprocessing
 import os
@@ -41,6 +40,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeAlias
+
+from grader._internal.processes import die_with_parent
 
 __all__ = [
     "Crashed",
@@ -95,7 +96,6 @@ Outcome: TypeAlias = Finished | TimedOut | OutOfMemory | Crashed
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 _EXIT_OOM = 3
-_PR_SET_PDEATHSIG = 1
 _FORK = multiprocessing.get_context("fork")
 _MB = 1024 * 1024
 
@@ -421,7 +421,7 @@ atexit.register(_kill_helpers_at_exit)
 def _helper_main(conn: Connection, parent_pid: int) -> None:
     """Run calls from ``conn`` until it closes; one reply per call."""
     global _limit_hit
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         return
     _close_inherited_files(keep=conn.fileno())
@@ -673,7 +673,7 @@ def _describe(error: BaseException) -> str:
 
 def _enter_child() -> None:
     """A one-off child's first steps: die with the parent, one BLAS thread."""
-    _die_with_parent()
+    die_with_parent()
     for name in _THREAD_VARS:
         os.environ[name] = "1"
     _limit_threads()
@@ -703,13 +703,6 @@ def _address_space_now() -> int:
         return pages * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this child if its parent dies, so no orphan keeps computing."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 _threads_limited = False  # this process's BLAS pools are down to one thread

@@ -18,7 +18,6 @@ die with the parent (``PR_SET_PDEATHSIG``), so an interrupted batch leaves no pr
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import resource
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from grader._internal.processes import die_with_parent
 from grader._internal.sandbox import stop_helpers
 from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
 from grader.grading.warm import start_helpers
@@ -37,7 +37,6 @@ from grader.grading.warm import start_helpers
 __all__ = ["LocalExecutor"]
 
 _FORK = multiprocessing.get_context("fork")
-_PR_SET_PDEATHSIG = 1
 _STOP_GRACE_S = 2.0
 
 
@@ -260,7 +259,7 @@ def _worker_main(
     conn: Connection, parent_end: Connection, inherited: list[Connection], setup: Setup, parent_pid: int
 ) -> None:
     """Grade jobs from ``conn`` until told to stop (None) or the parent goes away."""
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -316,10 +315,3 @@ def _limit_memory(memory_mb: int) -> None:
     value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (value, hard))
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker if the batch process dies, so nothing keeps running."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
