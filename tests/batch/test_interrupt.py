@@ -27,7 +27,14 @@ def _grade(inputs: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, like a shell job: Ctrl-C reaches all of it
+        preexec_fn=_as_a_terminal_job,
     )
+
+
+def _as_a_terminal_job() -> None:
+    """Ctrl-C on: a job a terminal starts has it, but a test run started in the background
+    (``&`` in a script) hands its children SIGINT ignored, and Python keeps it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _in_session(sid: int) -> list[int]:
