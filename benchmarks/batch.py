@@ -2,19 +2,24 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/batch.py [--copies 40] [--jobs 1,2] [--repeat 2] [--rubric rubrics/a3]
-        [--kill-resume]
+    .venv/bin/python benchmarks/batch.py [--count 200] [--inputs mixed|copies] [--jobs 1,2] [--repeat 2]
+        [--rubric rubrics/a3] [--kill-resume]
 
-It grades ``copies`` copies of every file in ``submissions/`` (40 copies of the 5 samples are
-200 submissions) with ``grade_batch``, the function ``grader grade`` runs, once per ``--jobs``
-value and ``--repeat`` rounds, interleaved (1, 2, 1, 2, ...) so that load from other programs
-on the machine hits both alike; the fastest round of each counts, as usual for benchmarks on a
-shared machine. It prints:
+It grades ``count`` submissions with ``grade_batch``, the function ``grader grade`` runs, once per
+``--jobs`` value and ``--repeat`` rounds, interleaved (1, 2, 1, 2, ...) so that load from other
+programs on the machine hits both alike; the fastest round of each counts, as usual for
+benchmarks on a shared machine. ``mixed`` inputs (the default) are a class made from the samples
+in ``submissions/``: submission k answers each question with one sample's answer, chosen by a
+seeded draw, so answers repeat across the class as they do in a real one but whole files rarely
+do; ``copies`` repeats the sample files as they are. Before the rounds, the rubric's own cache
+(its reference simulations) is filled once in a private cache folder ("a warm rubric cache");
+the workers of each round start with nothing else remembered. It prints:
 
 - per-submission grading time in the worker (median, p95), from the ``--jobs 1`` rounds;
 - wall time, throughput and CPU time (this process and its children) per ``--jobs`` value;
 - the speed-up of each ``--jobs`` value over the first (``jobs 1``), and whether the reports
-  are byte-identical between them;
+  are byte-identical between them; next to it, the ceiling any speed-up has on this machine at
+  that moment (CPU-bound processes run side by side against one alone);
 - the peak resident memory of each worker and of the largest check process it ran;
 - ``grader --version`` start-up time next to ``python -c "import sympy"`` (median of 5 each);
 - with ``--kill-resume``: ``grader grade --jobs 2`` killed (SIGKILL) half-way, then ``--resume``,
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -42,32 +48,72 @@ from pathlib import Path
 
 from grader.checking.lint import load_rubric
 from grader.grading.batch import BatchResult, grade_batch
+from grader.grading.pipeline import segment_text
+from grader.grading.warm import prime_rubric, warm_up
 from grader.rubric.load import rubric_digest
+from grader.rubric.models import Rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "submissions"
 
 
-def _copies(folder: Path, copies: int) -> list[Path]:
-    """``copies`` copies of every sample, named ``<sample>_<k>.md``, in a stable order."""
+def _copies(folder: Path, count: int) -> list[Path]:
+    """The sample files repeated, named ``<sample>_<k>.md``, in a stable order."""
     folder.mkdir(parents=True)
+    samples = sorted(SAMPLES.glob("*.md"))
     files = []
+    for k in range(count):
+        sample = samples[k % len(samples)]
+        path = folder / f"{sample.stem}_{k:03d}.md"
+        path.write_bytes(sample.read_bytes())
+        files.append(path)
+    return files
+
+
+def _mixed(folder: Path, count: int, rubric: Rubric) -> list[Path]:
+    """A class of ``count`` submissions, each question answered with one sample's answer (seeded)."""
+    folder.mkdir(parents=True)
+    answers: dict[str, list[str]] = {q.id: [] for q in rubric.questions}
     for sample in sorted(SAMPLES.glob("*.md")):
-        data = sample.read_bytes()
-        for k in range(copies):
-            path = folder / f"{sample.stem}_{k:03d}.md"
-            path.write_bytes(data)
-            files.append(path)
+        split = segment_text(sample.read_text(encoding="utf-8"), rubric, path=sample.name)
+        for qid, answer in split.answers.items():
+            if answer.status != "missing":
+                answers[qid].append(answer.text.strip("\n"))
+    draw = random.Random(20240516)
+    files = []
+    for k in range(count):
+        blocks = [f"## {qid}\n\n{draw.choice(texts)}\n" for qid, texts in answers.items() if texts and draw.random() > 0.05]
+        path = folder / f"student_{k:03d}.md"
+        path.write_text(f"# Assignment\n\nStudent {k:03d}\n\n" + "\n".join(blocks), encoding="utf-8")
+        files.append(path)
     return files
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    """Reports, pages and class files: what must be byte-identical (the gradebook store is a
+    database that records when each grade was made)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("gradebook.sqlite")}
 
 
 def _cpu() -> float:
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+_SPIN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 2.0:\n    pass\n"
+
+
+def _parallel_ceiling(jobs: int) -> float:
+    """How much faster ``jobs`` CPU-bound processes finish than one, on this machine now: the
+    most any ``--jobs`` speed-up can be while other programs share the cores."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _SPIN], check=True)
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    spinners = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(jobs)]
+    for spinner in spinners:
+        spinner.wait()
+    return jobs * one / (time.perf_counter() - started)
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -127,7 +173,8 @@ def _kill_resume(inputs: Path, rubric: Path, in_process: dict[str, bytes], scrat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=40, help="copies of each sample (default 40: 200 submissions)")
+    parser.add_argument("--count", type=int, default=200, help="submissions in the class (default 200)")
+    parser.add_argument("--inputs", choices=("mixed", "copies"), default="mixed", help="a class mixed from the samples, or copies")
     parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values; the first is the baseline")
     parser.add_argument("--repeat", type=int, default=2, help="rounds per --jobs value; the fastest counts")
     parser.add_argument("--rubric", type=Path, default=ROOT / "rubrics" / "a3")
@@ -140,9 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     digest = rubric_digest(args.rubric)
     scratch = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
-        files = _copies(scratch / "in", args.copies)
-        print(f"{len(files)} submissions ({args.copies} copies of {len(files) // args.copies} samples), rubric {rubric.assignment.id}, "
+        os.environ["GRADER_CACHE_DIR"] = str(scratch / "cache")  # private: the user's cache neither helps nor is touched
+        files = _mixed(scratch / "in", args.count, rubric) if args.inputs == "mixed" else _copies(scratch / "in", args.count)
+        distinct = len({p.read_bytes() for p in files})
+        print(f"{len(files)} submissions ({args.inputs}: {distinct} distinct files), rubric {rubric.assignment.id}, "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+        started = time.perf_counter()
+        warm_up(rubric)
+        prime_rubric(rubric)
+        print(f"rubric cache filled in {time.perf_counter() - started:.1f} s (reference simulations; once per rubric and grader version)")
         best: dict[int, tuple[float, float, BatchResult]] = {}
         for round_ in range(args.repeat):
             for jobs in jobs_values:
@@ -162,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"per submission (in the worker, --jobs {base}): median {statistics.median(seconds) * 1000:.0f} ms, "
               f"p95 {_percentile(seconds, 0.95) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms")
         reference = _tree(base_result.out_dir)
+        for jobs in jobs_values[1:]:
+            seconds = [r.seconds for r in best[jobs][2].results]
+            print(f"per submission (in the worker, --jobs {jobs}): median {statistics.median(seconds) * 1000:.0f} ms, "
+                  f"p95 {_percentile(seconds, 0.95) * 1000:.0f} ms (more than --jobs {base}: the workers share the cores with each other and the load)")
+        for jobs in jobs_values[1:]:
+            print(f"ceiling: {jobs} CPU-bound processes finish {_parallel_ceiling(jobs):.2f}x faster than one here, now "
+                  f"(2 s of CPU each; load average {os.getloadavg()[0]:.2f}): no --jobs {jobs} speed-up can beat that")
         for jobs in jobs_values:
             wall, used, result = best[jobs]
             identical = _tree(result.out_dir) == reference

@@ -10,40 +10,58 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from grader._internal.safe_text import terminal_text
+from grader._internal.sandbox import single_threaded_blas
 from grader._internal.version import __version__
-from grader.authoring.testing import run_rubric_tests
-from grader.checking.lint import load_rubric
-from grader.errors import GraderError, Problem
-from grader.gradebook.book import Gradebook, open_gradebook
-from grader.gradebook.models import AssignmentInfo
-from grader.grading.batch import (
+from grader.grading.options import (
+    EXECUTORS,
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    MIN_MEMORY_MB,
     PROGRESS_MODES,
-    BatchInterrupted,
-    SubmissionResult,
-    grade_batch,
-    make_progress,
+    Limits,
+    default_jobs,
 )
-from grader.grading.executors.base import ExecutorUnavailable, default_jobs
-from grader.grading.pipeline import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, Limits, grade_file
-from grader.reports.exports import EXPORT_KINDS, ExportResult, write_exports
-from grader.reports.gradebook import write_class_files, write_pages
-from grader.reports.json_report import report_json
-from grader.reports.review_text import clusters_text, decisions_text, item_text, outcome_text, queue_text
-from grader.reports.roster import Roster, load_roster
-from grader.reports.terminal import render_terminal
-from grader.rubric.load import rubric_digest, rubric_path, rubric_schema
-from grader.rubric.models import Rubric
+
+if TYPE_CHECKING:
+    from grader.errors import Problem
+    from grader.gradebook.book import Gradebook
+    from grader.gradebook.models import AssignmentInfo
+    from grader.grading.batch import SubmissionResult
+    from grader.reports.exports import ExportResult
+    from grader.reports.roster import Roster
+    from grader.rubric.models import Rubric
 
 SUBMISSION_SUFFIXES = (".md", ".markdown", ".txt", ".tex", ".ipynb", ".docx")
+
+# Checks run one at a time in bounded helpers, and batch workers run side by side: multithreaded
+# BLAS would only fight them for the cores. Set before NumPy loads, this sizes its pools.
+single_threaded_blas()
 
 
 class _Failed(Exception):
     """Problems already printed; exit with code 1."""
+
+
+class _ExportKinds(click.Choice):
+    """The export kinds, read from the exports module only when ``grader grade`` needs them."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> Sequence[Any]:
+        from grader.reports.exports import EXPORT_KINDS
+
+        return EXPORT_KINDS
+
+    @choices.setter
+    def choices(self, _value: Sequence[Any]) -> None:
+        """Click sets the (empty) choices in ``__init__``; the real ones are read above."""
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
@@ -52,6 +70,10 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 
 def _load(rubric_dir: Path) -> tuple[Rubric, str]:
+    from grader.checking.lint import load_rubric
+    from grader.errors import GraderError
+    from grader.rubric.load import rubric_digest
+
     try:
         return load_rubric(rubric_dir), rubric_digest(rubric_dir)
     except GraderError as exc:
@@ -61,6 +83,9 @@ def _load(rubric_dir: Path) -> tuple[Rubric, str]:
 
 def _load_roster(path: Path | None) -> Roster | None:
     """The roster, or exit 1 with its problems (before any grading)."""
+    from grader.errors import GraderError
+    from grader.reports.roster import load_roster
+
     if path is None:
         return None
     try:
@@ -95,12 +120,13 @@ def main() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder for the reports.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help=f"Submissions graded at once (default: the usable cores, {default_jobs()} here).")
 @click.option("--resume", is_flag=True, help="Keep each report made from the same submission, rubric and grader version.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Worker processes here, or a Dask cluster (pip install 'grader[dask]').")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True, help="Worker processes here, or a Dask cluster (pip install 'grader[dask]').")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster).")
+@click.option("--dashboard", is_flag=True, help="Serve the local Dask cluster's dashboard (on 127.0.0.1 only; it has no login).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0, MAX_TIMEOUT_S, min_open=True), metavar="SECONDS", help="Time limit of one check (default: the rubric's check_timeout_s).")
 @click.option("--memory", "memory_mb", type=click.IntRange(MIN_MEMORY_MB, MAX_MEMORY_MB), metavar="MB", help="Memory limit of one check and of each worker (default: the rubric's check_memory_mb).")
 @click.option("--progress", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True, help="On stderr: a bar on a terminal, plain lines otherwise (auto), or none.")
-@click.option("--export", "exports", multiple=True, type=click.Choice(EXPORT_KINDS), help="Also write a gradebook export (repeatable): canvas.csv, moodle.csv or Gradescope JSON.")
+@click.option("--export", "exports", multiple=True, type=_ExportKinds(), help="Also write a gradebook export (repeatable): canvas.csv, moodle.csv or Gradescope JSON.")
 @click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), help="CSV mapping submission files to students (needed by --export canvas/moodle).")
 @click.option("--show-reference/--hide-reference", "show_reference", default=None, help="Show reference answers in the HTML reports (default: the rubric's settings.show_reference).")
 @click.option("--db", "db", metavar="PATH|URL", help="The gradebook store: a .sqlite file or postgresql://user@host/db (default: DIR/gradebook.sqlite).")
@@ -114,6 +140,7 @@ def grade(
     resume: bool,
     executor: str,
     scheduler: str | None,
+    dashboard: bool,
     timeout_s: float | None,
     memory_mb: int | None,
     progress: str,
@@ -130,6 +157,12 @@ def grade(
     store; after an interruption, run the same command with --resume to grade only what is
     missing or out of date. Regrading keeps each review decision whose answer did not change.
     """
+    from grader.errors import GraderError
+    from grader.gradebook.book import open_gradebook
+    from grader.grading.batch import BatchInterrupted, grade_batch, make_progress
+    from grader.grading.executors.base import ExecutorUnavailable
+    from grader.reports.review_text import outcome_text
+
     needs_roster = sorted({"canvas", "moodle"} & set(exports))
     if needs_roster and roster_path is None:
         raise click.UsageError(f"--export {' and '.join(needs_roster)} needs --roster FILE (which student each submission is)")
@@ -137,6 +170,8 @@ def grade(
         raise click.UsageError("--export canvas needs --canvas-assignment-id N (the number after /assignments/ in the assignment's Canvas address)")
     if scheduler is not None and executor != "dask":
         raise click.UsageError("--scheduler goes with --executor dask")
+    if dashboard and (executor != "dask" or scheduler is not None):
+        raise click.UsageError("--dashboard goes with --executor dask and a local cluster (no --scheduler)")
     try:
         rubric, digest = _load(rubric_dir)
     except _Failed:
@@ -178,6 +213,7 @@ def grade(
             resume=resume,
             executor=executor,  # type: ignore[arg-type]  # click.Choice checked it
             scheduler=scheduler,
+            dashboard=dashboard,
             limits=Limits(timeout_s=timeout_s, memory_mb=memory_mb),
             show_reference=show_reference,
             roster=roster,
@@ -207,6 +243,9 @@ def _export(
     book: Gradebook, assignment: AssignmentInfo, kinds: Sequence[str], out_dir: Path, roster: Roster | None, include_provisional: bool
 ) -> bool:
     """Write each export from the store; print what was written and what was held back."""
+    from grader.errors import GraderError
+    from grader.reports.exports import write_exports
+
     rows = book.rows(assignment)
     rubric = book.rubric(assignment)
     ok = True
@@ -258,7 +297,10 @@ def check(
     Exit code 0 whatever the score (3 below --fail-under), 1 for a bad rubric or an unreadable file.
     """
     from grader.authoring.quickcheck import QuickCheckError, quick_check
-    from grader.reports.terminal import colour_wanted, render_question
+    from grader.errors import GraderError
+    from grader.grading.pipeline import grade_file
+    from grader.reports.json_report import report_json
+    from grader.reports.terminal import colour_wanted, render_question, render_terminal
 
     if question_id is None:
         if file is None:
@@ -341,15 +383,35 @@ def rubric_lint(path: Path, run_tests: bool) -> None:
 @click.option("--mutants/--no-mutants", default=True, help="Also check that wrong variants of every reference are rejected.")
 def rubric_test(path: Path, mutants: bool) -> None:
     """Run the rubric's own test answers and its reference mutants; exit 1 on any failure."""
+    from grader.authoring.testing import run_rubric_tests
+    from grader.rubric.load import rubric_path
+
     try:
         rubric, _ = _load(path)
     except _Failed:
         sys.exit(1)
-    report = run_rubric_tests(rubric, file=str(rubric_path(path)), mutate=mutants)
+    report = run_rubric_tests(rubric, file=str(rubric_path(path)), mutate=mutants, progress=_TestProgress(sys.stderr))
     for failure in report.failures:
         click.echo(f"FAIL {failure.line()}")
     click.echo(report.summary())
     sys.exit(0 if report.ok else 1)
+
+
+class _TestProgress:
+    """``grader rubric test``'s progress on stderr: one updating line on a terminal, else a line
+    per question (CI logs), so a run of half a minute is never silent."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+    def __call__(self, done: int, total: int, question: str) -> None:
+        line = f"testing the rubric: {done}/{total} questions done (last: {question})"
+        if self.tty:
+            self.stream.write(f"\r\x1b[K{line}" + ("\n" if done == total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 @rubric.command("seal")
@@ -381,6 +443,8 @@ def rubric_seal(path: Path, out: Path, keep_hints: bool) -> None:
 @rubric.command("schema")
 def rubric_schema_command() -> None:
     """Print the rubric's JSON Schema (for editor completion)."""
+    from grader.rubric.load import rubric_schema
+
     click.echo(rubric_schema())
 
 
@@ -430,6 +494,9 @@ _DB_HELP = "The gradebook: a reports folder, its gradebook.sqlite, or a postgres
 
 
 def _open_book(db: str, assignment_id: str | None) -> tuple[Gradebook, AssignmentInfo]:
+    from grader.errors import GraderError
+    from grader.gradebook.book import open_gradebook
+
     try:
         book = open_gradebook(db)
     except GraderError as exc:
@@ -444,7 +511,7 @@ def _open_book(db: str, assignment_id: str | None) -> tuple[Gradebook, Assignmen
 
 
 @main.command("export")
-@click.argument("kinds", nargs=-1, required=True, type=click.Choice(EXPORT_KINDS))
+@click.argument("kinds", nargs=-1, required=True, type=_ExportKinds())
 @click.option("--db", default="reports", show_default=True, metavar="PATH|URL", help=_DB_HELP)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for the files (default: the gradebook's folder).")
 @click.option("--assignment", "assignment_id", metavar="ID", help="The rubric id, when the gradebook holds several.")
@@ -523,6 +590,8 @@ def review() -> None:
 @click.option("--all", "include_decided", is_flag=True, help="Also list items already decided.")
 def review_list(db: str, assignment_id: str | None, as_json: bool, by: str, include_decided: bool) -> None:
     """The review queue: parts waiting for a person, and decisions a regrade flagged."""
+    from grader.reports.review_text import clusters_text, queue_text
+
     book, assignment = _open_book(db, assignment_id)
     with book:
         if by == "cluster":
@@ -544,6 +613,9 @@ def review_list(db: str, assignment_id: str | None, as_json: bool, by: str, incl
 @_review_options(decides=False)
 def review_show(item: int, db: str, assignment_id: str | None, as_json: bool) -> None:
     """One item: the answer read, why a person must look, the evidence, the history."""
+    from grader.errors import GraderError
+    from grader.reports.review_text import item_text
+
     book, _ = _open_book(db, assignment_id)
     with book:
         try:
@@ -559,6 +631,8 @@ def review_show(item: int, db: str, assignment_id: str | None, as_json: bool) ->
 
 def _after_decision(book: Gradebook, assignment: AssignmentInfo, db: str, submissions: Sequence[str], as_json: bool) -> None:
     """Bring the reports folder up to date: the decided pages, index.html and grades.csv."""
+    from grader.reports.gradebook import write_class_files, write_pages
+
     folder = _reports_folder(db)
     if folder is None or not (folder / "grades.csv").exists():
         return
@@ -569,6 +643,9 @@ def _after_decision(book: Gradebook, assignment: AssignmentInfo, db: str, submis
 
 
 def _decide(db: str, assignment_id: str | None, as_json: bool, act: Any) -> None:
+    from grader.errors import GraderError
+    from grader.reports.review_text import decisions_text
+
     book, assignment = _open_book(db, assignment_id)
     with book:
         try:

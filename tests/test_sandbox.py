@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import threading
 import time
@@ -11,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded, sandbox_enabled
+from grader._internal.sandbox import (
+    Crashed,
+    Finished,
+    OutOfMemory,
+    TimedOut,
+    helper_pids,
+    run_bounded,
+    run_bounded_each,
+    sandbox_enabled,
+    stop_helpers,
+)
 
 
 def _add(a: int, b: int, *, times: int = 1) -> int:
@@ -122,9 +133,11 @@ def test_exception_becomes_crashed_with_the_message() -> None:
 
 @pytest.mark.parametrize("fn", [_spin, _sleep_forever])
 def test_timeout_kills_the_child(fn: object) -> None:
+    before = run_bounded(_pid, timeout_s=5, memory_mb=64)
     outcome = run_bounded(fn, timeout_s=0.3, memory_mb=64)  # type: ignore[arg-type]
     assert outcome == TimedOut(0.3)
-    assert _children() == []
+    assert isinstance(before, Finished) and before.value not in _children()
+    assert helper_pids() == []
 
 
 def test_timeout_from_a_worker_thread() -> None:
@@ -184,7 +197,9 @@ def test_no_zombies_after_many_runs() -> None:
         run_bounded(_raise, timeout_s=5, memory_mb=64)
         run_bounded(_kill_self, timeout_s=5, memory_mb=64)
     assert _zombie_children() == []
-    assert _children() == []
+    assert sorted(_children()) == sorted(helper_pids())
+    stop_helpers()
+    assert _children() == [] and _zombie_children() == []
 
 
 def test_outcomes_are_frozen_and_picklable() -> None:
@@ -200,3 +215,101 @@ def test_switch_off_runs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run_bounded(_pid, timeout_s=5, memory_mb=64) == Finished(os.getpid())
     outcome = run_bounded(_raise, timeout_s=5, memory_mb=64)
     assert isinstance(outcome, Crashed) and "boom" in outcome.message
+
+
+# -- warm helpers: one child reused across calls, nested bounds without nested forks ----------
+
+
+def _nested_pids() -> tuple[int, object]:
+    inner = run_bounded(_pid, timeout_s=5, memory_mb=64)
+    return os.getpid(), inner.value if isinstance(inner, Finished) else inner
+
+
+def _captured_value() -> str:
+    return _PATCHABLE["value"]
+
+
+_PATCHABLE = {"value": "original"}
+
+
+def test_one_helper_runs_call_after_call() -> None:
+    pids = {run_bounded(_pid, timeout_s=5, memory_mb=64) for _ in range(5)}
+    assert len(pids) == 1 and pids != {Finished(os.getpid())}
+    assert helper_pids() == [next(iter(pids)).value]  # type: ignore[union-attr]
+
+
+def test_nested_calls_reuse_the_nested_helper() -> None:
+    """A comparison inside a check costs a message, not a fork: both levels stay the same process."""
+    first = run_bounded(_nested_pids, timeout_s=5, memory_mb=256)
+    second = run_bounded(_nested_pids, timeout_s=5, memory_mb=256)
+    assert isinstance(first, Finished) and first == second
+    outer, inner = first.value
+    assert outer != inner and os.getpid() not in (outer, inner)
+
+
+def test_a_timeout_replaces_the_helper_and_the_next_call_works() -> None:
+    before = run_bounded(_pid, timeout_s=5, memory_mb=64)
+    assert run_bounded(_spin, timeout_s=0.2, memory_mb=64) == TimedOut(0.2)
+    after = run_bounded(_pid, timeout_s=5, memory_mb=64)
+    assert isinstance(after, Finished) and after != before
+
+
+def test_a_helper_killed_while_idle_is_replaced() -> None:
+    before = run_bounded(_pid, timeout_s=5, memory_mb=64)
+    assert isinstance(before, Finished)
+    os.kill(before.value, signal.SIGKILL)
+    time.sleep(0.05)
+    after = run_bounded(_add, 1, 2, timeout_s=5, memory_mb=64)
+    assert after == Finished(3)
+    assert before.value not in helper_pids()
+
+
+def test_calls_that_cannot_be_pickled_get_a_child_of_their_own() -> None:
+    assert run_bounded(lambda: 7, timeout_s=5, memory_mb=64) == Finished(7)
+    local = 3
+    assert run_bounded_each(lambda x: x + local, [(1,), (2,)], timeout_s=5, memory_mb=64) == [Finished(4), Finished(5)]
+
+
+def test_a_limit_hit_inside_a_call_is_reported_with_its_value() -> None:
+    """Callers must not cache a value that a nested timeout shaped."""
+    clean = run_bounded(_nested, timeout_s=5, memory_mb=256)
+    limited = run_bounded(_nested_timeout, timeout_s=5, memory_mb=256)
+    assert isinstance(clean, Finished) and not clean.hit_limit
+    assert isinstance(limited, Finished) and limited.hit_limit
+
+
+def test_stop_helpers_makes_the_next_call_see_the_current_code() -> None:
+    assert run_bounded(_captured_value, timeout_s=5, memory_mb=64) == Finished("original")
+    _PATCHABLE["value"] = "patched"
+    try:
+        assert run_bounded(_captured_value, timeout_s=5, memory_mb=64) == Finished("original")  # the helper's copy
+        stop_helpers()
+        assert run_bounded(_captured_value, timeout_s=5, memory_mb=64) == Finished("patched")
+    finally:
+        _PATCHABLE["value"] = "original"
+        stop_helpers()
+
+
+def test_each_thread_has_its_own_helper_and_a_finished_thread_leaves_none() -> None:
+    stop_helpers()
+    seen: list[object] = []
+    thread = threading.Thread(target=lambda: seen.append(run_bounded(_pid, timeout_s=5, memory_mb=64)))
+    thread.start()
+    thread.join(10)
+    mine = run_bounded(_pid, timeout_s=5, memory_mb=64)
+    assert isinstance(mine, Finished) and seen and seen[0] != mine
+    assert helper_pids() == [mine.value]  # the finished thread's helper was reaped
+    assert _zombie_children() == []
+
+
+def test_a_helper_keeps_no_inherited_pipe_open() -> None:
+    """Else the parent's other pipes never see their end (Dask's resource tracker waited forever)."""
+    stop_helpers()
+    read_end, write_end = os.pipe()
+    try:
+        assert run_bounded(_add, 1, 1, timeout_s=5, memory_mb=64) == Finished(2)  # forked holding both ends
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], 5)
+        assert ready and os.read(read_end, 1) == b""  # end of file: nobody else holds the write end
+    finally:
+        os.close(read_end)

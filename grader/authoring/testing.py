@@ -4,6 +4,7 @@ reference must be rejected. ``grader rubric test`` and pytest (``assert_rubric_p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,14 +136,22 @@ def run_mutants(rubric: Rubric, question: Question, part: AnyPart, file: str) ->
     return outcomes
 
 
-def run_rubric_tests(rubric: Rubric, *, file: str = "rubric.toml", mutate: bool = True) -> RubricTestReport:
+#: Told after each question: questions done, questions in all, the question just done.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def run_rubric_tests(
+    rubric: Rubric, *, file: str = "rubric.toml", mutate: bool = True, progress: ProgressCallback | None = None
+) -> RubricTestReport:
     report = RubricTestReport()
-    for question in rubric.questions:
+    for done, question in enumerate(rubric.questions, start=1):
         for part in question.parts:
             for index, test in enumerate(part.tests):
                 report.cases.append(run_case(rubric, question, part, test, index, file))
             if mutate:
                 report.mutants.extend(run_mutants(rubric, question, part, file))
+        if progress is not None:
+            progress(done, len(rubric.questions), question.id)
     return report
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader._internal.cache import Memo
 from grader.checking.base import LintContext
-from grader.checking.registry import CHECKERS
+from grader.checking.registry import checker_for
 from grader.errors import Problem, RubricError
 from grader.rubric.load import read_rubric, rubric_path
 from grader.rubric.models import Rubric
@@ -34,12 +35,24 @@ def lint_parts(rubric: Rubric, file: str) -> list[Problem]:
     for question in rubric.questions:
         ctx = LintContext(file=file, question_id=question.id, symbols=table)
         for part in question.parts:
-            problems += CHECKERS[part.kind].lint(part, ctx)
+            problems += checker_for(part.kind).lint(part, ctx)
     return problems
+
+
+#: The checkers' verdict on a rubric depends on nothing else: a student checking answers again
+#: and again, or each worker of a batch, needs it once (it parses every reference).
+_LINTED: Memo[list[Problem]] = Memo(
+    "lint",
+    size=8,
+    encode=lambda problems: [problem.model_dump(mode="json") for problem in problems],
+    decode=lambda data: [Problem.model_validate(item) for item in data],
+)
 
 
 def _load(path: Path | str) -> tuple[Rubric | None, list[Problem]]:
     rubric, problems = read_rubric(path)
     if rubric is None or problems:
         return rubric, problems
-    return rubric, lint_parts(rubric, str(rubric_path(Path(path))))
+    file = str(rubric_path(Path(path)))
+    found = _LINTED.get_or_compute(_LINTED.key(rubric, file), lambda: lint_parts(rubric, file))
+    return rubric, list(found)  # a copy: callers add to it, and the remembered list must not change

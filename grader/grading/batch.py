@@ -21,6 +21,7 @@ generous per-submission budget is killed and replaced, costing only that submiss
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -33,19 +34,20 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Literal, TextIO
+from typing import TextIO
 
-from grader._internal.processes import pid_alive
 from grader._internal.safe_text import terminal_text
+from grader._internal.sandbox import helper_pids, stop_helpers
 from grader._internal.version import __version__
 from grader.errors import Problem
 from grader.gradebook.models import RecordOutcome
-from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs
+from grader.grading.executors.base import Done, Executor, Job, Setup
 from grader.grading.executors.local import LocalExecutor
-from grader.grading.pipeline import Limits
+from grader.grading.options import PROGRESS_MODES, ExecutorName, Limits, ProgressMode, default_jobs
 from grader.grading.recording import BatchRecorder
+from grader.grading.warm import prime_rubric, warm_up
 from grader.input.open import MAX_BYTES
-from grader.reports.html import environment, html_filename
+from grader.reports.html import environment, html_filename, submission_stem
 from grader.reports.json_report import load_report, report_json
 from grader.reports.roster import Roster
 from grader.rubric.models import Rubric
@@ -67,9 +69,6 @@ __all__ = [
     "report_name",
 ]
 
-ExecutorName = Literal["local", "dask"]
-ProgressMode = Literal["auto", "bar", "lines", "none"]
-PROGRESS_MODES: tuple[ProgressMode, ...] = ("auto", "bar", "lines", "none")
 GRADEBOOK = "grades.csv"
 SUMMARY = "index.html"
 _TMP_FILE = re.compile(r"^\..+\.tmp(?P<pid>[0-9]+)$")
@@ -283,22 +282,30 @@ def make_progress(mode: ProgressMode = "auto", stream: TextIO | None = None) -> 
 # ---------------------------------------------------------------------- the batch
 
 
-def make_executor(executor: ExecutorName = "local", *, jobs: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor named on the command line; ``dask`` needs the ``grader[dask]`` extra."""
+def make_executor(
+    executor: ExecutorName = "local", *, jobs: int | None = None, scheduler: str | None = None, dashboard: bool = False
+) -> Executor:
+    """The executor named on the command line; ``dask`` needs the ``grader[dask]`` extra.
+
+    ``dashboard`` serves a local Dask cluster's dashboard (on 127.0.0.1 only).
+    """
     if executor == "local":
-        if scheduler:
-            raise ValueError("--scheduler is only used with --executor dask")
+        if scheduler or dashboard:
+            raise ValueError("--scheduler and --dashboard are only used with --executor dask")
         return LocalExecutor(jobs)
     if executor == "dask":
         from grader.grading.executors.dask_executor import DaskExecutor
 
-        return DaskExecutor(scheduler, jobs=jobs)
+        if scheduler and dashboard:
+            raise ValueError("--dashboard is for a local Dask cluster; a scheduler serves its own")
+        return DaskExecutor(scheduler, jobs=jobs, dashboard=dashboard)
     raise ValueError(f"unknown executor {executor!r}; use 'local' or 'dask'")
 
 
 def report_name(path: Path) -> str:
-    """``S.json`` for submission ``S.md``: the name the CLI has always used."""
-    return f"{path.stem}.json"
+    """``S.json`` for submission ``S.md`` (``index.md`` gets ``index.submission.json``: see
+    ``grader.reports.html.submission_stem``; its page must not replace the class's ``index.html``)."""
+    return f"{submission_stem(path.name)}.json"
 
 
 def grade_batch(
@@ -311,6 +318,7 @@ def grade_batch(
     resume: bool = False,
     executor: ExecutorName | Executor = "local",
     scheduler: str | None = None,
+    dashboard: bool = False,
     limits: Limits | None = None,
     html: bool = True,
     show_reference: bool | None = None,
@@ -348,7 +356,7 @@ def grade_batch(
     # ---- gradebook store (issue 13): every settled submission is recorded at once
     recorder = BatchRecorder(gradebook or out, rubric, digest, out, show_reference=reveal, roster=roster, html=html)
     owned = not isinstance(executor, Executor)
-    runner = make_executor(executor, jobs=jobs, scheduler=scheduler) if isinstance(executor, str) else executor
+    runner = make_executor(executor, jobs=jobs, scheduler=scheduler, dashboard=dashboard) if isinstance(executor, str) else executor
     outcomes: Generator[Done, None, None] | None = None
     try:
         with _sigterm_as_interrupt():
@@ -407,13 +415,13 @@ def _triage(
 ) -> list[Job]:
     """Settle what needs no grading (duplicate report names, reports kept by resuming); the rest are jobs."""
     jobs: list[Job] = []
-    claimed: dict[str, Path] = {}
+    claimed: dict[str, Path] = {}  # by the report's name as a case-insensitive file system sees it
     for index, path in enumerate(paths):
         name = report_name(path)
-        if name in claimed:
-            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name], name),))
+        if name.casefold() in claimed:
+            settled[index] = SubmissionResult(path=path, report=None, problems=(_duplicate(path, claimed[name.casefold()], name),))
             continue
-        claimed[name] = path
+        claimed[name.casefold()] = path
         kept = _up_to_date(path, out / name, rubric, digest) if resume else None
         if kept is not None and (not setup.html or _page_kept(out, kept, setup)):
             settled[index] = SubmissionResult(path=path, report=kept, resumed=True)
@@ -426,6 +434,10 @@ def _run(runner: Executor, setup: Setup, jobs: Sequence[Job]) -> Generator[Done,
     """The executor's outcomes, closing its generator (and so its workers) however we leave."""
     if not jobs:
         return
+    warm_up(setup.rubric)  # workers fork from this process: warm once, shared copy-on-write
+    helpers = helper_pids()
+    prime_rubric(setup.rubric)
+    stop_helpers(keep=helpers)  # the priming helper's work is on disk now; the workers start their own
     outcomes = runner.run(setup, jobs)
     try:
         yield from outcomes
@@ -512,18 +524,39 @@ def _duplicate(path: Path, first: Path, name: str) -> Problem:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write beside the target, flush to disk, and rename: a reader never sees half a file."""
+    """Write beside the target, flush to disk, and rename: a reader never sees half a file.
+
+    The temporary file is locked (``flock``) from just after its creation to its rename, which is
+    how a batch tells it from one a killed batch left behind (see ``_remove_stale_temporaries``);
+    a process id alone could have been reused. Should another batch remove it in the instant
+    between creation and lock, it is made again.
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        for _attempt in range(3):
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                if not _still_named(handle.fileno(), tmp):
+                    continue
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+                os.replace(tmp, path)
+                return
+        raise OSError(f"the temporary file {tmp.name} kept disappearing")
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    """The open file is still the one at ``path`` (no cleaner unlinked it before we locked it)."""
+    try:
+        mine, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _page_kept(out: Path, report: Report, setup: Setup) -> bool:
@@ -545,19 +578,21 @@ def _page_kept(out: Path, report: Report, setup: Setup) -> bool:
 
 
 def _remove_stale_temporaries(out: Path) -> None:
-    """Remove ``.S.json.tmpPID`` files left by a batch that was killed mid-write."""
+    """Remove ``.S.json.tmpPID`` files left by a batch that was killed mid-write.
+
+    Stale means nobody holds the file's lock (a writer locks it from creation to rename, and a
+    killed writer's lock is released with it); the process id in the name is not trusted, since
+    the system may have given it to another process since.
+    """
     for entry in out.iterdir():
-        match = _TMP_FILE.match(entry.name)
-        if match is None or not entry.is_file() or _alive(int(match["pid"])):
+        if _TMP_FILE.match(entry.name) is None or entry.is_symlink() or not entry.is_file():
             continue
-        with contextlib.suppress(OSError):
-            entry.unlink()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, from an earlier batch in this process that was interrupted
-    return pid_alive(pid)
+        try:
+            with open(entry, "rb") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
+                entry.unlink()
+        except OSError:
+            continue
 
 
 @contextlib.contextmanager

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from grader._internal.cache import Memo
 from grader._internal.sandbox import (
     Crashed,
     Finished,
@@ -32,44 +32,12 @@ from grader.checking.result import PartResult, missing_part
 from grader.document.markdown import markdown_document
 from grader.document.read import read_document
 from grader.errors import Problem, SubmissionError
+from grader.grading.options import Limits
 from grader.input.models import SubmissionProblem, SubmissionText
 from grader.input.open import read_submission_text
 from grader.rubric.models import AnyPart, Question, Rubric
 from grader.scoring.models import QuestionResult, Report
 from grader.scoring.score import score_question
-
-MIN_MEMORY_MB = 64
-MAX_MEMORY_MB = 16384
-MAX_TIMEOUT_S = 600.0
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Overrides of the rubric's per-check limits (``grader grade --timeout/--memory``).
-
-    ``None`` keeps the rubric's value. The ranges are the rubric's own, so an override can
-    never make a limit that a rubric could not have set.
-    """
-
-    timeout_s: float | None = None
-    memory_mb: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.timeout_s is not None and not 0 < self.timeout_s <= MAX_TIMEOUT_S:
-            raise ValueError(f"the time limit must be more than 0 and at most {MAX_TIMEOUT_S:g} s, not {self.timeout_s:g}")
-        if self.memory_mb is not None and not MIN_MEMORY_MB <= self.memory_mb <= MAX_MEMORY_MB:
-            raise ValueError(f"the memory limit must be {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB, not {self.memory_mb}")
-
-    def apply(self, rubric: Rubric) -> Rubric:
-        """The rubric with these limits in its settings (the same object when nothing changes)."""
-        update: dict[str, float | int] = {}
-        if self.timeout_s is not None and self.timeout_s != rubric.settings.check_timeout_s:
-            update["check_timeout_s"] = float(self.timeout_s)
-        if self.memory_mb is not None and self.memory_mb != rubric.settings.check_memory_mb:
-            update["check_memory_mb"] = int(self.memory_mb)
-        if not update:
-            return rubric
-        return rubric.model_copy(update={"settings": rubric.settings.model_copy(update=update)})
 
 
 def derive_seed(*labels: object) -> int:
@@ -260,12 +228,37 @@ def check_parts(checks: Sequence[tuple[AnyPart, Answer, CheckContext]]) -> list[
     One child for all (not one per part) because forking costs more than most checks; a check
     that overruns or kills the child becomes ``undecided`` with the reason, and a fresh child
     checks the parts after it. All checks of one call share one rubric, so one set of limits.
+
+    An answer checked before by this process against the same part gets the same result
+    without a second check (see ``_VERDICTS``).
     """
     if not checks:
         return []
-    ctx = checks[0][2]
-    outcomes = run_bounded_each(_check, checks, timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
-    return [_part_result(part, ctx, outcome) for (part, _, ctx), outcome in zip(checks, outcomes, strict=True)]
+    keys = [_VERDICTS.key(part, answer, ctx.model_copy(update={"file": ""})) for part, answer, ctx in checks]
+    results: list[PartResult | None] = [_VERDICTS.get(key) for key in keys]
+    todo = [index for index, found in enumerate(results) if found is None]
+    if todo:
+        ctx = checks[todo[0]][2]
+        outcomes = run_bounded_each(_check, [checks[i] for i in todo], timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
+        for index, outcome in zip(todo, outcomes, strict=True):
+            part, _, part_ctx = checks[index]
+            result = _portable(_part_result(part, part_ctx, outcome))
+            if isinstance(outcome, Finished) and not outcome.hit_limit:  # a limit's outcome depends on the machine
+                _VERDICTS.put(keys[index], result)
+            results[index] = result
+    return [result for result in results if result is not None]
+
+
+def _portable(result: PartResult) -> PartResult:
+    """The result as a report read back from JSON holds it, so a remembered result and a fresh
+    one (and a resumed report) give the same page."""
+    return PartResult.model_validate_json(result.model_dump_json())
+
+
+#: Results by (part, answer, seed and limits, grader's code): a class in which many students
+#: wrote the same answer (at the same place in the file) checks it once per process. The file's
+#: name is left out of the key: no checker reads it, and a verdict must not depend on it.
+_VERDICTS: Memo[PartResult] = Memo("verdicts", size=2048)
 
 
 def _check(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:

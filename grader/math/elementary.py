@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from scipy import special
 
 from grader.math.values import Undefined
 
@@ -19,6 +19,13 @@ Kernel = Callable[[np.ndarray], np.ndarray]
 
 #: functions whose finite arguments may give an infinite value without overflowing
 _POLES = frozenset({"tan", "sec", "csc", "cot", "coth", "csch", "arctanh", "gamma"})
+
+
+def _special() -> Any:
+    """scipy.special, loaded when a formula first needs it (importing it takes a tenth of a second)."""
+    from scipy import special
+
+    return special
 
 
 def _complex(x: np.ndarray | float) -> np.ndarray:
@@ -79,7 +86,7 @@ def _gamma(x: np.ndarray) -> np.ndarray:
         raise Undefined("the gamma function of a complex number")
     if np.any((x.real <= 0) & (x.real == np.round(x.real))):
         raise Undefined("the gamma function at a non-positive integer", exact=True)
-    return _complex(special.gamma(x.real))
+    return _complex(_special().gamma(x.real))
 
 
 SCALAR_KERNELS: dict[str, Kernel] = {
@@ -112,8 +119,8 @@ SCALAR_KERNELS: dict[str, Kernel] = {
     "ceil": _real_only(np.ceil, "ceil"),
     "sign": _real_only(np.sign, "sign"),
     "round": _real_only(np.round, "round"),  # ties to even, like Maxima's round
-    "erf": lambda x: _complex(special.erf(x)),
-    "erfc": lambda x: _complex(special.erfc(x)),
+    "erf": lambda x: _complex(_special().erf(x)),
+    "erfc": lambda x: _complex(_special().erfc(x)),
     "abs": lambda x: _complex(np.abs(x)),
 }
 

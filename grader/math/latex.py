@@ -73,6 +73,7 @@ from typing import cast
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from grader._internal.cache import lark_parser, memoized
 from grader.math.latex_atoms import Partial
 from grader.math.latex_build import Builder
 from grader.math.latex_context import Context
@@ -93,9 +94,8 @@ __all__ = ["normalize_source", "parse_latex"]
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = resources.files("grader.math").joinpath("latex.lark").read_text(encoding="utf-8")
-    return Lark(
-        grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
-    )
+    parser: Lark = lark_parser(grammar, lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    return parser
 
 
 _TOKEN_NAMES = {
@@ -143,6 +143,7 @@ def _lark_error(err: UnexpectedInput, prepared: Prepared) -> ParseError:
     return ParseError("could not read this formula", prepared.original(getattr(err, "pos_in_stream", None)))
 
 
+@memoized("parse_latex")  # trees are immutable; a class's answers and a rubric's references repeat
 def parse_latex(
     source: str, symbols: SymbolTable | None = None, *, max_length: int = 20_000, max_depth: int = 400
 ) -> ParseResult:

@@ -40,6 +40,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.visitors import Transformer_NonRecursive, v_args
 
+from grader._internal.cache import lark_parser, memoized
 from grader.math import names
 from grader.math.functions import FUNCTION_ALIASES, INVERSE_FUNCTIONS, KNOWN_FUNCTIONS, arity_ok
 from grader.math.reading import ReadFailure, check_tree, commas, decimal_comma, raw_depth
@@ -161,9 +162,8 @@ _CALCULATOR_FUNCTIONS = frozenset({"abs", "Abs", "log10", "log2", "lg", "root", 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(
-        _GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False
-    )
+    parser: Lark = lark_parser(_GRAMMAR, lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    return parser
 
 
 def _prepare(source: str, max_depth: int) -> tuple[str, list[int]]:
@@ -561,6 +561,7 @@ def _arity_text(func: str) -> str:
     return "1 argument" if count == 1 else f"{count} arguments"
 
 
+@memoized("parse_text")  # trees are immutable; a class's answers and a rubric's references repeat
 def parse_text(
     source: str, symbols: SymbolTable | None = None, *, max_length: int = 20_000, max_depth: int = 400
 ) -> ParseResult:

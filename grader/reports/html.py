@@ -33,11 +33,13 @@ from grader.scoring.models import QuestionResult, Report
 
 __all__ = [
     "STATUS_LABELS",
+    "CLASS_FILES",
     "html_filename",
     "part_anchor",
     "points",
     "reference_markup",
     "render_html_report",
+    "submission_stem",
     "write_html_report",
     "write_text_atomic",
 ]
@@ -98,9 +100,23 @@ def points(value: float) -> str:
     return f"{value:g}"
 
 
+#: The class's own files in a batch's output folder: no submission's report or page may take one.
+CLASS_FILES = frozenset({"index.html", "grades.csv", "canvas.csv", "moodle.csv", "results.json"})
+
+
+def submission_stem(submission: str) -> str:
+    """The name a submission's report and page share: the file's stem, plus ``.submission`` when
+    ``stem.json`` or ``stem.html`` would be one of the class's files, compared as a
+    case-insensitive file system would (``index.md`` → ``index.submission.html``)."""
+    stem = Path(submission).stem
+    if {f"{stem}.json".casefold(), f"{stem}.html".casefold()} & CLASS_FILES:
+        return f"{stem}.submission"
+    return stem
+
+
 def html_filename(report: Report) -> str:
-    """``S.html`` beside ``S.json``: the CLI names both after the submission file's stem."""
-    return f"{Path(report.submission).stem}.html"
+    """``S.html`` beside ``S.json``: both named after the submission file (see ``submission_stem``)."""
+    return f"{submission_stem(report.submission)}.html"
 
 
 def _slug(text: str) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
+from grader._internal.cache import Memo
 from grader.math.evaluate import (
     BatchEvaluator,
     BMat,
@@ -219,7 +219,54 @@ def simulate(
     horizon: float = HORIZON,
 ) -> list[Trajectory]:
     """Integrate every (start, parameters) pair at once (LSODA: a regularized field can be stiff);
-    a run still approaching the equilibrium at the horizon gets a four times longer one."""
+    a run still approaching the equilibrium at the horizon gets a four times longer one.
+
+    Memoized (in memory and on disk): the runs depend on the rubric's system alone, not on any
+    answer, and each takes a large share of checking a stability claim.
+    """
+    starts = [np.asarray(s, dtype=float) for s in starts]
+    parameter_list = [dict(p) for p in parameter_list]
+    key = _SIMULATIONS.key(system, starts, parameter_list, float(horizon))
+    return list(_SIMULATIONS.get_or_compute(key, lambda: _simulate(system, starts, parameter_list, horizon)))
+
+
+def _trajectory_json(trajectories: list[Trajectory]) -> list[dict[str, object]]:
+    return [
+        {
+            "start": t.start.tolist(),
+            "parameters": t.parameters,
+            "behaviour": t.behaviour,
+            "distances": [t.initial_distance, t.final_distance, t.largest_distance],
+            "horizon": t.horizon,
+        }
+        for t in trajectories
+    ]
+
+
+def _trajectories(data: list[dict[str, Any]]) -> list[Trajectory]:
+    return [
+        Trajectory(
+            start=np.asarray(t["start"], dtype=float),
+            parameters={str(k): float(v) for k, v in t["parameters"].items()},
+            behaviour=t["behaviour"],
+            initial_distance=float(t["distances"][0]),
+            final_distance=float(t["distances"][1]),
+            largest_distance=float(t["distances"][2]),
+            horizon=float(t["horizon"]),
+        )
+        for t in data
+    ]
+
+
+_SIMULATIONS: Memo[list[Trajectory]] = Memo("dynamics.simulate", size=64, encode=_trajectory_json, decode=_trajectories)
+
+
+def _simulate(
+    system: System,
+    starts: Sequence[np.ndarray],
+    parameter_list: Sequence[Mapping[str, float]],
+    horizon: float,
+) -> list[Trajectory]:
     pairs = [(np.asarray(s, dtype=float), dict(p)) for p in parameter_list for s in starts]
     results: dict[int, Trajectory] = {}
     pending = list(range(len(pairs)))
@@ -249,6 +296,8 @@ def _integrate(system: System, pairs: Sequence[tuple[np.ndarray, dict[str, float
 
     def rhs(_t: float, y: np.ndarray) -> np.ndarray:
         return field(y.reshape(count, k)).reshape(-1)
+
+    from scipy.integrate import solve_ivp  # scipy.integrate costs a third of a second: loaded when needed
 
     samples = np.linspace(0.0, horizon, 801)
     solution = solve_ivp(rhs, (0.0, horizon), y0, method="LSODA", rtol=1e-8, atol=1e-11, t_eval=samples)

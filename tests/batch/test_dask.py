@@ -3,6 +3,8 @@ and clear errors when the cluster cannot be used. Skipped without the ``grader[d
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,16 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_stopped(tmp_path: Pa
     # Python's multiprocessing resource tracker stays until the module ends (see above).
     left = [pid for pid in set(children()) - before if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
     assert left == []
+
+
+def test_a_local_cluster_listens_on_loopback_and_has_no_dashboard(tmp_path: Path, mini: Rubric) -> None:
+    with DaskExecutor(jobs=1) as executor:
+        result = grade_batch(write_class(tmp_path / "in", 1), mini, tmp_path / "out", executor=executor)
+        (cluster,) = [owned for owned in executor._owned if hasattr(owned, "scheduler_address")]
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert all(address.startswith("tcp://127.0.0.1:") for address in cluster.scheduler_info["workers"])
+        web = cluster.scheduler.services["dashboard"]  # Dask always opens its web server ...
+        for path in ("/status", "/info/main/workers.html", "/metrics"):  # ... which must answer nothing
+            with pytest.raises(urllib.error.HTTPError, match="404"):
+                urllib.request.urlopen(f"http://127.0.0.1:{web.port}{path}", timeout=10)
+    assert result.graded == 1 and executor.dashboard_link is None

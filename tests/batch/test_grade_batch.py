@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -136,9 +137,77 @@ def test_temporaries_of_a_killed_batch_are_removed(tmp_path: Path, mini: Rubric)
     out.mkdir()
     dead = out / ".s00.json.tmp999999999"
     ours = out / f".s00.html.tmp{os.getpid()}"
+    reused = out / ".s01.json.tmp1"  # pid 1 is alive, but it is not the batch that wrote this
     other = out / ".notes.txt"
-    for path in (dead, ours, other):
+    for path in (dead, ours, reused, other):
         path.write_text("half a fil", encoding="utf-8")
     _grade(write_class(tmp_path / "in", 1), mini, out, jobs=1)
-    assert not dead.exists() and not ours.exists()
+    assert not dead.exists() and not ours.exists() and not reused.exists()
     assert other.exists()  # not ours to remove
+
+
+def test_a_temporary_being_written_is_left_alone(tmp_path: Path) -> None:
+    """Its writer (another batch writing into the same folder) holds its lock."""
+    out = tmp_path / "out"
+    out.mkdir()
+    held = out / ".s00.json.tmp999999999"
+    held.write_text("half a fil", encoding="utf-8")
+    with open(held, "rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        batch._remove_stale_temporaries(out)
+        assert held.exists()
+    batch._remove_stale_temporaries(out)
+    assert not held.exists()
+
+
+def test_a_temporary_removed_before_its_writer_locked_it_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instant between creating and locking: another batch's cleanup may remove the file."""
+    target = tmp_path / "s00.json"
+    real_flock = fcntl.flock
+    removed: list[bool] = []
+
+    def flock_after_a_cleaner(fd: int, op: int) -> None:
+        if not removed:
+            removed.append(True)
+            (tmp_path / f".s00.json.tmp{os.getpid()}").unlink()
+        real_flock(fd, op)
+
+    monkeypatch.setattr(batch.fcntl, "flock", flock_after_a_cleaner)
+    batch._write_atomic(target, "whole")
+    assert removed and target.read_text(encoding="utf-8") == "whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["s00.json"]
+
+
+def test_report_names_that_differ_only_in_case_are_duplicates(tmp_path: Path, mini: Rubric) -> None:
+    """On a case-insensitive file system ``Alice.json`` would overwrite ``alice.json``."""
+    (tmp_path / "in").mkdir()
+    lower, upper = tmp_path / "in" / "alice.md", tmp_path / "in" / "ALICE.md"
+    for path in (lower, upper):
+        path.write_text("## 1\n$\\lambda = \\frac{1-p}{p}$\n", encoding="utf-8")
+    result = _grade([lower, upper], mini, tmp_path / "out", jobs=1)
+    assert result.results[0].ok
+    assert result.results[1].problems[0].code == "batch.duplicate_name"
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == ["alice.json"]
+
+
+@pytest.mark.parametrize("name", ["index.md", "Index.md", "results.md"])
+def test_a_submission_never_takes_the_name_of_a_class_file(tmp_path: Path, mini: Rubric, name: str) -> None:
+    """``index.md``'s page is ``index.submission.html``: the class summary keeps ``index.html``."""
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / name
+    path.write_text("## 1\n$\\lambda = \\frac{1-p}{p}$\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = _grade([path], mini, out, jobs=1)
+    report = result.results[0].report
+    assert report is not None and report.submission == name
+    stem = name.removesuffix(".md")
+    assert (out / f"{stem}.submission.html").is_file() and (out / f"{stem}.submission.json").is_file()
+    summary = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="./{stem}.submission.html"' in summary  # the class page, linking to the student's
+    resumed = _grade([path], mini, out, jobs=1, resume=True)
+    assert resumed.resumed == 1
+
+
+def test_names_that_clash_with_no_class_file_are_kept() -> None:
+    assert batch.report_name(Path("grades.md")) == "grades.json"  # the gradebook is grades.csv
+    assert batch.report_name(Path("index.txt.md")) == "index.txt.json"

@@ -16,7 +16,7 @@ from batch_helpers import MINI, tree_bytes, write_class
 
 pytestmark = pytest.mark.slow
 
-COUNT = 60  # a few seconds of grading with 2 workers: time enough to interrupt half-way
+COUNT = 150  # seconds of grading with 2 warm workers (tens of ms a submission): time enough to interrupt half-way
 
 
 def _grade(inputs: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
@@ -27,7 +27,14 @@ def _grade(inputs: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, like a shell job: Ctrl-C reaches all of it
+        preexec_fn=_as_a_terminal_job,
     )
+
+
+def _as_a_terminal_job() -> None:
+    """Ctrl-C on: a job a terminal starts has it, but a test run started in the background
+    (``&`` in a script) hands its children SIGINT ignored, and Python keeps it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _in_session(sid: int) -> list[int]:
@@ -50,8 +57,11 @@ def _reports(out: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every file different (a title line per student moves the answers), so that no answer is
+    met twice: a remembered verdict would make the batch too quick to interrupt half-way."""
     folder = tmp_path_factory.mktemp("class")
-    write_class(folder, COUNT)
+    for k, path in enumerate(write_class(folder, COUNT)):
+        path.write_text("# Homework\n" * (k + 1) + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
 
 

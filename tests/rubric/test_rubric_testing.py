@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from grader.authoring.mutants import mutants
 from grader.authoring.testing import assert_rubric_passes
+from grader.checking.lint import load_rubric
 from grader.cli import main
 from grader.math.latex import parse_latex
 from grader.math.symbols import SymbolTable
@@ -87,3 +88,13 @@ def test_lenient_tolerance_lets_mutants_survive(tmp_path: Path) -> None:
 def test_mini_rubric_passes() -> None:
     result = CliRunner().invoke(main, ["rubric", "test", str(MINI.parent)])
     assert (result.exit_code, result.stdout) == (0, "rubric tests: 3 passed, 0 failed; mutants: 10 killed, 0 survived\n")
+
+
+def test_progress_goes_to_stderr_one_line_per_question_when_not_a_terminal() -> None:
+    """A run of half a minute is never silent; stdout keeps only the results."""
+    result = CliRunner().invoke(main, ["rubric", "test", str(MINI.parent), "--no-mutants"])
+    ids = [q.id for q in load_rubric(MINI.parent).questions]
+    assert result.stderr.splitlines() == [
+        f"testing the rubric: {k}/{len(ids)} questions done (last: {qid})" for k, qid in enumerate(ids, start=1)
+    ]
+    assert result.stdout == "rubric tests: 3 passed, 0 failed; mutants: 0 killed, 0 survived\n"

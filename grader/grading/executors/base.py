@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import ClassVar
 
+from grader._internal.sandbox import helper_pids
 from grader.errors import GraderError, Problem
+from grader.grading.options import default_jobs
 from grader.grading.pipeline import grade_file, grade_text
 from grader.input.models import SubmissionText
 from grader.reports.html import render_html_report
@@ -53,14 +55,6 @@ def submission_budget(rubric: Rubric) -> float:
     """
     stages = 1 + sum(len(question.parts) for question in rubric.questions)
     return stages * (rubric.settings.check_timeout_s + _PER_STAGE_SLACK_S) + _BUDGET_SLACK_S
-
-
-def default_jobs() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +167,7 @@ def grade_job(setup: Setup, job: Job, read: SubmissionText | None = None) -> Don
             "report this file to the grader's maintainers",
         )
     usage_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    usage_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage_children = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, *map(_peak_kb, helper_pids()), 0)
     return Done(
         index=outcome.index,
         report=outcome.report,
@@ -185,6 +179,18 @@ def grade_job(setup: Setup, job: Job, read: SubmissionText | None = None) -> Don
         peak_check_rss_mb=usage_children / 1024 if usage_children else None,
         fatal=fatal,
     )
+
+
+def _peak_kb(pid: int) -> int:
+    """A live helper's peak resident memory (its check processes are reused, never reaped)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 class ExecutorUnavailable(RuntimeError):

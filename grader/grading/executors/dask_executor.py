@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from grader.grading.executors.base import (
 from grader.input.models import SubmissionProblem, SubmissionText
 from grader.input.open import read_submission_text
 
-__all__ = ["DaskExecutor", "dask_available"]
+__all__ = ["DaskExecutor", "dask_available", "local_cluster_config", "local_cluster_options"]
 
 _INSTALL = "install the optional extra: pip install 'grader[dask]'"
 _CONNECT_TIMEOUT_S = 10
@@ -52,16 +53,22 @@ class DaskExecutor(Executor):
     """Run jobs on the Dask scheduler at ``scheduler`` (``tcp://host:8786``), or on ``client``.
 
     Without either, a ``LocalCluster`` with ``jobs`` single-threaded worker processes is started
-    and stopped with the executor (useful to try the executor, not faster than ``local``).
+    and stopped with the executor (useful to try the executor, not faster than ``local``); it
+    listens on 127.0.0.1 only, and serves its dashboard (127.0.0.1, a free port) only when
+    ``dashboard`` is true: a dashboard has no authentication.
     """
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, *, client: Any = None, jobs: int | None = None) -> None:
+    def __init__(
+        self, scheduler: str | None = None, *, client: Any = None, jobs: int | None = None, dashboard: bool = False
+    ) -> None:
         if not dask_available():
             raise ExecutorUnavailable(f"the dask executor needs dask.distributed; {_INSTALL}")
         self.scheduler = scheduler
         self.jobs = jobs or default_jobs()
+        self.dashboard = dashboard  # a local cluster's dashboard (on 127.0.0.1); off unless asked
+        self.dashboard_link: str | None = None
         self._client = client
         self._owned: list[Any] = []  # what this executor started and must close
 
@@ -70,6 +77,8 @@ class DaskExecutor(Executor):
 
         client = self._connect()
         shared = client.scatter(setup, broadcast=True)
+        with contextlib.suppress(Exception):  # best effort: a worker that cannot warm up still grades
+            client.run(_warm_worker, setup.rubric)
         batch = uuid.uuid4().hex[:12]
         submitted: dict[str, tuple[Any, Job]] = {}
         try:
@@ -116,14 +125,37 @@ class DaskExecutor(Executor):
                 raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {self.scheduler}: {error}") from None
             self._owned.append(self._client)
             return self._client
-        with dask.config.set({"distributed.worker.daemon": False}):
-            cluster = LocalCluster(  # a random dashboard port: two batches on one machine must not clash
-                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=":0"
-            )
+        with dask.config.set(local_cluster_config(dashboard=self.dashboard)):
+            cluster = LocalCluster(**local_cluster_options(self.jobs, dashboard=self.dashboard))
         self._owned.append(cluster)
+        if self.dashboard:
+            self.dashboard_link = str(cluster.dashboard_link)
+            print(f"Dask dashboard (this machine only): {self.dashboard_link}", file=sys.stderr, flush=True)
         self._client = Client(cluster)
         self._owned.append(self._client)
         return self._client
+
+
+def local_cluster_options(jobs: int, *, dashboard: bool = False) -> dict[str, Any]:
+    """``LocalCluster`` arguments for one user's machine: every server on the loopback interface
+    at a free port (two batches never clash), the dashboard only when asked."""
+    return {
+        "n_workers": jobs,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": "127.0.0.1:0",
+        "scheduler_kwargs": {"dashboard": dashboard},
+    }
+
+
+def local_cluster_config(*, dashboard: bool = False) -> dict[str, Any]:
+    """Dask settings for that cluster: without a dashboard, its web servers answer nothing
+    (Dask still opens them, and by default they list the workers and the tasks)."""
+    config: dict[str, Any] = {"distributed.worker.daemon": False}
+    if not dashboard:
+        config.update({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []})
+    return config
 
 
 def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
@@ -155,6 +187,12 @@ def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
         return failure(job.index, job.path, "grading.out_of_memory", message, fix, worker=where)
     detail = outcome.message if isinstance(outcome, Crashed) else "no result"
     return failure(job.index, job.path, "grading.crashed", f"grader failed on this submission: {detail}", fix, worker=where)
+
+
+def _warm_worker(rubric: Any) -> None:
+    from grader.grading.warm import warm_up
+
+    warm_up(rubric)
 
 
 def _worker_address() -> str:

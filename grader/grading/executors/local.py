@@ -7,17 +7,17 @@ parent waits on pipes and process sentinels with a deadline, and a worker that d
 memory or overruns its submission's budget is killed, reported for that submission only, and
 replaced before its next task.
 
-Workers are forked after the rubric is loaded (and its LaTeX parser built), so they start in
-milliseconds with everything imported. Each one caps its own address space at its size when it
-starts plus the rubric's ``check_memory_mb``; each check it runs is capped the same way by the
-sandbox. Workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent decides) and
+Workers are forked after the batch process has warmed up for the rubric (``grader.grading.warm``:
+checkers imported, parser tables built, the rubric's simulations cached), so they start in
+milliseconds with everything imported; each starts its bounded helpers before its first job.
+Each one caps its own address space at its size when it starts plus the rubric's
+``check_memory_mb``; each check it runs is capped the same way by the sandbox. Workers ignore SIGINT (Ctrl-C reaches the whole process group; the parent decides) and
 die with the parent (``PR_SET_PDEATHSIG``), so an interrupted batch leaves no process behind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import resource
@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from grader._internal.processes import die_with_parent
+from grader._internal.sandbox import stop_helpers
 from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
+from grader.grading.warm import start_helpers
 
 __all__ = ["LocalExecutor"]
 
 _FORK = multiprocessing.get_context("fork")
-_PR_SET_PDEATHSIG = 1
 _STOP_GRACE_S = 2.0
 
 
@@ -257,7 +259,7 @@ def _worker_main(
     conn: Connection, parent_end: Connection, inherited: list[Connection], setup: Setup, parent_pid: int
 ) -> None:
     """Grade jobs from ``conn`` until told to stop (None) or the parent goes away."""
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -266,12 +268,14 @@ def _worker_main(
         with contextlib.suppress(OSError):
             end.close()
     _limit_memory(setup.memory_mb)
+    start_helpers()  # forked from this warm worker now, not during its first submission
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
         if job is None:
+            stop_helpers(graceful=True)  # their CPU time then counts as this worker's children's
             return
         done = grade_job(setup, job)
         try:
@@ -311,10 +315,3 @@ def _limit_memory(memory_mb: int) -> None:
     value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (value, hard))
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker if the batch process dies, so nothing keeps running."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
