@@ -86,6 +86,7 @@ from grader.math.forms import has_order_term, without_order_terms
 from grader.math.symbols import Domain, FunctionSymbol, MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.text import parse_text
 from grader.math.tree import Call, Interval, MatrixLit, Node, ParseError, Relation, Seq, walk
+from grader.math.values import Data
 from grader.rubric.parts import Mistake
 from grader.rubric.sealed import Gate, JsonNumber, Layout, PointValue, SealedMathPart
 
@@ -118,6 +119,8 @@ def encode_point(point: Mapping[str, Value]) -> dict[str, PointValue]:
             out[name] = PointValue(matrix=[[encode_number(complex(c)) for c in row] for row in value.a])
         elif isinstance(value, complex):
             out[name] = PointValue(number=encode_number(value))
+        elif isinstance(value, Data):
+            out[name] = PointValue(data=[encode_number(complex(c)) for c in value.a[0]])
     return out
 
 
@@ -131,11 +134,14 @@ def decode_point(stored: Mapping[str, PointValue], table: SymbolTable) -> dict[s
             point[name] = Mat(array, (decl.shape[0], decl.shape[1]) if isinstance(decl, MatrixSymbol) else array.shape)
         elif value.number is not None:
             point[name] = decode_number(value.number)
+        elif value.data is not None:
+            point[name] = Data(np.array([[decode_number(c) for c in value.data]], dtype=np.complex128))  # type: ignore[assignment]
     return point
 
 
 def values_only(assignment: Mapping[str, object]) -> dict[str, Value]:
-    return {name: value for name, value in assignment.items() if isinstance(value, complex | Mat | Scaling)}
+    """What a stored point keeps: values and samples' observations (random functions are rebuilt from the part)."""
+    return {name: value for name, value in assignment.items() if isinstance(value, complex | Mat | Scaling | Data)}  # type: ignore[misc]
 
 
 def readable_point(point: dict[str, Value], table: SymbolTable) -> dict[str, Value]:

@@ -23,10 +23,12 @@ Dim = str | int
 
 
 class PointValue(RubricModel):
-    """A symbol's value at a stored point, in clear: a number (real, or ``[re, im]``) or a matrix."""
+    """A symbol's value at a stored point, in clear: a number (real, or ``[re, im]``), a matrix, or
+    the observations of a declared sample ``x_1, …, x_n``."""
 
     number: JsonNumber | None = None
     matrix: list[list[JsonNumber]] | None = None
+    data: list[JsonNumber] | None = None
 
 
 class Layout(RubricModel):
