@@ -13,17 +13,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
+from grader._internal.sandbox import run_bounded
 from grader.answers.extract import extract
 from grader.answers.models import Answer
 from grader.authoring.template import answer_kind
 from grader.checking.base import CheckContext
-from grader.checking.mathcheck import Judge, check_tree, reference_judge
+from grader.checking.mathcheck import Judge, check_tree, reference_judge, unreadable
 from grader.checking.registry import MATH_KINDS
 from grader.checking.result import PartResult
 from grader.checking.sealed_math import sealed_judge, unsealed_result
 from grader.document.formulas import find_formulas
-from grader.grading.pipeline import check_part, part_context
+from grader.grading.pipeline import check_part, part_context, result_of
 from grader.math.text import parse_text
 from grader.math.tree import Node, ParseError
 from grader.rubric.models import AnyPart, Question, Rubric
@@ -83,26 +83,7 @@ def judge_for(part: AnyPart, ctx: CheckContext) -> Callable[[Node], Judge] | Non
 
 def check_formula(part: AnyPart, tree: Node, ctx: CheckContext, *, source: str = "") -> PartResult:
     """Decide a parsed formula for one math part, in a bounded worker like every check."""
-    outcome = run_bounded(_check_formula, part, tree, ctx, source, timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
-    if isinstance(outcome, Finished) and isinstance(outcome.value, PartResult):
-        return outcome.value
-    if isinstance(outcome, TimedOut):
-        reason = f"the check did not finish within {ctx.timeout_s:g} s"
-    elif isinstance(outcome, OutOfMemory):
-        reason = f"the check needed more than {ctx.memory_mb} MB of memory"
-    else:
-        reason = f"the checker failed: {outcome.message if isinstance(outcome, Crashed) else 'no result'}"
-    return PartResult(
-        id=part.id,
-        kind=part.kind,
-        status="needs_review",
-        verdict="undecided",
-        method="none",
-        score=0,
-        max_score=part.points,
-        proposed_score=0,
-        reasons=[reason],
-    )
+    return result_of(part, ctx, run_bounded(_check_formula, part, tree, ctx, source, timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb))
 
 
 def _check_formula(part: AnyPart, tree: Node, ctx: CheckContext, source: str) -> PartResult:
@@ -187,19 +168,7 @@ def quick_check(
 
 def _text_result(part: AnyPart, tree: Node | ParseError, text: str, ctx: CheckContext) -> PartResult:
     if isinstance(tree, ParseError):
-        where = f" at column {tree.position + 1}" if tree.position is not None else ""
-        return PartResult(
-            id=part.id,
-            kind=part.kind,
-            status="needs_review",
-            verdict="undecided",
-            method="parse",
-            score=0,
-            max_score=part.points,
-            proposed_score=0,
-            feedback=[f"grader could not read your formula{where}: {tree.message}" + (f" ({tree.hint})" if tree.hint else "")],
-            reasons=[f"the formula could not be read{where}: {tree.message}"],
-        )
+        return unreadable(part, part.kind, tree)
     return check_formula(part, tree, ctx, source=text)
 
 

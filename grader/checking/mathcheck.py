@@ -214,17 +214,22 @@ def read_formula(part: PartBase, kind: str, answer: Answer, ctx: CheckContext) -
         )
     parsed = parse_latex(extraction.latex, ctx.symbols)
     if isinstance(parsed, ParseError):
-        where = f" at column {parsed.position + 1}" if parsed.position is not None else ""
-        return result(
-            part,
-            kind,
-            verdict="undecided",
-            method="parse",
-            extracted=extraction,
-            reasons=[f"the formula could not be read{where}: {parsed.message}"],
-            feedback=[f"grader could not read your formula{where}: {parsed.message}" + (f" ({parsed.hint})" if parsed.hint else "")],
-        )
+        return unreadable(part, kind, parsed, extraction)
     return extraction, parsed.tree
+
+
+def unreadable(part: PartBase, kind: str, error: ParseError, extraction: Extraction | None = None) -> PartResult:
+    """Undecided, with where and why the student's formula could not be read (never wrong)."""
+    where = f" at column {error.position + 1}" if error.position is not None else ""
+    return result(
+        part,
+        kind,
+        verdict="undecided",
+        method="parse",
+        extracted=extraction,
+        reasons=[f"the formula could not be read{where}: {error.message}"],
+        feedback=[f"grader could not read your formula{where}: {error.message}" + (f" ({error.hint})" if error.hint else "")],
+    )
 
 
 def _extract_any(answer: Answer, part: PartBase) -> Extraction:

@@ -242,7 +242,7 @@ def check_parts(checks: Sequence[tuple[AnyPart, Answer, CheckContext]]) -> list[
         outcomes = run_bounded_each(_check, [checks[i] for i in todo], timeout_s=ctx.timeout_s, memory_mb=ctx.memory_mb)
         for index, outcome in zip(todo, outcomes, strict=True):
             part, _, part_ctx = checks[index]
-            result = _portable(_part_result(part, part_ctx, outcome))
+            result = _portable(result_of(part, part_ctx, outcome))
             if isinstance(outcome, Finished) and not outcome.hit_limit:  # a limit's outcome depends on the machine
                 _VERDICTS.put(keys[index], result)
             results[index] = result
@@ -265,8 +265,9 @@ def _check(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:
     return checker_for(part.kind).check(part, answer, ctx)
 
 
-def _part_result(part: AnyPart, ctx: CheckContext, outcome: Outcome) -> PartResult:
-    """The checker's result, or an ``undecided`` result that says why there is none."""
+def result_of(part: AnyPart, ctx: CheckContext, outcome: Outcome) -> PartResult:
+    """The checker's result, or an ``undecided`` result that says why there is none (every bounded
+    check ends here: a file's parts, the quick check, the rubric's own tests)."""
     if isinstance(outcome, Finished):
         value = outcome.value
         assert isinstance(value, PartResult)
