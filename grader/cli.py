@@ -296,6 +296,10 @@ def check(
 
     Exit code 0 whatever the score (3 below --fail-under), 1 for a bad rubric or an unreadable file.
     """
+    from grader._internal.sandbox import prime_helpers
+    from grader.grading.options import CHECK_MODULES, HELPER_DEPTH
+
+    prime_helpers(CHECK_MODULES, HELPER_DEPTH)  # the helpers import what checks need while this process reads
     from grader.authoring.quickcheck import QuickCheckError, quick_check
     from grader.errors import GraderError
     from grader.grading.pipeline import grade_file

@@ -18,6 +18,8 @@ from grader._internal.sandbox import (
     OutOfMemory,
     TimedOut,
     helper_pids,
+    prime_helpers,
+    prime_helpers,
     run_bounded,
     run_bounded_each,
     sandbox_enabled,
@@ -313,3 +315,21 @@ def test_a_helper_keeps_no_inherited_pipe_open() -> None:
         assert ready and os.read(read_end, 1) == b""  # end of file: nobody else holds the write end
     finally:
         os.close(read_end)
+
+
+def test_priming_a_helper_lets_the_next_call_find_the_modules_loaded() -> None:
+    stop_helpers()
+    prime_helpers(["fractions"], depth=2)
+    assert run_bounded(_loaded, "fractions", timeout_s=30, memory_mb=256) == Finished(True)
+
+
+def test_a_priming_that_fails_costs_the_next_call_nothing() -> None:
+    stop_helpers()
+    prime_helpers(["grader_no_such_module"], depth=1)
+    assert run_bounded(_add, 2, 3, timeout_s=30, memory_mb=256) == Finished(5)
+
+
+def _loaded(name: str) -> bool:
+    import sys
+
+    return name in sys.modules

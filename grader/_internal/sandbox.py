@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import importlib
 import multiprocessing
 import os
 import pickle
@@ -98,6 +99,9 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 _EXIT_OOM = 3
 _FORK = multiprocessing.get_context("fork")
 _MB = 1024 * 1024
+#: Limits of a priming call (imports only): generous, as nothing a student wrote runs in it.
+_PRIME_TIMEOUT_S = 120.0
+_PRIME_MEMORY_MB = 2048
 
 
 def sandbox_enabled() -> bool:
@@ -150,6 +154,22 @@ def warm_helpers(depth: int = 1) -> None:
         run_bounded(_warm, depth - 1, timeout_s=60, memory_mb=256)
 
 
+def prime_helpers(modules: Sequence[str], depth: int = 1) -> None:
+    """Start this thread's helper now and let it import ``modules`` (and start its own helpers,
+    for ``depth`` > 1) while this process goes on: on two cores a one-off command's imports
+    and its helpers' run side by side. Returns at once; the next bounded call waits for it.
+    """
+    if depth < 1 or not sandbox_enabled():
+        return
+    request = _pickled(_prime, (tuple(modules), depth - 1), {})
+    try:
+        helper = _helper()
+        helper.conn.send((_PRIME_TIMEOUT_S, _PRIME_MEMORY_MB, request))
+    except (OSError, ValueError):
+        return
+    helper.pending += 1
+
+
 def stop_helpers(keep: Collection[int] = (), *, graceful: bool = False) -> None:
     """Stop and reap this process's helpers (but those whose pid is in ``keep``); the next
     bounded call forks a fresh one.
@@ -188,6 +208,7 @@ class _Helper:
     pidfd: int | None
     thread: threading.Thread  # PR_SET_PDEATHSIG follows the thread that forked the helper
     grown_limit: int  # address space (bytes) beyond which the helper is replaced after a call
+    pending: int = 0  # replies to calls sent without waiting (prime_helpers), read before the next call
 
 
 _lock = threading.Lock()
@@ -198,6 +219,14 @@ _limit_hit = False  # in a helper: a bounded call inside the current call did no
 def _warm(depth: int) -> bool:
     if depth > 0:
         run_bounded(_warm, depth - 1, timeout_s=60, memory_mb=256)
+    return True
+
+
+def _prime(modules: tuple[str, ...], depth: int) -> bool:
+    for name in modules:
+        importlib.import_module(name)
+    if depth > 0:
+        run_bounded(_prime, modules, depth - 1, timeout_s=_PRIME_TIMEOUT_S, memory_mb=_PRIME_MEMORY_MB)
     return True
 
 
@@ -223,6 +252,10 @@ def _call_helper(request: bytes, timeout_s: float, memory_mb: int) -> Outcome:
             helper = _helper()
         except OSError as error:  # fork refused: out of processes or memory
             return Crashed(f"could not start a worker process: {error}")
+        while helper.pending:  # a priming call may still run: its reply comes first
+            helper.pending -= 1
+            if not isinstance(_await_reply(helper, _PRIME_TIMEOUT_S, _PRIME_MEMORY_MB), Finished):
+                helper = _helper()  # it was retired: a fresh one takes the call
         try:
             helper.conn.send((timeout_s, memory_mb, request))
         except (OSError, ValueError):  # it died while idle (killed from outside): use a new one

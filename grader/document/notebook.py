@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import nbformat
-
 from grader.document.markdown import markdown_blocks
 from grader.document.models import Block
 
@@ -23,6 +21,8 @@ class NotebookError(ValueError):
 
 def notebook_blocks(text: str) -> tuple[str, list[Block]]:
     try:
+        import nbformat  # on first use: it loads jsonschema, which a Markdown file never needs
+
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises JSON, validation and version errors of many types
         raise NotebookError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None

@@ -70,3 +70,16 @@ class Limits:
         if not update:
             return rubric
         return rubric.model_copy(update={"settings": rubric.settings.model_copy(update=update)})
+
+
+#: What a check runs on, for a one-off command to let its helpers import while it reads the
+#: rubric and the answer (``grader._internal.sandbox.prime_helpers``); names only, so this module
+#: stays light. SymPy is not among them: most answers are confirmed exactly without it
+#: (``grader.math.rational``), and a check that needs it imports it.
+CHECK_MODULES = (
+    "grader.grading.pipeline",
+    "grader.checking.symbolic",
+    "grader.checking.numeric",
+)
+#: Bounded calls nest this deep: a check, the comparison inside it, SymPy inside that.
+HELPER_DEPTH = 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 from grader._internal.sandbox import warm_helpers
 from grader.answers.models import Answer
 from grader.checking.registry import checker_for
+from grader.grading.options import HELPER_DEPTH
 from grader.grading.pipeline import check_parts, part_context
 from grader.math.latex import parse_latex
 from grader.math.text import parse_text
@@ -19,8 +20,6 @@ from grader.rubric.models import Rubric
 
 __all__ = ["prime_rubric", "start_helpers", "warm_up"]
 
-#: Bounded calls nest this deep: a check, the comparison inside it, SymPy inside that.
-HELPER_DEPTH = 3
 
 
 def warm_up(rubric: Rubric) -> None:

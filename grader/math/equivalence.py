@@ -30,7 +30,6 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-import grader.math.sympy_bridge  # noqa: F401 - SymPy loaded before forking, so workers need not import it
 from grader._internal.sandbox import Crashed, Finished, OutOfMemory, TimedOut, run_bounded
 from grader.math import forms
 from grader.math.evaluate import (
@@ -57,6 +56,7 @@ from grader.math.evaluate import (
     sample_point,
     summation_bounds,
 )
+from grader.math.rational import rational_text, rational_value
 from grader.math.sampling import bound_walk
 from grader.math.symbols import MatrixSymbol, ScalarSymbol, SymbolTable
 from grader.math.tree import (
@@ -851,6 +851,9 @@ def _confirm_exactly(
 def _exact_worker(
     student: Node, reference: Node, symbols: SymbolTable, points: list[dict[str, complex]], exact: bool
 ) -> tuple[int, str, str] | None:
+    rational = _rational_difference(student, reference, points, exact)
+    if rational is not False:
+        return rational
     from grader.math.sympy_bridge import convert, exact_difference
 
     try:
@@ -863,6 +866,21 @@ def _exact_worker(
         return None
     index, s_value, r_value = result
     return index, _digits(s_value), _digits(r_value)
+
+
+def _rational_difference(
+    student: Node, reference: Node, points: list[dict[str, complex]], exact: bool
+) -> tuple[int, str, str] | None | Literal[False]:
+    """The exact re-check in rational arithmetic: the first point where the two differ, None
+    when they agree at every point, False when either is not rational there (SymPy decides)."""
+    for index, point in enumerate(points):
+        s_value = rational_value(student, point, exact_decimals=exact)
+        r_value = rational_value(reference, point, exact_decimals=exact)
+        if s_value is None or r_value is None:
+            return False
+        if s_value != r_value:
+            return index, rational_text(s_value), rational_text(r_value)
+    return None
 
 
 def _digits(value: Any) -> str:
