@@ -19,7 +19,6 @@ from grader._internal.sandbox import (
     TimedOut,
     helper_pids,
     prime_helpers,
-    prime_helpers,
     run_bounded,
     run_bounded_each,
     sandbox_enabled,
