@@ -142,7 +142,7 @@ def test_default_kdf_costs_are_in_the_file(a3_rubric: Rubric, tmp_path: Path) ->
     sealed = seal_rubric(small, secret=SECRET)[0]
     data = json.loads(sealed_json(sealed))
     kdfs = [part["kdf"] for q in data["rubric"]["questions"] for part in q["parts"] if "kdf" in part]
-    assert kdfs and all(k == {"n": 2**14, "r": 12, "p": 1} for k in kdfs)
+    assert kdfs and all(k == {"n": 2**14, "r": 16, "p": 1} for k in kdfs)
 
 
 def test_the_old_sealed_format_is_refused_with_a_message(tmp_path: Path) -> None:
