@@ -6,11 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from grader._internal.cache import forget_memory
 from grader._internal.sandbox import stop_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The same examples on every run, so a red CI is a regression and never the luck of the draw.
+# To search further: HYPOTHESIS_PROFILE=explore pytest tests/... (a failure it finds becomes a
+# case in the test's table or an @example).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
