@@ -13,7 +13,8 @@ in ``submissions/``: submission k answers each question with one sample's answer
 seeded draw, so answers repeat across the class as they do in a real one but whole files rarely
 do; ``copies`` repeats the sample files as they are. Before the rounds, the rubric's own cache
 (its reference simulations) is filled once in a private cache folder ("a warm rubric cache");
-the workers of each round start with nothing else remembered. It prints:
+each round starts from a copy of that folder, so the workers of a round share the verdicts they
+make (as a class's workers do) but inherit none from an earlier round. It prints:
 
 - per-submission grading time in the worker (median, p95), from the ``--jobs 1`` rounds;
 - wall time, throughput and CPU time (this process and its children) per ``--jobs`` value;
@@ -33,6 +34,7 @@ benchmark takes minutes, and a CLI started later would load different code.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import random
@@ -44,10 +46,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checking.lint import load_rubric
-from grader.grading.batch import BatchResult, grade_batch
+from grader.grading.batch import SubmissionResult, grade_batch
 from grader.grading.pipeline import segment_text
 from grader.grading.warm import prime_rubric, warm_up
 from grader.rubric.load import rubric_digest
@@ -93,6 +96,24 @@ def _tree(folder: Path) -> dict[str, bytes]:
     """Reports, pages and class files: what must be byte-identical (the gradebook store is a
     database that records when each grade was made)."""
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("gradebook.sqlite")}
+
+
+@dataclass(frozen=True)
+class _Round:
+    out_dir: Path
+    results: list[SubmissionResult]
+
+
+def _light(result: SubmissionResult) -> SubmissionResult:
+    """The figures of one submission's result, without its report."""
+    return SubmissionResult(
+        path=result.path,
+        report=None,
+        seconds=result.seconds,
+        worker=result.worker,
+        peak_rss_mb=result.peak_rss_mb,
+        peak_check_rss_mb=result.peak_check_rss_mb,
+    )
 
 
 def _cpu() -> float:
@@ -196,17 +217,25 @@ def main(argv: list[str] | None = None) -> int:
         warm_up(rubric)
         prime_rubric(rubric)
         print(f"rubric cache filled in {time.perf_counter() - started:.1f} s (reference simulations; once per rubric and grader version)")
-        best: dict[int, tuple[float, float, BatchResult]] = {}
+        best: dict[int, tuple[float, float, _Round]] = {}
         for round_ in range(args.repeat):
             for jobs in jobs_values:
                 out = scratch / f"out-jobs{jobs}-{round_}"
+                # Each round starts from the rubric's cache alone: no verdict of an earlier round.
+                private = scratch / f"cache-jobs{jobs}-{round_}"
+                shutil.copytree(scratch / "cache", private)
+                os.environ["GRADER_CACHE_DIR"] = str(private)
                 cpu, started = _cpu(), time.perf_counter()
                 result = grade_batch(files, rubric, out, rubric_sha256=digest, jobs=jobs)
                 wall, used = time.perf_counter() - started, _cpu() - cpu
                 assert not result.failed, [r.problems for r in result.failed]
                 print(f"  round {round_ + 1}, --jobs {jobs}: {wall:.1f} s wall, {used:.1f} s CPU", flush=True)
                 if jobs not in best or wall < best[jobs][0]:
-                    best[jobs] = (wall, used, result)
+                    best[jobs] = (wall, used, _Round(result.out_dir, [_light(r) for r in result.results]))
+                # A real batch forks its workers from a fresh process: keep no report of this
+                # round in memory, or later rounds would fork (and copy) a larger parent.
+                del result
+                gc.collect()
 
         base = jobs_values[0]
         base_wall, _, base_result = best[base]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from grader._internal.cache import forget_memory
+from grader._internal.cache import cache_dir, forget_memory
 from grader._internal.sandbox import stop_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,9 @@ def a3_rubric():  # type: ignore[no-untyped-def]
 
 def _fresh() -> None:
     forget_memory()
+    folder = cache_dir()
+    if folder is not None:  # verdicts on disk were made by the unpatched code too
+        shutil.rmtree(folder / "verdicts", ignore_errors=True)
     stop_helpers()
 
 

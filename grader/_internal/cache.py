@@ -131,8 +131,8 @@ def _feed(digest: Any, value: Any) -> None:
 
 
 def forget_memory() -> None:
-    """Empty every in-memory cache of this process (tests that patch code call it; disk keys
-    change with the code by themselves)."""
+    """Empty every in-memory cache of this process. Tests that patch code call it; disk keys
+    change with the source, not with a patch, so such tests also drop what they read from disk."""
     for memo in list(_MEMOS):
         memo.clear_memory()
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from grader.checking.result import PartResult
@@ -47,6 +47,8 @@ from grader.scoring.score import score_question
 __all__ = ["Gradebook", "open_gradebook"]
 
 _REVIEW = ("needs_review", "error")
+#: Parsed reports kept per open store: a class's worth, so its class files parse no JSON.
+_PARSED_KEPT = 2000
 
 
 def _now() -> datetime:
@@ -92,7 +94,7 @@ def _valid(decision: DecisionRow, part: PartRow) -> bool:
 def _state(part: PartRow, decision: DecisionRow | None) -> ItemState:
     if decision is not None:
         return "decided" if _valid(decision, part) else "flagged"
-    return "pending" if part.status in _REVIEW else "automatic"
+    return _status_state(part.status)
 
 
 def _note(decision: DecisionRow, part: PartRow) -> ReviewNote:
@@ -113,12 +115,66 @@ def _status_for(score: float, max_score: float) -> Literal["correct", "partial",
     return "incorrect" if score <= 0 else "partial"
 
 
+def _part_values(part: PartResult, question: QuestionResult, position: int, sha256: str) -> dict[str, object]:
+    """A part result's columns (all but its identity), as a new row and a regrade store them."""
+    return {
+        "position": position,
+        "question_max": question.max_score,
+        "status": part.status,
+        "verdict": part.verdict,
+        "method": part.method,
+        "score": part.score,
+        "max_score": part.max_score,
+        "proposed_score": part.proposed_score,
+        # Nothing read: the decision holds for these exact file bytes only.
+        "answer_key": answer_key(part) or f"file:{sha256}",
+        "answer_text": answer_text(part),
+        "feedback_json": json.dumps(part.feedback, ensure_ascii=False),
+        "evidence_json": json.dumps(part.evidence, ensure_ascii=False, sort_keys=True, default=str),
+        "reasons_json": json.dumps(part.reasons, ensure_ascii=False),
+    }
+
+
+def _status_state(status: str) -> ItemState:
+    return "pending" if status in _REVIEW else "automatic"
+
+
+def _final_values(
+    parts: Sequence[tuple[str, float, float, ItemState, DecisionRow | None]], *, graded: bool, max_score: float
+) -> dict[str, object]:
+    """A submission's final score from its parts (question, question's points, score, state, decision).
+
+    Computed as the scorer does (each question capped at its points, rounded to 4 places), so
+    it agrees with the reviewed report without parsing it.
+    """
+    questions: dict[str, tuple[float, float]] = {}
+    reviewers = set()
+    states = [state for _, _, _, state, _ in parts]
+    for question, cap, score, state, decision in parts:
+        if state == "decided" and decision is not None and decision.score is not None:
+            score = decision.score
+            reviewers.add(decision.reviewer)
+        got, cap = questions.get(question, (0.0, cap))
+        questions[question] = (got + score, cap)
+    total = round(sum(round(min(cap, got), 4) for got, cap in questions.values()), 4)
+    return {
+        "score": total if graded else None,
+        "max_score": max_score,
+        "pending": states.count("pending"),
+        "flagged": states.count("flagged"),
+        "reviewed": states.count("decided"),
+        "provisional": "pending" in states or "flagged" in states,
+        "reviewers": "\n".join(sorted(reviewers)),
+    }
+
+
 class Gradebook:
     """The store of one or more assignments; open it once, call its methods, ``close`` it."""
 
     def __init__(self, location: str | Path) -> None:
         self.location = location
         self.engine = open_engine(location)
+        self._parsed: OrderedDict[int, tuple[str, Report]] = OrderedDict()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -215,6 +271,9 @@ class Gradebook:
     ) -> RecordOutcome:
         """Store a graded report (a regrade replaces the machine's results, never the decisions)."""
         text = report.model_dump_json()
+        fresh = self._record_new(assignment, report, text, path, student_id, student_name, roster)
+        if fresh is not None:
+            return fresh
         with session_scope(self.engine) as session:
             sub = self._submission_row(session, assignment, report.submission)
             if sub.id is not None and sub.report_json == text and self._same_student(sub, student_id, student_name, roster):
@@ -249,6 +308,86 @@ class Gradebook:
             session.flush()
             self._refresh_final(session, sub)
             return self._outcome(session, sub, before)
+
+    def _record_new(
+        self,
+        assignment: AssignmentInfo,
+        report: Report,
+        text: str,
+        path: str,
+        student_id: str,
+        student_name: str,
+        roster: dict[str, str] | None,
+    ) -> RecordOutcome | None:
+        """Insert a submission the store has never seen, in one transaction of three statements.
+
+        The common case of a batch, and the parent process's main cost per submission through
+        the ORM; None when the submission exists (a regrade takes the path that keeps decisions).
+        """
+        now = _now()
+        with self.engine.begin() as connection:
+            known = connection.execute(
+                select(SubmissionRow.id).where(
+                    SubmissionRow.assignment_id == assignment.id, SubmissionRow.file_name == report.submission
+                )
+            ).first()
+            if known is not None:
+                return None
+            student = (
+                {"student_id": student_id, "student_name": student_name, "roster_json": json.dumps(roster or {}, sort_keys=True)}
+                if student_id or student_name or roster
+                else {}
+            )
+            inserted = connection.execute(
+                insert(SubmissionRow),
+                {
+                    "assignment_id": assignment.id,
+                    "file_name": report.submission,
+                    "path": path,
+                    "sha256": report.submission_sha256,
+                    "rubric_sha256": report.rubric_sha256,
+                    "grader_version": report.grader_version,
+                    "status": report.status,
+                    "reason": "",
+                    "report_json": text,
+                    "graded_at": now,
+                    **student,
+                },
+            ).inserted_primary_key
+            assert inserted is not None
+            sub_id = inserted[0]
+            parts = [
+                {"submission_id": sub_id, "question_id": question.id, "part_id": part.id}
+                | _part_values(part, question, position, report.submission_sha256)
+                for position, (question, part) in enumerate((q, p) for q in report.questions for p in q.parts)
+            ]
+            if parts:
+                connection.execute(insert(PartRow), parts)
+            final = _final_values(
+                [(p["question_id"], p["question_max"], p["score"], _status_state(p["status"]), None) for p in parts],
+                graded=True,
+                max_score=assignment.max_score,
+            )
+            connection.execute(insert(FinalScoreRow), {"submission_id": sub_id, "updated_at": now, **final})
+        self._remember(sub_id, text, report)
+        return RecordOutcome(submission=report.submission)
+
+    def _remember(self, sub_id: int, text: str, report: Report) -> None:
+        """Keep a parsed report so the class files need not parse its JSON again (bounded)."""
+        self._parsed[sub_id] = (text, report)
+        self._parsed.move_to_end(sub_id)
+        while len(self._parsed) > _PARSED_KEPT:
+            self._parsed.popitem(last=False)
+
+    def _report(self, sub: SubmissionRow) -> Report | None:
+        if sub.report_json is None:
+            return None
+        kept = self._parsed.get(sub.id)
+        if kept is not None and kept[0] == sub.report_json:
+            return kept[1]
+        report = Report.model_validate_json(sub.report_json)
+        self._remember(sub.id, sub.report_json, report)
+        return report
 
     def _outcome(self, session: Session, sub: SubmissionRow, before: _Effective | None = None) -> RecordOutcome:
         """Which decisions still hold for the submission's answers (kept) and which do not (flagged)."""
@@ -320,20 +459,8 @@ class Gradebook:
 
     @staticmethod
     def _fill_part(row: PartRow, part: PartResult, question: QuestionResult, position: int, sha256: str) -> None:
-        row.position = position
-        row.question_max = question.max_score
-        row.status = part.status
-        row.verdict = part.verdict
-        row.method = part.method
-        row.score = part.score
-        row.max_score = part.max_score
-        row.proposed_score = part.proposed_score
-        # Nothing read: the decision holds for these exact file bytes only.
-        row.answer_key = answer_key(part) or f"file:{sha256}"
-        row.answer_text = answer_text(part)
-        row.feedback_json = json.dumps(part.feedback, ensure_ascii=False)
-        row.evidence_json = json.dumps(part.evidence, ensure_ascii=False, sort_keys=True, default=str)
-        row.reasons_json = json.dumps(part.reasons, ensure_ascii=False)
+        for name, value in _part_values(part, question, position, sha256).items():
+            setattr(row, name, value)
 
     # ------------------------------------------------------------------ reading the queue
 
@@ -538,7 +665,19 @@ class Gradebook:
             subs = session.scalars(
                 select(SubmissionRow).where(SubmissionRow.assignment_id == assignment.id).order_by(SubmissionRow.file_name)
             ).all()
-            return [self._row(session, sub, assignment) for sub in subs]
+            # Three queries for the whole assignment, not three per submission.
+            ids = [sub.id for sub in subs]
+            finals = {row.submission_id: row for row in session.scalars(select(FinalScoreRow).where(FinalScoreRow.submission_id.in_(ids)))}
+            decisions: dict[int, list[DecisionRow]] = defaultdict(list)
+            for decision in session.scalars(select(DecisionRow).where(DecisionRow.submission_id.in_(ids)).order_by(DecisionRow.id)):
+                decisions[decision.submission_id].append(decision)
+            parts: dict[int, list[PartRow]] = defaultdict(list)
+            for part in session.scalars(select(PartRow).where(PartRow.submission_id.in_(ids)).order_by(PartRow.position)):
+                parts[part.submission_id].append(part)
+            return [
+                self._row(session, sub, assignment, final=finals.get(sub.id), decisions=decisions[sub.id], parts=parts[sub.id])
+                for sub in subs
+            ]
 
     def reviewed(self, assignment: AssignmentInfo, file_name: str) -> GradebookRow:
         with session_scope(self.engine) as session:
@@ -561,9 +700,20 @@ class Gradebook:
                 )
             )
 
-    def _row(self, session: Session, sub: SubmissionRow, assignment: AssignmentInfo) -> GradebookRow:
-        final = session.get(FinalScoreRow, sub.id)
-        report, notes = self._apply(session, sub)
+    def _row(
+        self,
+        session: Session,
+        sub: SubmissionRow,
+        assignment: AssignmentInfo,
+        *,
+        final: FinalScoreRow | None = None,
+        decisions: Sequence[DecisionRow] | None = None,
+        parts: Sequence[PartRow] | None = None,
+    ) -> GradebookRow:
+        """One submission's row; ``final``, ``decisions`` and ``parts`` are read here unless given."""
+        if decisions is None:
+            final = session.get(FinalScoreRow, sub.id)
+        report, notes = self._apply(session, sub, decisions=decisions, parts=parts)
         roster = json.loads(sub.roster_json) if sub.roster_json else {}
         status: Literal["graded", "needs_review", "unreadable"] = (
             "unreadable" if report is None else ("needs_review" if report.status == "needs_review" else "graded")
@@ -588,19 +738,28 @@ class Gradebook:
             notes=notes,
         )
 
-    def _apply(self, session: Session, sub: SubmissionRow) -> tuple[Report | None, dict[str, ReviewNote]]:
+    def _apply(
+        self,
+        session: Session,
+        sub: SubmissionRow,
+        *,
+        decisions: Sequence[DecisionRow] | None = None,
+        parts: Sequence[PartRow] | None = None,
+    ) -> tuple[Report | None, dict[str, ReviewNote]]:
         """The stored report with every decision in force applied; flagged parts back to review."""
-        if sub.report_json is None:
+        report = self._report(sub)
+        if report is None:
             return None, {}
-        report = Report.model_validate_json(sub.report_json)
-        effective = _Effective(self._decisions(session, sub.id))
-        parts = {(p.question_id, p.part_id): p for p in self._parts(session, sub.id)}
+        effective = _Effective(decisions if decisions is not None else self._decisions(session, sub.id))
+        if not effective.live:
+            return report, {}
+        by_key = {(p.question_id, p.part_id): p for p in (parts if parts is not None else self._parts(session, sub.id))}
         notes: dict[str, ReviewNote] = {}
         questions = []
         for question in report.questions:
             new_parts = []
             for part in question.parts:
-                row = parts.get((question.id, part.id))
+                row = by_key.get((question.id, part.id))
                 decision = effective.get(row) if row is not None else None
                 if row is None or decision is None:
                     new_parts.append(part)
@@ -634,38 +793,18 @@ class Gradebook:
         return report.model_copy(update={"questions": questions, "score": score, "status": "needs_review" if review else "graded"}), notes
 
     def _refresh_final(self, session: Session, sub: SubmissionRow) -> None:
-        """Recompute the submission's final score in the same transaction as what changed it.
-
-        Computed from the part rows as the scorer does (each question capped at its points,
-        rounded to 4 places), so it agrees with the reviewed report without parsing it.
-        """
+        """Recompute the submission's final score in the same transaction as what changed it."""
         session.flush()
         assignment = session.get(AssignmentRow, sub.assignment_id)
         assert assignment is not None
         effective = _Effective(self._decisions(session, sub.id))
         parts = self._parts(session, sub.id) if sub.report_json is not None else []
-        states = [_state(p, effective.get(p)) for p in parts]
-        questions: dict[str, tuple[float, float]] = {}
-        reviewers = set()
-        for part, state in zip(parts, states, strict=True):
-            decision = effective.get(part)
-            score = part.score
-            if state == "decided" and decision is not None and decision.score is not None:
-                score = decision.score
-                reviewers.add(decision.reviewer)
-            got, cap = questions.get(part.question_id, (0.0, part.question_max))
-            questions[part.question_id] = (got + score, cap)
-        total = round(sum(round(min(cap, got), 4) for got, cap in questions.values()), 4)
-        values = {
-            "score": total if sub.report_json is not None else None,
-            "max_score": assignment.max_score,
-            "pending": states.count("pending"),
-            "flagged": states.count("flagged"),
-            "reviewed": states.count("decided"),
-            "provisional": "pending" in states or "flagged" in states,
-            "reviewers": "\n".join(sorted(reviewers)),
-            "updated_at": _now(),
-        }
+        values = _final_values(
+            [(p.question_id, p.question_max, p.score, _state(p, effective.get(p)), effective.get(p)) for p in parts],
+            graded=sub.report_json is not None,
+            max_score=assignment.max_score,
+        )
+        values["updated_at"] = _now()
         row = session.get(FinalScoreRow, sub.id)
         if row is None:
             session.add(FinalScoreRow(submission_id=sub.id, **values))

@@ -9,8 +9,10 @@ file runs unbounded in the caller's process.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from grader._internal.cache import Memo
 from grader._internal.sandbox import (
@@ -255,10 +257,19 @@ def _portable(result: PartResult) -> PartResult:
     return PartResult.model_validate_json(result.model_dump_json())
 
 
+def _verdict_json(result: PartResult) -> Any:
+    return json.loads(result.model_dump_json())
+
+
+def _verdict(stored: Any) -> PartResult:
+    return PartResult.model_validate_json(json.dumps(stored))  # as ``_portable`` reads it
+
+
 #: Results by (part, answer, seed and limits, grader's code): a class in which many students
-#: wrote the same answer (at the same place in the file) checks it once per process. The file's
-#: name is left out of the key: no checker reads it, and a verdict must not depend on it.
-_VERDICTS: Memo[PartResult] = Memo("verdicts", size=2048)
+#: wrote the same answer (at the same place in the file) checks it once, in whichever worker
+#: meets it first (the disk is shared by a batch's workers; memory is not). The file's name is
+#: left out of the key: no checker reads it, and a verdict must not depend on it.
+_VERDICTS: Memo[PartResult] = Memo("verdicts", size=2048, encode=_verdict_json, decode=_verdict)
 
 
 def _check(part: AnyPart, answer: Answer, ctx: CheckContext) -> PartResult:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import grader.grading.pipeline as pipeline
+from grader._internal.cache import forget_memory
 from grader.grading.batch import grade_batch
 from grader.grading.pipeline import grade_text
 from grader.input.models import SubmissionText
@@ -68,3 +69,26 @@ def test_an_answer_met_again_is_not_checked_again(mini: Rubric, monkeypatch: pyt
     changed = grade_text(_read(text.replace("0.5", "0.25"), "carol.md"), mini)
     assert checked == [3, 1]  # only the new answer
     assert [q.parts[0].status for q in changed.questions] == ["correct", "correct", "incorrect"]
+
+
+def test_a_verdict_is_shared_through_the_disk(mini: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's workers share verdicts on disk: another process (here: this one with its memory
+    emptied) takes an answer another worker checked, with the same result."""
+    checked: list[int] = []
+    real = pipeline.run_bounded_each
+
+    def counting(fn: Any, calls: Any, **limits: Any) -> Any:
+        checked.append(len(calls))
+        return real(fn, calls, **limits)
+
+    monkeypatch.setattr(pipeline, "run_bounded_each", counting)
+    text = "## 1\n$\\lambda = \\frac{1-p}{p}$\n\n## 2\nThe forward KL.\n\n## 3\n$x = 0.25$\n"
+    first = grade_text(_read(text, "alice.md"), mini)
+    forget_memory()  # what a worker forked before the first check would hold
+    second = grade_text(_read(text, "bob.md"), mini)
+    assert checked == [3]
+    assert first.questions == second.questions
+
+    monkeypatch.setenv("GRADER_CACHE", "off")  # and without the cache, the same verdicts
+    assert grade_text(_read(text, "carol.md"), mini).questions == first.questions
+    assert checked == [3, 3]

@@ -83,3 +83,14 @@ def test_closing_early_stops_every_worker(setup: Setup) -> None:
 def test_jobs_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         LocalExecutor(0)
+
+
+def test_a_worker_has_its_next_job_while_the_parent_handles_a_result(setup: Setup) -> None:
+    """Writing and recording a result happens in the parent; the worker is not left waiting."""
+    executor = LocalExecutor(1)
+    outcomes = executor.run(setup, [Job(index=k, path=f"ok{k}") for k in range(3)])
+    first = next(outcomes)
+    assert first.index == 0
+    busy = [slot.job.index for slot in executor._slots if slot is not None and slot.job is not None]
+    assert busy == [1]
+    assert [d.index for d in outcomes] == [1, 2]

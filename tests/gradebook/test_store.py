@@ -166,6 +166,23 @@ def test_an_unreadable_regrade_keeps_the_history(store: tuple[Gradebook, Assignm
     assert len(book.history(assignment)) == 1
 
 
+def test_a_new_submission_is_stored_as_a_regrade_stores_it(tmp_path: Path) -> None:
+    """A submission the store has not seen takes a short path; it must store what the general one does."""
+    names = ("a.md", "b.md")
+    (tmp_path / "new").mkdir()
+    (tmp_path / "regraded").mkdir()
+    with open_gradebook(tmp_path / "new") as fresh, open_gradebook(tmp_path / "regraded") as regraded:
+        first, second = fresh.set_assignment(RUBRIC, "r"), regraded.set_assignment(RUBRIC, "r")
+        for name in names:
+            regraded.record_unreadable(second, name, reason="not yet")  # now known: the general path
+            for book, assignment in ((fresh, first), (regraded, second)):
+                outcome = book.record_report(assignment, report(name, "Because it grows.", sha="3" * 64), path=f"in/{name}")
+                assert (outcome.kept, outcome.flagged) == ([], [])
+        assert fresh.rows(first) == regraded.rows(second)
+        assert fresh.queue(first) == regraded.queue(second)
+        assert [row.score for row in fresh.rows(first)] == [3, 3]
+
+
 def _postgres() -> tuple[Path, Path] | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not found or os.geteuid() == 0 and shutil.which("runuser") is None:

@@ -18,6 +18,7 @@ die with the parent (``PR_SET_PDEATHSIG``), so an interrupted batch leaves no pr
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import resource
@@ -65,27 +66,41 @@ class LocalExecutor(Executor):
         pending = deque(jobs)
         self._slots = [None] * min(self.jobs, len(pending))
         finished = False
+        # Objects that exist now are never garbage in a worker: frozen, a worker's collector
+        # skips them, so it neither spends time on them nor copies their pages on write.
+        gc.freeze()
         try:
             while True:
-                for slot, worker in enumerate(self._slots):
-                    if pending and (worker is None or worker.job is None):
-                        refused = self._dispatch(slot, setup, pending.popleft())
-                        if refused is not None:
-                            yield refused
+                yield from self._fill(setup, pending)
                 busy = [(slot, w) for slot, w in enumerate(self._slots) if w is not None and w.job is not None]
                 if not busy:
                     if pending:
                         continue
                     break
-                yield from self._collect(busy)
+                ended = list(self._collect(busy))
+                # Idle workers get their next job before the caller writes and records these
+                # results, so the parent's share of the work overlaps the workers' instead of
+                # leaving them waiting.
+                refused = list(self._fill(setup, pending))
+                yield from ended
+                yield from refused
             finished = True
         finally:
             self._stop(graceful=finished)
+            gc.unfreeze()
 
     def close(self) -> None:
         self._stop(graceful=False)
 
     # ------------------------------------------------------------------ parent side
+
+    def _fill(self, setup: Setup, pending: deque[Job]) -> Iterator[Done]:
+        """Give a job to every idle slot; what could not be started comes back as a Done."""
+        for slot, worker in enumerate(self._slots):
+            if pending and (worker is None or worker.job is None):
+                refused = self._dispatch(slot, setup, pending.popleft())
+                if refused is not None:
+                    yield refused
 
     def _dispatch(self, slot: int, setup: Setup, job: Job) -> Done | None:
         """Give ``job`` to the worker in ``slot``, starting one if needed; a Done if impossible."""
