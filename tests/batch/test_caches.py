@@ -52,15 +52,21 @@ def _read(text: str, name: str) -> SubmissionText:
     return read
 
 
-def test_an_answer_met_again_is_not_checked_again(mini: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
-    checked: list[int] = []
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many parts each bounded run checked (a remembered verdict is not checked again)."""
+    counts: list[int] = []
     real = pipeline.run_bounded_each
 
     def counting(fn: Any, calls: Any, **limits: Any) -> Any:
-        checked.append(len(calls))
+        counts.append(len(calls))
         return real(fn, calls, **limits)
 
     monkeypatch.setattr(pipeline, "run_bounded_each", counting)
+    return counts
+
+
+def test_an_answer_met_again_is_not_checked_again(mini: Rubric, checked: list[int]) -> None:
     text = "## 1\n$\\lambda = \\frac{1-p}{p}$\n\n## 2\nThe forward KL.\n\n## 3\n$x = 0.5$\n"
     first = grade_text(_read(text, "alice.md"), mini)
     second = grade_text(_read(text, "bob.md"), mini)  # another student, the same answers
@@ -71,17 +77,9 @@ def test_an_answer_met_again_is_not_checked_again(mini: Rubric, monkeypatch: pyt
     assert [q.parts[0].status for q in changed.questions] == ["correct", "correct", "incorrect"]
 
 
-def test_a_verdict_is_shared_through_the_disk(mini: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_verdict_is_shared_through_the_disk(mini: Rubric, checked: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch's workers share verdicts on disk: another process (here: this one with its memory
     emptied) takes an answer another worker checked, with the same result."""
-    checked: list[int] = []
-    real = pipeline.run_bounded_each
-
-    def counting(fn: Any, calls: Any, **limits: Any) -> Any:
-        checked.append(len(calls))
-        return real(fn, calls, **limits)
-
-    monkeypatch.setattr(pipeline, "run_bounded_each", counting)
     text = "## 1\n$\\lambda = \\frac{1-p}{p}$\n\n## 2\nThe forward KL.\n\n## 3\n$x = 0.25$\n"
     first = grade_text(_read(text, "alice.md"), mini)
     forget_memory()  # what a worker forked before the first check would hold
