@@ -34,6 +34,7 @@ benchmark takes minutes, and a CLI started later would load different code.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import hashlib
 import os
@@ -46,7 +47,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checking.lint import load_rubric
@@ -98,22 +98,12 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("gradebook.sqlite")}
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class _Round:
+    """A round's figures: its folder and its results, without the reports."""
+
     out_dir: Path
     results: list[SubmissionResult]
-
-
-def _light(result: SubmissionResult) -> SubmissionResult:
-    """The figures of one submission's result, without its report."""
-    return SubmissionResult(
-        path=result.path,
-        report=None,
-        seconds=result.seconds,
-        worker=result.worker,
-        peak_rss_mb=result.peak_rss_mb,
-        peak_check_rss_mb=result.peak_check_rss_mb,
-    )
 
 
 def _cpu() -> float:
@@ -231,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 assert not result.failed, [r.problems for r in result.failed]
                 print(f"  round {round_ + 1}, --jobs {jobs}: {wall:.1f} s wall, {used:.1f} s CPU", flush=True)
                 if jobs not in best or wall < best[jobs][0]:
-                    best[jobs] = (wall, used, _Round(result.out_dir, [_light(r) for r in result.results]))
+                    best[jobs] = (wall, used, _Round(result.out_dir, [dataclasses.replace(r, report=None) for r in result.results]))
                 # A real batch forks its workers from a fresh process: keep no report of this
                 # round in memory, or later rounds would fork (and copy) a larger parent.
                 del result

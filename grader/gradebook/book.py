@@ -12,10 +12,11 @@ applied to an answer nobody looked at. Decisions are never deleted; ``undo`` add
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import uuid
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +48,6 @@ from grader.scoring.score import score_question
 __all__ = ["Gradebook", "open_gradebook"]
 
 _REVIEW = ("needs_review", "error")
-#: Parsed reports kept per open store: a class's worth, so its class files parse no JSON.
-_PARSED_KEPT = 2000
 
 
 def _now() -> datetime:
@@ -67,9 +66,14 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def open_gradebook(location: str | Path) -> Gradebook:
-    """The store at ``location``: a reports folder, a ``.sqlite`` file or a ``postgresql://`` URL."""
-    return Gradebook(location)
+def open_gradebook(location: str | Path, *, keep_reports: bool = False) -> Gradebook:
+    """The store at ``location``: a reports folder, a ``.sqlite`` file or a ``postgresql://`` URL.
+
+    ``keep_reports``: remember the reports recorded through this object, so reading them back
+    (the class files at the end of a batch) parses no JSON. For a batch, which holds its reports
+    anyway; not for a long-lived process.
+    """
+    return Gradebook(location, keep_reports=keep_reports)
 
 
 class _Effective:
@@ -135,6 +139,37 @@ def _part_values(part: PartResult, question: QuestionResult, position: int, sha2
     }
 
 
+def _submission_values(report: Report, text: str, path: str) -> dict[str, object]:
+    """A graded submission's columns, as a new row and a regrade store them (an empty ``path``
+    keeps the one on record)."""
+    return {
+        **({"path": path} if path else {}),
+        "sha256": report.submission_sha256,
+        "rubric_sha256": report.rubric_sha256,
+        "grader_version": report.grader_version,
+        "status": report.status,
+        "reason": "",
+        "report_json": text,
+        "graded_at": _now(),
+    }
+
+
+def _student_values(student_id: str, student_name: str, roster: dict[str, str] | None) -> dict[str, object]:
+    """The student's columns, or none when nothing is known (the ones on record stay)."""
+    if not (student_id or student_name or roster):
+        return {}
+    return {"student_id": student_id, "student_name": student_name, "roster_json": json.dumps(roster or {}, sort_keys=True)}
+
+
+def _set(row: object, values: dict[str, object]) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _status_state(status: str) -> ItemState:
     return "pending" if status in _REVIEW else "automatic"
 
@@ -171,10 +206,11 @@ def _final_values(
 class Gradebook:
     """The store of one or more assignments; open it once, call its methods, ``close`` it."""
 
-    def __init__(self, location: str | Path) -> None:
+    def __init__(self, location: str | Path, *, keep_reports: bool = False) -> None:
         self.location = location
         self.engine = open_engine(location)
-        self._parsed: OrderedDict[int, tuple[str, Report]] = OrderedDict()
+        # Reports recorded here, by submission row, with a digest of the JSON stored for them.
+        self._kept: dict[int, tuple[str, Report]] | None = {} if keep_reports else None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -278,15 +314,7 @@ class Gradebook:
             sub = self._submission_row(session, assignment, report.submission)
             if sub.id is not None and sub.report_json == text and self._same_student(sub, student_id, student_name, roster):
                 return self._outcome(session, sub)  # a resumed report: nothing to write
-            sub.path = path or sub.path
-            sub.sha256 = report.submission_sha256
-            sub.rubric_sha256 = report.rubric_sha256
-            sub.grader_version = report.grader_version
-            sub.status = report.status
-            sub.reason = ""
-            sub.report_json = text
-            sub.graded_at = _now()
-            self._student(sub, student_id, student_name, roster)
+            _set(sub, _submission_values(report, text, path) | _student_values(student_id, student_name, roster))
             session.flush()
             existing = {(p.question_id, p.part_id): p for p in session.scalars(select(PartRow).where(PartRow.submission_id == sub.id))}
             before = _Effective(self._decisions(session, sub.id))
@@ -300,7 +328,7 @@ class Gradebook:
                     if row is None:
                         row = PartRow(submission_id=sub.id, question_id=question.id, part_id=part.id)
                         session.add(row)
-                    self._fill_part(row, part, question, position, report.submission_sha256)
+                    _set(row, _part_values(part, question, position, report.submission_sha256))
                     position += 1
             for key, row in existing.items():
                 if key not in seen:
@@ -324,7 +352,6 @@ class Gradebook:
         The common case of a batch, and the parent process's main cost per submission through
         the ORM; None when the submission exists (a regrade takes the path that keeps decisions).
         """
-        now = _now()
         with self.engine.begin() as connection:
             known = connection.execute(
                 select(SubmissionRow.id).where(
@@ -333,27 +360,9 @@ class Gradebook:
             ).first()
             if known is not None:
                 return None
-            student = (
-                {"student_id": student_id, "student_name": student_name, "roster_json": json.dumps(roster or {}, sort_keys=True)}
-                if student_id or student_name or roster
-                else {}
-            )
-            inserted = connection.execute(
-                insert(SubmissionRow),
-                {
-                    "assignment_id": assignment.id,
-                    "file_name": report.submission,
-                    "path": path,
-                    "sha256": report.submission_sha256,
-                    "rubric_sha256": report.rubric_sha256,
-                    "grader_version": report.grader_version,
-                    "status": report.status,
-                    "reason": "",
-                    "report_json": text,
-                    "graded_at": now,
-                    **student,
-                },
-            ).inserted_primary_key
+            row = {"assignment_id": assignment.id, "file_name": report.submission, "path": path}
+            row |= _submission_values(report, text, path) | _student_values(student_id, student_name, roster)
+            inserted = connection.execute(insert(SubmissionRow), row).inserted_primary_key
             assert inserted is not None
             sub_id = inserted[0]
             parts = [
@@ -368,26 +377,19 @@ class Gradebook:
                 graded=True,
                 max_score=assignment.max_score,
             )
-            connection.execute(insert(FinalScoreRow), {"submission_id": sub_id, "updated_at": now, **final})
-        self._remember(sub_id, text, report)
+            connection.execute(insert(FinalScoreRow), {"submission_id": sub_id, "updated_at": row["graded_at"], **final})
+        if self._kept is not None:
+            self._kept[sub_id] = (_digest(text), report)
         return RecordOutcome(submission=report.submission)
 
-    def _remember(self, sub_id: int, text: str, report: Report) -> None:
-        """Keep a parsed report so the class files need not parse its JSON again (bounded)."""
-        self._parsed[sub_id] = (text, report)
-        self._parsed.move_to_end(sub_id)
-        while len(self._parsed) > _PARSED_KEPT:
-            self._parsed.popitem(last=False)
-
     def _report(self, sub: SubmissionRow) -> Report | None:
+        """The submission's stored report: the one recorded here if it is still what is stored."""
         if sub.report_json is None:
             return None
-        kept = self._parsed.get(sub.id)
-        if kept is not None and kept[0] == sub.report_json:
+        kept = self._kept.get(sub.id) if self._kept is not None else None
+        if kept is not None and kept[0] == _digest(sub.report_json):
             return kept[1]
-        report = Report.model_validate_json(sub.report_json)
-        self._remember(sub.id, sub.report_json, report)
-        return report
+        return Report.model_validate_json(sub.report_json)
 
     def _outcome(self, session: Session, sub: SubmissionRow, before: _Effective | None = None) -> RecordOutcome:
         """Which decisions still hold for the submission's answers (kept) and which do not (flagged)."""
@@ -427,7 +429,7 @@ class Gradebook:
             sub.reason = reason
             sub.report_json = None
             sub.graded_at = _now()
-            self._student(sub, student_id, student_name, roster)
+            _set(sub, _student_values(student_id, student_name, roster))
             session.flush()
             session.execute(delete(PartRow).where(PartRow.submission_id == sub.id))
             flagged = [
@@ -451,16 +453,6 @@ class Gradebook:
             session.add(sub)
         return sub
 
-    @staticmethod
-    def _student(sub: SubmissionRow, student_id: str, student_name: str, roster: dict[str, str] | None) -> None:
-        if student_id or student_name or roster:
-            sub.student_id, sub.student_name = student_id, student_name
-            sub.roster_json = json.dumps(roster or {}, sort_keys=True)
-
-    @staticmethod
-    def _fill_part(row: PartRow, part: PartResult, question: QuestionResult, position: int, sha256: str) -> None:
-        for name, value in _part_values(part, question, position, sha256).items():
-            setattr(row, name, value)
 
     # ------------------------------------------------------------------ reading the queue
 
@@ -711,7 +703,7 @@ class Gradebook:
         parts: Sequence[PartRow] | None = None,
     ) -> GradebookRow:
         """One submission's row; ``final``, ``decisions`` and ``parts`` are read here unless given."""
-        if decisions is None:
+        if final is None:
             final = session.get(FinalScoreRow, sub.id)
         report, notes = self._apply(session, sub, decisions=decisions, parts=parts)
         roster = json.loads(sub.roster_json) if sub.roster_json else {}

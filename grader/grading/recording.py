@@ -37,7 +37,7 @@ class BatchRecorder:
         roster: Roster | None,
         html: bool,
     ) -> None:
-        self.book: Gradebook = open_gradebook(location)
+        self.book: Gradebook = open_gradebook(location, keep_reports=True)
         self.assignment = self.book.set_assignment(rubric, rubric_sha256, show_reference=show_reference)
         self.out, self.roster, self.html = out, roster, html
         self.outcomes: list[RecordOutcome] = []

@@ -59,9 +59,10 @@ def report(name: str, essay: str, *, sha: str = "0" * 64, essay_max: float = 4) 
     )  # fmt: skip
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Gradebook, AssignmentInfo]]:
-    with open_gradebook(tmp_path) as book:
+@pytest.fixture(params=[False, True], ids=["reading-stored-json", "keeping-reports"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Gradebook, AssignmentInfo]]:
+    """Both ways of reading a report back: parsed from the store, or kept from recording (a batch)."""
+    with open_gradebook(tmp_path, keep_reports=request.param) as book:
         yield book, book.set_assignment(RUBRIC, "r")
 
 
@@ -181,6 +182,17 @@ def test_a_new_submission_is_stored_as_a_regrade_stores_it(tmp_path: Path) -> No
         assert fresh.rows(first) == regraded.rows(second)
         assert fresh.queue(first) == regraded.queue(second)
         assert [row.score for row in fresh.rows(first)] == [3, 3]
+
+
+def test_a_kept_report_is_never_read_in_place_of_a_newer_one(tmp_path: Path) -> None:
+    with open_gradebook(tmp_path, keep_reports=True) as book:
+        assignment = book.set_assignment(RUBRIC, "r")
+        book.record_report(assignment, report("a.md", "First words."))
+        book.record_report(assignment, report("a.md", "Second words.", sha="1" * 64))  # a regrade
+        (row,) = book.rows(assignment)
+        assert row.report is not None
+        extracted = row.report.questions[1].parts[0].extracted
+        assert extracted is not None and extracted.text == "Second words."
 
 
 def _postgres() -> tuple[Path, Path] | None:

@@ -13,6 +13,7 @@ sandbox starts is killed with its parent (``PR_SET_PDEATHSIG``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import sys
 import uuid
@@ -167,17 +168,7 @@ def _grade_remote(setup: Setup, job: Job, read: SubmissionText) -> Done:
     # the limit here would leave them less room than on a local worker, changing verdicts.
     outcome = run_bounded(grade_job, setup, job, read, timeout_s=setup.budget_s, memory_mb=2 * setup.memory_mb)
     if isinstance(outcome, Finished) and isinstance(outcome.value, Done):
-        value: Done = outcome.value
-        return Done(
-            index=value.index,
-            report=value.report,
-            problems=value.problems,
-            html=value.html,
-            seconds=value.seconds,
-            worker=where,
-            peak_rss_mb=value.peak_rss_mb,
-            peak_check_rss_mb=value.peak_check_rss_mb,
-        )
+        return dataclasses.replace(outcome.value, worker=where)
     fix = "report this file to the grader's maintainers; the rest of the batch was graded"
     if isinstance(outcome, TimedOut):
         message = f"grading this submission did not finish within {setup.budget_s:.0f} s, although every check is limited"
