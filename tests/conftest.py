@@ -53,8 +53,9 @@ def a3_rubric():  # type: ignore[no-untyped-def]
 def _fresh() -> None:
     forget_memory()
     folder = cache_dir()
-    if folder is not None:  # verdicts on disk were made by the unpatched code too
-        shutil.rmtree(folder / "verdicts", ignore_errors=True)
+    if folder is not None:  # verdicts and renderings on disk were made by the unpatched code too
+        for namespace in ("verdicts", "mathml"):
+            shutil.rmtree(folder / namespace, ignore_errors=True)
     stop_helpers()
 
 

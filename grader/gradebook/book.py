@@ -119,6 +119,11 @@ def _status_for(score: float, max_score: float) -> Literal["correct", "partial",
     return "incorrect" if score <= 0 else "partial"
 
 
+# Built once: ``json.dumps`` with options builds an encoder per call, and a batch stores ~80 per submission.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+_evidence_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
 def _part_values(part: PartResult, question: QuestionResult, position: int, sha256: str) -> dict[str, object]:
     """A part result's columns (all but its identity), as a new row and a regrade store them."""
     return {
@@ -133,9 +138,9 @@ def _part_values(part: PartResult, question: QuestionResult, position: int, sha2
         # Nothing read: the decision holds for these exact file bytes only.
         "answer_key": answer_key(part) or f"file:{sha256}",
         "answer_text": answer_text(part),
-        "feedback_json": json.dumps(part.feedback, ensure_ascii=False),
-        "evidence_json": json.dumps(part.evidence, ensure_ascii=False, sort_keys=True, default=str),
-        "reasons_json": json.dumps(part.reasons, ensure_ascii=False),
+        "feedback_json": _to_json(part.feedback),
+        "evidence_json": _evidence_json(part.evidence),
+        "reasons_json": _to_json(part.reasons),
     }
 
 
@@ -657,14 +662,15 @@ class Gradebook:
             subs = session.scalars(
                 select(SubmissionRow).where(SubmissionRow.assignment_id == assignment.id).order_by(SubmissionRow.file_name)
             ).all()
-            # Three queries for the whole assignment, not three per submission.
+            # At most three queries for the whole assignment, not three per submission.
             ids = [sub.id for sub in subs]
             finals = {row.submission_id: row for row in session.scalars(select(FinalScoreRow).where(FinalScoreRow.submission_id.in_(ids)))}
             decisions: dict[int, list[DecisionRow]] = defaultdict(list)
             for decision in session.scalars(select(DecisionRow).where(DecisionRow.submission_id.in_(ids)).order_by(DecisionRow.id)):
                 decisions[decision.submission_id].append(decision)
             parts: dict[int, list[PartRow]] = defaultdict(list)
-            for part in session.scalars(select(PartRow).where(PartRow.submission_id.in_(ids)).order_by(PartRow.position)):
+            decided = list(decisions)  # parts matter only where a decision applies to them
+            for part in session.scalars(select(PartRow).where(PartRow.submission_id.in_(decided)).order_by(PartRow.position)) if decided else ():
                 parts[part.submission_id].append(part)
             return [
                 self._row(session, sub, assignment, final=finals.get(sub.id), decisions=decisions[sub.id], parts=parts[sub.id])

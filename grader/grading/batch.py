@@ -36,6 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from grader._internal.processes import frozen_heap
 from grader._internal.safe_text import terminal_text
 from grader._internal.sandbox import helper_pids, stop_helpers
 from grader._internal.version import __version__
@@ -308,6 +309,7 @@ def report_name(path: Path) -> str:
     return f"{submission_stem(path.name)}.json"
 
 
+@frozen_heap()  # through the class pages at the end, which allocate the most
 def grade_batch(
     files: Sequence[Path | str],
     rubric: Rubric,

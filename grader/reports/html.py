@@ -119,6 +119,7 @@ def html_filename(report: Report) -> str:
     return f"{submission_stem(report.submission)}.html"
 
 
+@lru_cache(maxsize=1024)  # a class page links every part of every submission
 def _slug(text: str) -> str:
     return re.sub(r"\s+", "_", text.strip()) or "_"
 

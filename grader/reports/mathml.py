@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
 
+from grader._internal.cache import Memo
 from grader.document.formulas import math_spans
 
 __all__ = [
@@ -216,17 +217,32 @@ def sanitise_mathml(
     return Markup("".join(out))
 
 
+#: The converter's raw output by formula (read back through the sanitiser like fresh output):
+#: a batch's workers render the same answers and references on many pages, and the class page
+#: renders them again, so each formula is converted once per batch. "" records a failure.
+_CONVERTED: Memo[str] = Memo("mathml", size=64, encode=str, decode=str)  # memory: _convert's lru_cache
+
+
+def _converted(latex: str, display: bool) -> str:
+    from latex2mathml import __version__ as converter_version  # the converter itself loads only to convert
+
+    def compute() -> str:
+        from latex2mathml.converter import convert
+
+        try:
+            return convert(_ALIGNED.sub(r"\\\1{align*}", latex), display="block" if display else "inline")
+        except Exception:  # third-party parser fed arbitrary student text: any failure means "show the source"
+            return ""
+
+    return _CONVERTED.get_or_compute(_CONVERTED.key(converter_version, latex, display), compute)
+
+
 @lru_cache(maxsize=2048)
 def _convert(latex: str, display: bool, wrong_cells: tuple[tuple[int, int], ...]) -> Markup | None:
-    from latex2mathml.converter import convert
-
     if not latex.strip() or len(latex) > MAX_LATEX_CHARS:
         return None
-    try:
-        raw = convert(_ALIGNED.sub(r"\\\1{align*}", latex), display="block" if display else "inline")
-    except Exception:  # third-party parser fed arbitrary student text: any failure means "show the source"
-        return None
-    return sanitise_mathml(raw, display=display, wrong_cells=wrong_cells)
+    raw = _converted(latex, display)
+    return sanitise_mathml(raw, display=display, wrong_cells=wrong_cells) if raw else None
 
 
 def latex_to_mathml(

@@ -235,9 +235,12 @@ def _answer_markup(part: PartResult) -> Markup:
     return render_text_with_math(text)
 
 
-def _href(report: Report, anchor: str = "") -> str:
-    href = "./" + quote(html_filename(report), safe="")
-    return f"{href}#{quote(anchor, safe='-._~')}" if anchor else href
+def _page(report: Report) -> str:
+    return "./" + quote(html_filename(report), safe="")
+
+
+def _href(page: str, anchor: str = "") -> str:
+    return f"{page}#{quote(anchor, safe='-._~')}" if anchor else page
 
 
 def _mean(values: Sequence[float]) -> str:
@@ -266,6 +269,7 @@ def summary_view(
     """``reviews`` (by submission, then ``"question/part"``) and ``unreadable`` ((file, reason)) come
     from the gradebook; without them the page is what the reports alone say."""
     ordered = sorted(reports, key=lambda r: r.submission)
+    page = {r.submission: _page(r) for r in ordered}  # a report is linked from many cells
     reviewed = reviews or {}
     question_ids = tuple(q.id for q in rubric.questions)
     part_order = {(q.id, p.id): (i, j) for i, q in enumerate(rubric.questions) for j, p in enumerate(q.parts)}
@@ -279,10 +283,10 @@ def summary_view(
         student = roster.lookup(report.submission) if roster is not None else None
         rows.append(
             Row(
-                link=Link(report.submission, _href(report)),
+                link=Link(report.submission, page[report.submission]),
                 student=student.name if student is not None else "",
                 cells=tuple(
-                    Cell(points(q.score), q.status, _href(report, question_anchor(q.id)))
+                    Cell(points(q.score), q.status, _href(page[report.submission], question_anchor(q.id)))
                     if q is not None
                     else None
                     for q in (by_id.get(i) for i in question_ids)
@@ -320,7 +324,7 @@ def summary_view(
                 anchor = part_anchor(question.id, part.id)
                 if part.mistake:
                     mistakes[(question.id, part.id, part.mistake)].append(
-                        Link(report.submission, _href(report, anchor), points(part.score), part.status)
+                        Link(report.submission, _href(page[report.submission], anchor), points(part.score), part.status)
                     )
                 key = answer_key(part)
                 if key is not None and part.status not in ("correct", "missing"):
@@ -347,7 +351,7 @@ def summary_view(
             max_score=points(first.max_score),
             answer=_answer_markup(first),
             submissions=tuple(
-                Link(r.submission, _href(r, part_anchor(key[0], key[1])), points(p.score), p.status)
+                Link(r.submission, _href(page[r.submission], part_anchor(key[0], key[1])), points(p.score), p.status)
                 for r, p in members
             ),
             consistent=len(scores) <= 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 from batch_helpers import tree_bytes, write_class
 
 import grader.grading.batch as batch
+from grader._internal.processes import frozen_heap
 from grader.grading.batch import SubmissionResult, grade_batch
 from grader.grading.executors.local import LocalExecutor
+from grader.grading.recording import BatchRecorder
 from grader.rubric.models import Rubric
 
 
@@ -41,6 +44,32 @@ def test_the_same_bytes_whatever_the_parallelism(tmp_path: Path, mini: Rubric) -
         _grade(list(reversed(files)), mini, tmp_path / "three", executor=executor)
     assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "three")
 
+
+
+def test_the_heap_stays_frozen_through_the_class_pages_and_is_thawed_after(
+    tmp_path: Path, mini: Rubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The class pages come after the workers stop and allocate the most: the collector must
+    still skip what the batch process held, then see it again once the batch returns."""
+    frozen: list[int] = []
+    finish = BatchRecorder.finish
+
+    def spy(self: BatchRecorder) -> object:
+        frozen.append(gc.get_freeze_count())
+        return finish(self)
+
+    monkeypatch.setattr(BatchRecorder, "finish", spy)
+    _grade(write_class(tmp_path / "in", 2), mini, tmp_path / "out", jobs=1)
+    assert len(frozen) == 1 and frozen[0] > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_only_the_outermost_frozen_heap_thaws() -> None:
+    with frozen_heap():
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() > 0  # the inner block (an executor's run) leaves it frozen
+    assert gc.get_freeze_count() == 0
 
 def test_no_html_writes_reports_and_gradebook_only(tmp_path: Path, mini: Rubric) -> None:
     _grade(write_class(tmp_path / "in", 2), mini, tmp_path / "out", jobs=1, html=False)

@@ -177,3 +177,45 @@ def test_render_text_with_math(text: str, present: list[str], absent: list[str])
     for fragment in absent:
         assert fragment not in html
     assert not any(tag in {"script", "b", "img"} for tag, _ in tags_of(html))
+
+
+def _forget_conversions() -> None:
+    from grader._internal.cache import forget_memory
+    from grader.reports import mathml
+
+    mathml._convert.cache_clear()
+    forget_memory()
+
+
+def test_a_formula_is_converted_once_then_read_from_the_disk_cache() -> None:
+    """Workers and the class page share conversions through the disk, byte for byte."""
+    from unittest import mock
+
+    latex = r"\frac{\partial}{\partial \theta} \log p_\theta(x) \quad \text{(cached once)}"
+    first = latex_to_mathml(latex, display=True)
+    assert first is not None
+    _forget_conversions()
+    with mock.patch("latex2mathml.converter.convert", side_effect=AssertionError("converted again")):
+        again = latex_to_mathml(latex, display=True, wrong_cells=[(1, 1)])
+        assert latex_to_mathml(latex, display=True) == first
+    assert again is not None and str(again) == str(first)  # no matrix: no cell to mark
+
+
+def test_a_tampered_disk_cache_entry_is_sanitised_like_fresh_output() -> None:
+    """Whatever the cache folder holds goes through the allow-list: a planted <script> is source."""
+    import json
+
+    from grader._internal.cache import cache_dir
+
+    latex = r"x + \text{planted}"
+    assert latex_to_mathml(latex) is not None
+    folder = cache_dir()
+    assert folder is not None
+    files = [p for p in (folder / "mathml").rglob("*.json") if json.loads(p.read_text())["value"].count("planted")]
+    assert len(files) == 1
+    stored = json.loads(files[0].read_text())
+    stored["value"] = f'<math display="inline">{SCRIPT}</math>'
+    files[0].write_text(json.dumps(stored))
+    _forget_conversions()
+    html = render_math(latex)
+    assert html.startswith('<code class="latex">') and "<script" not in html

@@ -18,7 +18,6 @@ die with the parent (``PR_SET_PDEATHSIG``), so an interrupted batch leaves no pr
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import os
 import resource
@@ -30,7 +29,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from grader._internal.processes import die_with_parent
+from grader._internal.processes import die_with_parent, frozen_heap
 from grader._internal.sandbox import stop_helpers
 from grader.grading.executors.base import Done, Executor, Job, Setup, default_jobs, failure, grade_job
 from grader.grading.warm import start_helpers
@@ -68,26 +67,28 @@ class LocalExecutor(Executor):
         finished = False
         # Objects that exist now are never garbage in a worker: frozen, a worker's collector
         # skips them, so it neither spends time on them nor copies their pages on write.
-        gc.freeze()
-        try:
-            while True:
-                yield from self._fill(setup, pending)
-                busy = [(slot, w) for slot, w in enumerate(self._slots) if w is not None and w.job is not None]
-                if not busy:
-                    if pending:
-                        continue
-                    break
-                ended = list(self._collect(busy))
-                # Idle workers get their next job before the caller writes and records these
-                # results, so the parent's share of the work overlaps the workers' instead of
-                # leaving them waiting.
-                refused = list(self._fill(setup, pending))
-                yield from ended
-                yield from refused
-            finished = True
-        finally:
-            self._stop(graceful=finished)
-            gc.unfreeze()
+        with frozen_heap():
+            try:
+                yield from self._loop(setup, pending)
+                finished = True
+            finally:
+                self._stop(graceful=finished)
+
+    def _loop(self, setup: Setup, pending: deque[Job]) -> Iterator[Done]:
+        while True:
+            yield from self._fill(setup, pending)
+            busy = [(slot, w) for slot, w in enumerate(self._slots) if w is not None and w.job is not None]
+            if not busy:
+                if pending:
+                    continue
+                break
+            ended = list(self._collect(busy))
+            # Idle workers get their next job before the caller writes and records these
+            # results, so the parent's share of the work overlaps the workers' instead of
+            # leaving them waiting.
+            refused = list(self._fill(setup, pending))
+            yield from ended
+            yield from refused
 
     def close(self) -> None:
         self._stop(graceful=False)
