@@ -9,13 +9,14 @@ It grades ``count`` submissions with ``grade_batch``, the function ``grader grad
 ``--jobs`` value and ``--repeat`` rounds, interleaved (1, 2, 1, 2, ...) so that load from other
 programs on the machine hits both alike; the fastest round of each counts, as usual for
 benchmarks on a shared machine (the median rounds' speed-up is printed beside it: on a shared
-2-core machine a ``--jobs 2`` round varies by about 5% from one round to the next). ``mixed`` inputs (the default) are a class made from the samples
-in ``submissions/``: submission k answers each question with one sample's answer, chosen by a
-seeded draw, so answers repeat across the class as they do in a real one but whole files rarely
-do; ``copies`` repeats the sample files as they are. Before the rounds, the rubric's own cache
-(its reference simulations) is filled once in a private cache folder ("a warm rubric cache");
-each round starts from a copy of that folder, so the workers of a round share the verdicts they
-make (as a class's workers do) but inherit none from an earlier round. It prints:
+2-core machine a ``--jobs 2`` round varies by about 5% from one round to the next). ``mixed``
+inputs (the default) are a class made from the samples in ``submissions/``: submission k answers
+each question with one sample's answer, chosen by a seeded draw, so answers repeat across the
+class as they do in a real one but whole files rarely do; ``copies`` repeats the sample files as
+they are. Before the rounds, the rubric's own cache (its reference simulations) is filled once in
+a private cache folder ("a warm rubric cache"); each round starts from a copy of that folder, so
+the workers of a round share the verdicts they make (as a class's workers do) but inherit none
+from an earlier round. It prints:
 
 - per-submission grading time in the worker (median, p95), from the ``--jobs 1`` rounds;
 - wall time, throughput and CPU time (this process and its children) per ``--jobs`` value;

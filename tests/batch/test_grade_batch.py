@@ -45,7 +45,6 @@ def test_the_same_bytes_whatever_the_parallelism(tmp_path: Path, mini: Rubric) -
     assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "three")
 
 
-
 def test_the_heap_stays_frozen_through_the_class_pages_and_is_thawed_after(
     tmp_path: Path, mini: Rubric, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,6 +69,7 @@ def test_only_the_outermost_frozen_heap_thaws() -> None:
             pass
         assert gc.get_freeze_count() > 0  # the inner block (an executor's run) leaves it frozen
     assert gc.get_freeze_count() == 0
+
 
 def test_no_html_writes_reports_and_gradebook_only(tmp_path: Path, mini: Rubric) -> None:
     _grade(write_class(tmp_path / "in", 2), mini, tmp_path / "out", jobs=1, html=False)
